@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Deterministic interleaving of simulated CPUs.
+//
+// A simulated CPU ("thread") is a kernel path cut into small steps at every
+// access to shared state that another CPU may observe (a READ_ONCE, a
+// cmpxchg, a set_pte, a synchronize_rcu).  Each step runs atomically.  A
+// schedule -- a byte string -- says which runnable thread takes the next step:
+// at each point the byte modulo the number of runnable threads indexes them in
+// creation order.  When the bytes run out the lowest-numbered runnable thread
+// goes next, so every byte string (including the empty one) is a complete,
+// replayable schedule.  Nothing here reads a clock or a random source.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace hvo::concurrency {
+
+/// What one step reports: a label for the trace and whether the thread has
+/// finished (no more steps after this one).
+struct StepResult {
+  std::string label;
+  bool done = false;
+};
+
+/// A simulated CPU.  @step runs the next step; it keeps its own program
+/// counter and locals in its closure.
+struct Thread {
+  std::string name;
+  std::function<StepResult()> step;
+};
+
+/// One executed step, for traces and replays.
+struct TraceEntry {
+  unsigned thread = 0;
+  std::string label;
+};
+
+/// The outcome of running threads under a schedule.
+struct RunResult {
+  std::vector<TraceEntry> trace;
+  /// The choice actually taken at each scheduling point (a canonical
+  /// schedule: replaying it gives the same trace).
+  std::vector<std::uint8_t> choices;
+  /// Number of runnable threads at each scheduling point.
+  std::vector<std::uint8_t> branching;
+  /// True if a thread exceeded the step limit (a livelock in the scenario).
+  bool step_limit_hit = false;
+};
+
+/// Runs @threads to completion under @schedule.  @max_steps bounds the total
+/// number of steps so that a scenario that spins forever is reported, not hung.
+RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8_t> &schedule,
+                       unsigned max_steps = 10000);
+
+/// Prints a trace as "cpuN: label" lines.
+std::string format_trace(const RunResult &r, const std::vector<std::string> &thread_names);
+
+/// Prints a schedule as lowercase hex bytes ("" for the empty schedule).
+std::string format_schedule(const std::vector<std::uint8_t> &schedule);
+
+/// Enumerates every interleaving: @make_threads builds fresh threads over
+/// fresh state for each run, @check inspects the finished run (return false to
+/// stop early).  Returns the number of schedules explored.  Distinct
+/// schedules give distinct step orders; each is visited once.
+std::uint64_t for_each_schedule(const std::function<std::vector<Thread>()> &make_threads,
+                                const std::function<bool(const RunResult &)> &check,
+                                std::uint64_t max_schedules = 1'000'000);
+
+} // namespace hvo::concurrency
