@@ -77,10 +77,9 @@ FilteredCommand dropFlagsClangCannotUse(const std::vector<std::string> &Argv) {
     StringRef Spelling = Rest[Begin];
     const llvm::opt::Option &O = A->getOption();
     bool Drop = O.getKind() == llvm::opt::Option::UnknownClass ||
+                // clang warns about these, an error under the kernel's
+                // -Werror; the other ignored groups it accepts silently.
                 O.matches(opts::OPT_clang_ignored_gcc_optimization_f_Group) ||
-                O.matches(opts::OPT_clang_ignored_f_Group) ||
-                O.matches(opts::OPT_clang_ignored_m_Group) ||
-                O.matches(opts::OPT_clang_ignored_legacy_options_Group) ||
                 isGccOnlyKnownFlag(Spelling) || loadsCode(Spelling) ||
                 (O.getID() == opts::OPT_W_Joined &&
                  namesUnknownWarningGroup(A->getValue(), *Ids));
