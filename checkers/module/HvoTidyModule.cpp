@@ -3,7 +3,10 @@
 // Registers every hvo check with clang-tidy under its public name.  Binaries
 // that link this library statically reference HvoModuleAnchorSource so the
 // linker keeps the registration below.
+#include "SharedTailWriteCheck.h"
 #include "StaleFakeHeadCheck.h"
+#include "TailMetadataReadCheck.h"
+#include "VmemmapBugOnCheck.h"
 #include "clang-tidy/ClangTidyModule.h"
 #include "clang-tidy/ClangTidyModuleRegistry.h"
 
@@ -13,7 +16,10 @@ namespace hvo {
 class HvoTidyModule : public ClangTidyModule {
 public:
   void addCheckFactories(ClangTidyCheckFactories &CheckFactories) override {
+    CheckFactories.registerCheck<SharedTailWriteCheck>("hvo-shared-tail-write");
     CheckFactories.registerCheck<StaleFakeHeadCheck>("hvo-stale-fake-head");
+    CheckFactories.registerCheck<TailMetadataReadCheck>("hvo-tail-metadata-read");
+    CheckFactories.registerCheck<VmemmapBugOnCheck>("hvo-vmemmap-bug-on");
   }
 };
 

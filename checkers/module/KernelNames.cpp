@@ -57,10 +57,11 @@ llvm::StringRef outermostMacroAt(SourceLocation Loc, const SourceManager &SM,
   while (Loc.isMacroID()) {
     // Only expansions that begin at this very token count: a statement
     // from the middle of a macro body is not "that macro".
-    if (!Lexer::isAtStartOfMacroExpansion(Loc, SM, LangOpts))
+    SourceLocation ExpansionStart;
+    if (!SM.isAtStartOfImmediateMacroExpansion(Loc, &ExpansionStart))
       return Name;
     Name = Lexer::getImmediateMacroName(Loc, SM, LangOpts);
-    Loc = SM.getImmediateMacroCallerLoc(Loc);
+    Loc = ExpansionStart;
   }
   return Name;
 }
@@ -68,11 +69,12 @@ llvm::StringRef outermostMacroAt(SourceLocation Loc, const SourceManager &SM,
 bool startsMacroNamed(SourceLocation Loc, llvm::StringRef Name,
                       const SourceManager &SM, const LangOptions &LangOpts) {
   while (Loc.isMacroID()) {
-    if (!Lexer::isAtStartOfMacroExpansion(Loc, SM, LangOpts))
+    SourceLocation ExpansionStart;
+    if (!SM.isAtStartOfImmediateMacroExpansion(Loc, &ExpansionStart))
       return false;
     if (Lexer::getImmediateMacroName(Loc, SM, LangOpts) == Name)
       return true;
-    Loc = SM.getImmediateMacroCallerLoc(Loc);
+    Loc = ExpansionStart;
   }
   return false;
 }
