@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Compound page preparation and teardown: mm/internal.h (prep_compound_head,
+// prep_compound_tail), mm/page_alloc.c (prep_compound_page,
+// free_tail_page_prepare) and mm/mm_init.c (__init_single_page), Debian
+// 6.12.117.  Loops over struct pages are done a vmemmap page at a time where
+// every struct page of that vmemmap page receives the same stores (see
+// Mmu::store_field_page); boundary struct pages are stored one by one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hvo/machine.h"
+
+namespace hvo {
+
+// mm/internal.h 6.12 l.709-720.
+void prep_compound_head(Machine &m, uint64_t head, unsigned order);
+// mm/internal.h 6.12 l.722-729.
+void prep_compound_tail(Machine &m, uint64_t head, uint64_t tail_idx);
+// mm/page_alloc.c 6.12 l.593-603; tails [first_tail, 2^order).
+void prep_compound_page(Machine &m, uint64_t head, unsigned order);
+void prep_compound_tails(Machine &m, uint64_t head, unsigned order, uint64_t first_tail,
+                         uint64_t end_tail);
+// mm/mm_init.c 6.12 l.566-582 for pfns [start, end) (no WANT_PAGE_VIRTUAL).
+void init_single_pages(Machine &m, uint64_t start_pfn, uint64_t end_pfn, unsigned zone,
+                       unsigned nid);
+// set_page_count(page, v) on every struct page of pfns [start, end).
+void set_page_count_range(Machine &m, uint64_t start_pfn, uint64_t end_pfn, uint32_t v,
+                          const char *who);
+// page_init_poison (mm/debug.c): fill struct pages with PAGE_POISON_PATTERN,
+// the model's stand-in for memmap memblock never initialised (noinit).
+void poison_struct_pages(Machine &m, uint64_t start_pfn, uint64_t end_pfn);
+
+// One bad_page() report of the kernel's own free-path checks.
+struct BadPage {
+  uint64_t page;
+  std::string reason;
+};
+// mm/page_alloc.c 6.12 l.969-1031 for every tail, then the head's teardown
+// (free_pages_prepare's compound part).  Returns the bad_page reports; stops
+// collecting after `max_reports`.
+std::vector<BadPage> free_compound_page_prepare(Machine &m, uint64_t head, unsigned order,
+                                                size_t max_reports = 8);
+
+}  // namespace hvo

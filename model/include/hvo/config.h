@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The machine the model simulates: page size, sizeof(struct page), NUMA nodes
+// with zones, sparsemem section geometry, vmemmap base, HVO era and variant,
+// and the historic bug switches.  A Config is plain data; validate() says
+// whether it describes a machine the kernel could boot.
+#pragma once
+
+#include <bitset>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hvo {
+
+// Which generation of HVO the model runs.  Legacy = Linux 6.12 (fake heads,
+// static key, RCU in page_ref_add_unless).  SharedTail = Kiryl Shutsemau's
+// mask-encoded compound_info with per-zone shared tail pages (issue 4).
+enum class Era : uint8_t { Legacy, SharedTail };
+
+// The two shapes of the legacy walk (kernel-reference 2.3/2.4):
+// V6_12_0 = v6.12.0 mainline (reuse_page/reuse_addr, reset_struct_pages),
+// D612    = Debian 6.12.117 (vmemmap_head/vmemmap_tail, plain copy restore).
+enum class Variant : uint8_t { V6_12_0, D612 };
+
+// include/linux/mmzone.h enum zone_type, the zones a 64-bit x86 machine has.
+enum class ZoneType : uint8_t { DMA, DMA32, Normal, Movable, Device };
+inline constexpr unsigned kNrZoneTypes = 5;
+
+std::string_view zone_type_name(ZoneType t);
+std::optional<ZoneType> parse_zone_type(std::string_view name);
+
+struct ZoneSpec {
+  ZoneType type = ZoneType::Normal;
+  uint64_t pages = 0;  // present pages, a multiple of the section size
+};
+
+struct NodeSpec {
+  std::vector<ZoneSpec> zones;  // in ascending pfn order
+};
+
+// Named historic bug switches (issue 5).  Off by default; when off they cost
+// nothing: the ported code tests one bit.  The table of names lives in
+// config.cpp; adding a switch means adding one name there and one test where
+// the kernel once got it wrong.
+inline constexpr unsigned kMaxBugSwitches = 32;
+using BugSet = std::bitset<kMaxBugSwitches>;
+std::string_view bug_switch_name(unsigned bit);
+std::optional<unsigned> parse_bug_switch(std::string_view name);
+unsigned bug_switch_count();
+
+struct Config {
+  unsigned page_shift = 12;         // 12, 14 or 16
+  unsigned struct_page_size = 64;   // sizeof(struct page): 64, 72 or 80
+  std::vector<NodeSpec> nodes = {NodeSpec{{ZoneSpec{ZoneType::Normal, 1u << 18}}}};
+  unsigned section_size_bits = 27;     // x86-64 SECTION_SIZE_BITS
+  unsigned subsection_size_bits = 21;  // SUBSECTION_SHIFT
+  uint64_t vmemmap_base = 0xffffea0000000000ull;
+  Era era = Era::Legacy;
+  Variant variant = Variant::D612;
+  bool hvo_enabled = true;     // boot parameter hugetlb_free_vmemmap=
+  bool memory_hotplug = true;  // CONFIG_MEMORY_HOTPLUG (self-hosted check)
+  BugSet bugs;
+
+  // Derived geometry.
+  uint64_t page_size() const { return 1ull << page_shift; }
+  uint64_t spp() const { return page_size() / struct_page_size; }  // struct pages per vmemmap page
+  uint64_t words_per_page() const { return page_size() / 8; }
+  unsigned words_per_struct_page() const { return struct_page_size / 8; }
+  bool struct_page_pow2() const { return (struct_page_size & (struct_page_size - 1)) == 0; }
+  uint64_t ptrs_per_pte() const { return page_size() / 8; }
+  unsigned pmd_shift() const { return page_shift + (page_shift - 3); }
+  uint64_t pmd_size() const { return 1ull << pmd_shift(); }
+  uint64_t pages_per_section() const { return 1ull << (section_size_bits - page_shift); }
+  uint64_t pages_per_subsection() const { return 1ull << (subsection_size_bits - page_shift); }
+  uint64_t total_pages() const;
+  uint64_t vmemmap_of_pfn(uint64_t pfn) const { return vmemmap_base + pfn * struct_page_size; }
+
+  // Every reason this configuration cannot describe a bootable machine, or
+  // empty.  Errors are one line each, without file/line prefix.
+  std::string validate() const;
+};
+
+// Text form: the scenario's "config" line (docs/scenario-format.md).
+// parse_config_line takes the text after the "config" keyword.
+std::string print_config(const Config &c);
+// Returns an error message (empty on success).
+std::string parse_config_args(std::string_view args, Config &out);
+// Sizes like 4K, 2M, 1G, 1T or plain numbers (bytes).
+std::optional<uint64_t> parse_size(std::string_view s);
+std::string format_size(uint64_t bytes);
+
+}  // namespace hvo

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Every read and write of a struct page goes through here: the vmemmap
+// address is translated by the TLB (stale entries first) or the page table,
+// then the word is read from / written to the frame.  A write through a
+// read-only translation, or any access to an unmapped vmemmap address, is
+// recorded as a Fault with its context and does not touch memory; the model
+// never aborts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hvo/pgtable.h"
+
+namespace hvo {
+
+struct Fault {
+  enum class Kind : uint8_t { RoWrite, Unmapped };
+  Kind kind;
+  uint64_t vaddr;
+  FrameId frame;       // kNoFrame when unmapped
+  uint64_t old_value;  // what the word held (RoWrite)
+  uint64_t new_value;  // what was to be written
+  const char *who;     // the kernel function that made the access
+};
+
+class Mmu {
+public:
+  Mmu(const Config &cfg, PhysMem &phys, VmemmapPageTable &pt)
+      : cfg_(cfg), phys_(phys), pt_(pt) {}
+
+  // READ_ONCE of the 8-byte word at `vaddr` (8-byte aligned).
+  uint64_t read(uint64_t vaddr, const char *who);
+  // WRITE_ONCE; false when it faulted (nothing was written).
+  bool write(uint64_t vaddr, uint64_t value, const char *who);
+  // Read-modify-write of the bits under `mask` (a 32-bit atomic, a bit op).
+  bool write_masked(uint64_t vaddr, uint64_t mask, uint64_t value, const char *who);
+  // Stores `value` under `mask` into word `field` of every struct page of the
+  // vmemmap page at `page_vaddr`: the same stores a loop over those struct
+  // pages makes, through the one translation they share.
+  bool store_field_page(uint64_t page_vaddr, unsigned field, uint64_t mask, FieldSpec value,
+                        const char *who);
+
+  // The frame an access to `vaddr` would use right now (kNoFrame: unmapped).
+  Translation translate(uint64_t vaddr) const { return pt_.translate(vaddr); }
+
+  std::vector<Fault> faults;  // drained by the oracle after every operation
+
+private:
+  const Config &cfg_;
+  PhysMem &phys_;
+  VmemmapPageTable &pt_;
+};
+
+}  // namespace hvo

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The facade every tool uses: a booted machine plus its oracle; apply() runs
+// one operation and returns what the kernel returned and what the oracle
+// found.  No state outside the Model: two Models given the same Config and
+// the same ops produce the same results, byte for byte.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hvo/config.h"
+#include "hvo/machine.h"
+#include "hvo/oracle.h"
+#include "hvo/ops.h"
+#include "hvo/violation.h"
+
+namespace hvo {
+
+struct StepResult {
+  OpResult result;
+  std::vector<Violation> violations;
+};
+
+class Model {
+public:
+  // Validates `cfg`; on failure returns nullptr and sets *error (one line).
+  static std::unique_ptr<Model> create(const Config &cfg, std::string *error);
+  explicit Model(const Config &cfg);  // cfg must be valid
+
+  StepResult apply(const Op &op);
+  // The oracle over everything (not only what the last op touched).
+  std::vector<Violation> check_all();
+
+  Machine &machine() { return m_; }
+  const Machine &machine() const { return m_; }
+  Oracle &oracle() { return oracle_; }
+  const Config &config() const { return m_.cfg; }
+  uint64_t ops_applied() const { return index_; }
+
+  // --- test-only hooks: break the state on purpose ---------------------------
+  // Writes a word of whatever frame the page table maps at `vaddr`, ignoring
+  // permissions and the TLB (a stray store through the linear map).
+  void poke(uint64_t vaddr, uint64_t value);
+  // Changes a vmemmap PTE without any flush (a missing flush_tlb_*).
+  void poke_pte(uint64_t vaddr, FrameId frame, bool ro);
+
+private:
+  Machine m_;
+  Oracle oracle_;
+  uint64_t index_ = 0;
+};
+
+}  // namespace hvo

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The oracle: the invariants of kernel-reference section 5 that apply to the
+// legacy era, checked after every operation, returned as Violations.
+//
+// Incremental by default: after an operation only the folios it touched and
+// the frames it touched are examined, plus O(1) global counters (frame
+// accounting, static key count, stale TLB entries).  `full` examines every
+// live folio and every frame (tests, debugging).  Restore fidelity (I7) and
+// failure atomicity (I9) are decided from inside the port, through
+// HvoHooks, at the moment the kernel function returns.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "hvo/machine.h"
+#include "hvo/violation.h"
+
+namespace hvo {
+
+struct InvariantInfo {
+  std::string_view id;
+  std::string_view doc;
+};
+// Every id the oracle can report, with its one-line description.
+const std::vector<InvariantInfo> &invariant_catalog();
+
+class Oracle final : public HvoHooks {
+public:
+  explicit Oracle(Machine &m);
+  ~Oracle() override;
+  Oracle(const Oracle &) = delete;
+  Oracle &operator=(const Oracle &) = delete;
+
+  // Cap on violations of one id per operation (the rest are counted in the
+  // last one's message), so a broken 16 GiB folio does not print 2^22 lines.
+  size_t max_per_id = 8;
+  bool full = false;
+
+  // Check after operation `op_index`, which involved `folios`.
+  std::vector<Violation> check(uint64_t op_index, const std::vector<FolioId> &folios);
+
+  // HvoHooks
+  void optimize_done(Machine &m, HugetlbFolio &f, int ret) override;
+  void restore_done(Machine &m, HugetlbFolio &f, int ret) override;
+
+  // The static key must count the optimized folios; kept incrementally.
+  int64_t optimized_folios() const { return optimized_count_; }
+
+private:
+  void check_folio(HugetlbFolio &f, std::vector<Violation> &out);
+  void check_frames(const std::vector<FrameId> &frames, std::vector<Violation> &out);
+  void check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id,
+                      std::vector<Violation> &out);
+  bool flagged(HugetlbFolio &f);
+  void track(HugetlbFolio &f);
+
+  Machine &m_;
+  std::vector<uint8_t> optimized_;  // per folio: flag as last seen
+  int64_t optimized_count_ = 0;
+  std::vector<Violation> pending_;  // from the hooks, stamped in check()
+};
+
+}  // namespace hvo

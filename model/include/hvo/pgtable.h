@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The kernel page table of the vmemmap region (init_mm) and a TLB.
+//
+// Storage is compact: one PMD entry per PMD_SIZE of vmemmap, and flat arrays
+// of PTE words for the PMDs that have been split.  The TLB is pessimistic: a
+// translation that existed is assumed to be cached until a flush covers it,
+// so only *stale* translations (page table changed, no flush yet) are stored;
+// a lookup prefers them to the page table, which is exactly what a CPU with
+// every translation cached would see.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "hvo/phys_mem.h"
+
+namespace hvo {
+
+struct Pte {
+  FrameId frame = kNoFrame;
+  bool ro = false;
+  bool present() const { return frame != kNoFrame; }
+  bool operator==(const Pte &) const = default;
+};
+
+enum class PmdKind : uint8_t { None, Leaf, Table };
+
+struct Pmd {
+  PmdKind kind = PmdKind::None;
+  uint32_t value = 0;  // Leaf: first of PTRS_PER_PTE consecutive frames; Table: table index
+};
+
+struct Translation {
+  Pte pte;
+  bool stale = false;  // came from a TLB entry the page table no longer agrees with
+  bool huge = false;   // translated by a PMD leaf (or a stale one)
+};
+
+struct TlbCounters {
+  uint64_t range_flushes = 0;
+  uint64_t full_flushes = 0;
+};
+
+class VmemmapPageTable {
+public:
+  VmemmapPageTable(const Config &cfg, PhysMem &phys);
+
+  uint64_t start() const { return cfg_.vmemmap_base; }
+  uint64_t end() const { return cfg_.vmemmap_base + pmds_.size() * cfg_.pmd_size(); }
+  bool covers(uint64_t vaddr) const { return vaddr >= start() && vaddr < end(); }
+  size_t pmd_index(uint64_t vaddr) const { return (vaddr - start()) >> cfg_.pmd_shift(); }
+  uint64_t pmd_addr(size_t i) const { return start() + (uint64_t{i} << cfg_.pmd_shift()); }
+  size_t nr_pmds() const { return pmds_.size(); }
+  const Pmd &pmd(size_t i) const { return pmds_[i]; }
+
+  // pmd_leaf + the frame a leaf maps at `vaddr` (pmd_page(*pmd) + pte_index(addr)).
+  bool pmd_leaf(size_t i) const { return pmds_[i].kind == PmdKind::Leaf; }
+  // Boot: map [pmd_addr(i), +PMD_SIZE) to frames first..first+PTRS_PER_PTE-1, RW.
+  void pmd_set_leaf(size_t i, FrameId first);
+
+  // pte_alloc_one_kernel: a zeroed PTE table backed by `backing` (a page-table frame).
+  uint32_t pte_table_create(FrameId backing);
+  // pte_free_kernel on a table that was never installed: returns its backing frame.
+  FrameId pte_table_destroy(uint32_t table);
+  // set_pte_at on a table that is not installed yet (vmemmap_split_pmd's loop).
+  void pte_table_set(uint32_t table, uint64_t index, Pte pte);
+  FrameId pte_table_frame(uint32_t table) const { return table_frames_[table]; }
+  // pmd_populate_kernel: install `table` at PMD i (replacing a leaf or nothing).
+  void pmd_populate_kernel(size_t i, uint32_t table);
+
+  // The page table's current PTE for `vaddr` (a leaf is reported as its PTE).
+  Pte ptep_get(uint64_t vaddr) const;
+  // set_pte_at(&init_mm, vaddr, pte, entry) on an installed PTE table.
+  void set_pte_at(uint64_t vaddr, Pte pte);
+
+  // What an access to `vaddr` uses: a stale TLB entry if any, else the table.
+  Translation translate(uint64_t vaddr) const;
+  void flush_tlb_kernel_range(uint64_t start, uint64_t end);
+  void flush_tlb_all();
+  size_t stale_tlb_entries() const { return tlb_pte_.size() + tlb_pmd_.size(); }
+  // Lowest vmemmap address with a stale translation, if any.
+  std::optional<uint64_t> first_stale_address() const;
+  const TlbCounters &tlb_counters() const { return counters_; }
+
+  // Every installed PTE table (for the full oracle and diagrams).
+  uint64_t ptes_per_table() const { return cfg_.ptrs_per_pte(); }
+
+private:
+  static uint32_t encode(Pte p) { return p.present() ? ((p.frame + 1) << 1) | p.ro : 0; }
+  static Pte decode(uint32_t e) {
+    return e == 0 ? Pte{} : Pte{(e >> 1) - 1, static_cast<bool>(e & 1)};
+  }
+  uint64_t vpn(uint64_t vaddr) const { return (vaddr - start()) >> cfg_.page_shift; }
+  void map_ref(FrameId f, int delta);
+  void tlb_remember(uint64_t vaddr, Pte old);
+  void tlb_ref(FrameId f, int delta);
+
+  const Config &cfg_;
+  PhysMem &phys_;
+  std::vector<Pmd> pmds_;
+  std::vector<std::vector<uint32_t>> tables_;  // encoded PTEs
+  std::vector<FrameId> table_frames_;
+  std::vector<uint32_t> free_tables_;
+  std::map<uint64_t, uint32_t> tlb_pte_;  // vpn -> encoded stale PTE
+  std::map<uint64_t, Pmd> tlb_pmd_;       // pmd index -> stale leaf
+  TlbCounters counters_;
+};
+
+}  // namespace hvo

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Physical memory: per-node page budgets, the frames that back the memmap and
+// the kernel page tables (with copy-on-write contents), the pfn ranges that
+// hold folio data, an allocator with exact accounting and fault injection.
+//
+// Modelling choice (docs/model.md, "frames"): memmap frames and page-table
+// pages are drawn from their node's page budget but are named by frame ids,
+// not placed at pfns, so their own struct pages are not modelled.  The two
+// facts the kernel reads from those struct pages are frame attributes:
+// PG_reserved (memblock memory: free_vmemmap_page, vmemmap_split_pmd) and
+// PageVmemmapSelfHosted (memmap_on_memory).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hvo/config.h"
+#include "hvo/frame_image.h"
+
+namespace hvo {
+
+using FrameId = uint32_t;
+inline constexpr FrameId kNoFrame = UINT32_MAX;
+
+enum class FrameState : uint8_t { Free, Allocated };
+
+enum FrameAttr : uint8_t {
+  kFrameReserved = 1u << 0,    // PG_reserved: came from memblock (bootmem)
+  kFrameSelfHosted = 1u << 1,  // PageVmemmapSelfHosted (memmap_on_memory)
+  kFramePageTable = 1u << 2,   // holds a PTE table, not struct pages
+  kFrameOnList = 1u << 3,      // linked on a vmemmap_pages list (page->lru in use)
+  kFrameMemmap = 1u << 4,      // accounted as memmap (memmap_pages / memmap_boot_pages)
+};
+
+struct FrameRec {
+  uint32_t image = ImagePool::kZero;
+  uint32_t origin_vpn = 0;  // vmemmap page (relative to the base) the contents were made for
+  uint32_t map_count = 0;   // vmemmap PTEs / PMD-leaf slots mapping this frame
+  uint32_t tlb_refs = 0;    // stale TLB entries still translating to this frame
+  uint8_t node = 0;
+  FrameState state = FrameState::Free;
+  uint8_t attrs = 0;
+};
+
+struct ZoneRange {
+  ZoneType type;
+  unsigned nid;
+  uint64_t start_pfn;
+  uint64_t end_pfn;
+};
+
+// Why an allocation was made; only for the trace and the per-purpose counters.
+enum class AllocPurpose : uint8_t { Memmap, PageTable, FolioData };
+
+// Fault injection: fail the Nth allocation attempt counted from when it was
+// armed (1 = the next one), and/or every allocation on chosen nodes.
+struct FaultInjection {
+  uint64_t fail_nth = 0;          // 0 = off
+  uint64_t attempts_since_arm = 0;
+  uint64_t node_mask = 0;         // bit n: every allocation on node n fails
+};
+
+class PhysMem {
+public:
+  explicit PhysMem(const Config &cfg);
+
+  const Config &config() const { return cfg_; }
+  ImagePool &images() { return images_; }
+  const ImagePool &images() const { return images_; }
+
+  // --- frames -----------------------------------------------------------------
+  FrameRec &frame(FrameId f) { return frames_[f]; }
+  const FrameRec &frame(FrameId f) const { return frames_[f]; }
+  size_t frame_table_size() const { return frames_.size(); }
+
+  // alloc_pages_node(nid, gfp, 0): one frame from node `nid`'s budget.
+  std::optional<FrameId> alloc_frame(unsigned nid, AllocPurpose why);
+  // Boot-time (memblock) allocation of `count` consecutive frame ids; never
+  // fault-injected (the kernel panics if the boot memmap cannot be allocated).
+  FrameId memblock_alloc_frames(unsigned nid, uint64_t count);
+  // __free_page / free_bootmem_page: the frame goes back to its node.
+  void free_frame(FrameId f);
+
+  // Contents, through the linear map (no vmemmap translation).
+  uint64_t read_word(FrameId f, uint64_t w) const {
+    const FrameRec &r = frames_[f];
+    return images_.word(r.image, r.origin_vpn, w);
+  }
+  void write_word(FrameId f, uint64_t w, uint64_t value);
+  void store_field_all(FrameId f, unsigned field, uint64_t mask, FieldSpec value);
+  // Replaces the contents with a fresh image made for vmemmap page `origin_vpn`.
+  void set_image(FrameId f, uint32_t image, uint64_t origin_vpn);
+  // copy_page(dst, src) through the linear map: shares the source's image.
+  void copy_frame(FrameId dst, FrameId src);
+  bool same_contents(FrameId a, FrameId b) const;
+
+  // --- node budgets, accounting -------------------------------------------------
+  unsigned nr_nodes() const { return static_cast<unsigned>(node_free_.size()); }
+  uint64_t node_free_pages(unsigned nid) const { return node_free_[nid]; }
+  uint64_t node_present_pages(unsigned nid) const { return node_present_[nid]; }
+  // vmstat NR_MEMMAP / NR_MEMMAP_BOOT as the kernel's callers maintain them
+  // (memmap_pages_add / memmap_boot_pages_add), not derived from the frames.
+  int64_t memmap_pages = 0;
+  int64_t memmap_boot_pages = 0;
+  uint64_t frames_allocated() const { return frames_allocated_; }
+  uint64_t frames_freed() const { return frames_freed_; }
+  // Ground truth the oracle compares the counters with, kept O(1).
+  uint64_t live_memmap_boot_frames() const { return live_memmap_boot_; }
+  uint64_t live_memmap_buddy_frames() const { return live_memmap_buddy_; }
+  uint64_t live_pagetable_frames() const { return live_pagetable_; }
+
+  // --- fault injection ------------------------------------------------------------
+  FaultInjection fault;
+  uint64_t alloc_attempts() const { return attempts_; }
+  // A slab allocation (kmalloc) on `nid`: not drawn from the page budget, but
+  // counted and fault-injected like every other allocation.
+  bool kmalloc_attempt(unsigned nid) { return !injected_failure(nid); }
+
+  // --- folio data (pfn space) -------------------------------------------------------
+  const std::vector<ZoneRange> &zones() const { return zones_; }
+  const ZoneRange *zone_of_pfn(uint64_t pfn) const;
+  // Lowest free naturally aligned block of 2^order pages on `nid` (any zone
+  // unless `zone` is given); nullopt = -ENOMEM.
+  std::optional<uint64_t> alloc_pfn_range(unsigned nid, unsigned order,
+                                          std::optional<ZoneType> zone = std::nullopt);
+  void free_pfn_range(uint64_t pfn, unsigned order);
+  // Boot (memblock) reservation of a specific aligned block, e.g. gigantic pages.
+  bool reserve_pfn_range(uint64_t pfn, uint64_t nr);
+
+  // --- what an operation touched (for the incremental oracle) -----------------------
+  std::vector<FrameId> touched;
+  void touch(FrameId f) { touched.push_back(f); }
+
+private:
+  bool injected_failure(unsigned nid);
+
+  Config cfg_;
+  ImagePool images_;
+  std::vector<FrameRec> frames_;
+  std::vector<std::vector<FrameId>> free_frames_;  // per node, LIFO
+  std::vector<uint64_t> node_free_;
+  std::vector<uint64_t> node_present_;
+  std::vector<ZoneRange> zones_;
+  std::map<uint64_t, uint64_t> free_pfns_;  // start -> end, disjoint, coalesced
+  uint64_t frames_allocated_ = 0;
+  uint64_t frames_freed_ = 0;
+  uint64_t attempts_ = 0;
+  uint64_t live_memmap_boot_ = 0;
+  uint64_t live_memmap_buddy_ = 0;
+  uint64_t live_pagetable_ = 0;
+};
+
+}  // namespace hvo

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Vmemmap savings per folio order, measured by running the model: boot a
+// machine, allocate one folio of the order (which HVO optimizes), and count
+// the frames its vmemmap had, keeps, frees, allocates and shares.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hvo {
+
+struct HugetlbSavings {
+  unsigned order = 0;
+  uint64_t folio_bytes = 0;
+  // vmemmap pages of the folio before HVO, as a fraction num/den (V may be < 1).
+  uint64_t vmemmap_num = 0, vmemmap_den = 1;
+  bool optimized = false;
+  uint64_t keeps = 0;      // distinct frames mapping the folio's vmemmap after HVO
+  uint64_t frees = 0;      // frames returned to the allocator
+  uint64_t allocates = 0;  // memmap frames HVO allocated (the head copy)
+  uint64_t shares = 0;     // vmemmap pages mapping a frame that another page also maps
+  int64_t saved = 0;       // frees - allocates
+  uint64_t pte_tables = 0; // PTE tables the PMD split allocated (not shared)
+};
+
+struct SavingsReport {
+  unsigned page_shift = 12;
+  std::vector<HugetlbSavings> hugetlb;
+  std::string error;  // non-empty: the model could not be run
+};
+
+// Orders from the first with V >= 1/8 up to MAX_FOLIO_ORDER (16 GiB folios).
+SavingsReport compute_savings(unsigned page_shift, unsigned struct_page_size = 64);
+std::string format_savings_table(const SavingsReport &r);
+std::string format_savings_json(const SavingsReport &r);
+
+}  // namespace hvo

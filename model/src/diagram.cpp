@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// vmemmap diagrams (see diagram.h).
+#include "hvo/diagram.h"
+
+#include <cstdio>
+#include <map>
+
+#include "hvo/page_flags.h"
+#include "hvo/struct_page.h"
+
+namespace hvo {
+
+namespace {
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof(b), "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+// What the first struct page of a frame looks like, in a few words.
+std::string describe_frame(Machine &m, FrameId f, uint64_t head) {
+  uint64_t flags = m.phys.read_word(f, sp::kFlags);
+  uint64_t w1 = m.phys.read_word(f, sp::kCompoundHead);
+  if (flags == ~uint64_t{0})
+    return "uninitialised (poison)";
+  if ((flags >> sp::PG_head) & 1)
+    return w1 & 1 ? "PG_head with tail encoding?" : "head struct page + first tails";
+  if (w1 & 1)
+    return w1 - 1 == head ? "tails of this folio" : "tails of folio at " + hex(w1 - 1);
+  return "plain struct pages (not compound)";
+}
+
+}  // namespace
+
+std::string vmemmap_diagram(Machine &m, FolioId id) {
+  if (id >= m.folios.size())
+    return "folio " + std::to_string(id) + ": no such folio\n";
+  HugetlbFolio &f = m.folios[id];
+  const Config &c = m.cfg;
+  const uint64_t ps = c.page_size(), S = c.struct_page_size;
+  const uint64_t head = m.page(f.pfn), n = uint64_t{1} << f.order;
+  std::string out = "folio " + std::to_string(id) + ": pfn " + hex(f.pfn) + " order " +
+                    std::to_string(f.order) + " node " + std::to_string(f.nid) + " zone " +
+                    std::string(zone_type_name(f.zone));
+  if (f.state == FolioState::Gone)
+    return out + ", gone (freed, demoted or leaked)\n";
+  Pte p0 = m.pt.ptep_get(head);
+  bool opt = p0.present() &&
+             ((m.phys.read_word(p0.frame, (head & (ps - 1)) / 8 + sp::kPrivate) >>
+               sp::HPG_vmemmap_optimized) & 1);
+  out += std::string(", ") + (f.state == FolioState::Pool ? "free in pool" : "in use") +
+         (f.surplus ? ", surplus" : "") + (opt ? ", HVO optimized" : ", not optimized") +
+         ", static key " + std::to_string(m.hugetlb_optimize_vmemmap_key) + "\n";
+  uint64_t first = head & ~(ps - 1), end = (head + n * S + ps - 1) & ~(ps - 1);
+  out += "  struct pages " + hex(head) + ".." + hex(head + n * S) + " in " +
+         std::to_string((end - first) / ps) + " vmemmap page(s)\n";
+  out += "  vmemmap page(s)        mapping  frame      refs  contents\n";
+  // Name frames by first appearance so the diagram reads top-down.
+  std::map<FrameId, unsigned> first_seen;
+  uint64_t k = 0;
+  for (uint64_t a = first; a < end;) {
+    Translation t = m.pt.translate(a);
+    Pte pt = m.pt.ptep_get(a);
+    uint64_t run_end = a + ps;
+    while (run_end < end) {
+      Translation t2 = m.pt.translate(run_end);
+      Pte p2 = m.pt.ptep_get(run_end);
+      if (!(p2 == pt) || !(t2.pte == t.pte))
+        break;
+      run_end += ps;
+    }
+    uint64_t k_end = k + (run_end - a) / ps - 1;
+    char range[48];
+    if (k == k_end)
+      std::snprintf(range, sizeof(range), "  %-22llu", static_cast<unsigned long long>(k));
+    else
+      std::snprintf(range, sizeof(range), "  %-22s",
+                    (std::to_string(k) + "-" + std::to_string(k_end)).c_str());
+    out += range;
+    if (!pt.present()) {
+      out += "unmapped\n";
+    } else {
+      const FrameRec &r = m.phys.frame(pt.frame);
+      auto [it, fresh] = first_seen.emplace(pt.frame, static_cast<unsigned>(k));
+      char line[160];
+      std::snprintf(line, sizeof(line), "%-8s #%-8u %-5u ",
+                    pt.ro ? "RO" : "RW", pt.frame, r.map_count);
+      out += line;
+      if (!fresh)
+        out += "= frame of page " + std::to_string(it->second) + " (shared)";
+      else
+        out += describe_frame(m, pt.frame, head) + (r.map_count > 1 ? " (shared)" : "");
+      if (t.stale)
+        out += "  [TLB stale: still translates to #" + std::to_string(t.pte.frame) + "]";
+      if (r.attrs & kFrameReserved)
+        out += " [memblock]";
+      out += "\n";
+    }
+    k = k_end + 1;
+    a = run_end;
+  }
+  return out;
+}
+
+}  // namespace hvo

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Copy-on-write frame contents (see frame_image.h).
+#include "hvo/frame_image.h"
+
+#include <algorithm>
+
+namespace hvo {
+
+namespace {
+// Past this many overridden words a frame is cheaper as a dense array.
+constexpr size_t kMaxOverrides = 96;
+}  // namespace
+
+ImagePool::ImagePool(ImageGeometry g) : geo_(g) {
+  images_.emplace_back();
+  images_[0].refs = 1;  // kZero is pinned
+  live_ = 1;
+  is_interned_.push_back(1);
+  interned_[hash(images_[0].fields)].push_back(0);
+}
+
+size_t ImagePool::hash(const Fields &fields) {
+  size_t h = 1469598103934665603ull;
+  for (const FieldSpec &f : fields) {
+    h = (h ^ f.literal) * 1099511628211ull;
+    h = (h ^ (static_cast<size_t>(f.rel) << 8 | f.order)) * 1099511628211ull;
+  }
+  return h;
+}
+
+uint32_t ImagePool::intern(const Fields &fields) {
+  auto &bucket = interned_[hash(fields)];
+  for (uint32_t id : bucket)
+    if (images_[id].fields == fields && images_[id].pure()) {
+      get(id);
+      return id;
+    }
+  uint32_t id = create(fields);
+  bucket.push_back(id);
+  is_interned_[id] = 1;
+  return id;
+}
+
+void ImagePool::unintern(uint32_t id) {
+  if (!is_interned_[id])
+    return;
+  is_interned_[id] = 0;
+  auto it = interned_.find(hash(images_[id].fields));
+  if (it == interned_.end())
+    return;
+  auto &b = it->second;
+  b.erase(std::remove(b.begin(), b.end(), id), b.end());
+  if (b.empty())
+    interned_.erase(it);
+}
+
+uint32_t ImagePool::with_field(uint32_t id, unsigned f, uint64_t mask, FieldSpec value) {
+  const Image &im = images_[id];
+  if (!im.pure())
+    return kNone;
+  Fields fields = im.fields;
+  FieldSpec &fs = fields[f];
+  if (mask == ~uint64_t{0})
+    fs = value;
+  else if (fs.rel == FieldRel::None && value.rel == FieldRel::None)
+    fs.literal = (fs.literal & ~mask) | (value.literal & mask);
+  else
+    return kNone;
+  return intern(fields);
+}
+
+uint32_t ImagePool::create(const Fields &fields_in) {
+  Fields fields = fields_in;  // images_ may move below
+  uint32_t id;
+  if (!free_ids_.empty()) {
+    id = free_ids_.back();
+    free_ids_.pop_back();
+  } else {
+    id = static_cast<uint32_t>(images_.size());
+    images_.emplace_back();
+    is_interned_.push_back(0);
+  }
+  Image &im = images_[id];
+  im.refs = 1;
+  im.fields = fields;
+  im.overrides.clear();
+  im.dense.clear();
+  live_++;
+  return id;
+}
+
+void ImagePool::put(uint32_t id) {
+  if (id == kZero)
+    return;
+  Image &im = images_[id];
+  if (--im.refs == 0) {
+    unintern(id);
+    im.overrides = {};
+    im.dense = {};
+    free_ids_.push_back(id);
+    live_--;
+  }
+}
+
+uint64_t ImagePool::eval(const FieldSpec &fs, uint64_t slot) const {
+  switch (fs.rel) {
+  case FieldRel::None:
+    return fs.literal;
+  case FieldRel::Self:
+    return fs.literal + geo_.vmemmap_base + slot * geo_.struct_page_size;
+  case FieldRel::FolioHead:
+    return fs.literal + geo_.vmemmap_base +
+           (slot & ~((uint64_t{1} << fs.order) - 1)) * geo_.struct_page_size;
+  }
+  return fs.literal;
+}
+
+uint64_t ImagePool::word(uint32_t id, uint64_t origin_vpn, uint64_t w) const {
+  const Image &im = images_[id];
+  if (!im.dense.empty())
+    return im.dense[w];
+  if (!im.overrides.empty()) {
+    auto it = std::lower_bound(im.overrides.begin(), im.overrides.end(),
+                               std::pair<uint32_t, uint64_t>(static_cast<uint32_t>(w), 0),
+                               [](auto &a, auto &b) { return a.first < b.first; });
+    if (it != im.overrides.end() && it->first == w)
+      return it->second;
+  }
+  uint64_t g = origin_vpn * geo_.words_per_page + w;
+  return eval(im.fields[g % geo_.words_per_struct_page], g / geo_.words_per_struct_page);
+}
+
+uint32_t ImagePool::unshare(uint32_t id) {
+  if (id != kZero && images_[id].refs == 1 && !is_interned_[id])
+    return id;
+  // An interned image is shared by contents: a write makes a private copy.
+  uint32_t copy = create(images_[id].fields);
+  images_[copy].overrides = images_[id].overrides;
+  images_[copy].dense = images_[id].dense;
+  put(id);
+  return copy;
+}
+
+void ImagePool::densify(uint32_t id, uint64_t origin_vpn) {
+  std::vector<uint64_t> d(geo_.words_per_page);
+  for (uint64_t w = 0; w < geo_.words_per_page; w++)
+    d[w] = word(id, origin_vpn, w);
+  Image &im = images_[id];
+  im.dense = std::move(d);
+  im.overrides = {};
+}
+
+void ImagePool::store_word(uint32_t id, uint64_t origin_vpn, uint64_t w, uint64_t value) {
+  Image &im = images_[id];
+  if (!im.dense.empty()) {
+    im.dense[w] = value;
+    return;
+  }
+  auto it = std::lower_bound(im.overrides.begin(), im.overrides.end(),
+                             std::pair<uint32_t, uint64_t>(static_cast<uint32_t>(w), 0),
+                             [](auto &a, auto &b) { return a.first < b.first; });
+  if (it != im.overrides.end() && it->first == w)
+    it->second = value;
+  else
+    im.overrides.insert(it, {static_cast<uint32_t>(w), value});
+  if (im.overrides.size() > kMaxOverrides)
+    densify(id, origin_vpn);
+}
+
+void ImagePool::store_field_all(uint32_t id, uint64_t origin_vpn, unsigned f, uint64_t mask,
+                                FieldSpec value) {
+  Image &im = images_[id];
+  const uint64_t W = geo_.words_per_struct_page;
+  auto merged = [&](uint64_t old) { return (old & ~mask) | (value.literal & mask); };
+  if (im.dense.empty()) {
+    FieldSpec &fs = im.fields[f];
+    if (mask == ~uint64_t{0}) {
+      fs = value;
+    } else if (fs.rel == FieldRel::None && value.rel == FieldRel::None) {
+      fs.literal = merged(fs.literal);
+    } else {
+      densify(id, origin_vpn);
+    }
+  }
+  Image &im2 = images_[id];
+  uint64_t g0 = origin_vpn * geo_.words_per_page;
+  if (!im2.dense.empty()) {
+    for (uint64_t w = 0; w < geo_.words_per_page; w++)
+      if ((g0 + w) % W == f)
+        im2.dense[w] = mask == ~uint64_t{0} ? eval(value, (g0 + w) / W) : merged(im2.dense[w]);
+    return;
+  }
+  for (auto &[w, v] : im2.overrides)
+    if ((g0 + w) % W == f)
+      v = mask == ~uint64_t{0} ? eval(value, (g0 + w) / W) : merged(v);
+}
+
+}  // namespace hvo

@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Port of mm/hugetlb_vmemmap.c, Debian linux-source-6.12 (6.12.117), with the
+// v6.12.0-mainline walk shape as Config::variant V6_12_0 (see the header).
+// Line numbers "l.N" refer to the Debian file; "L616 l.N" to linux-mm
+// 9fda9e6b5502 mm/hugetlb_vmemmap.c, the reuse_page form.
+#include "hvo/hugetlb_vmemmap.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "hvo/page_flags.h"
+#include "hvo/struct_page.h"
+
+namespace hvo {
+
+namespace {
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof(b), "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+// struct vmemmap_remap_walk (l.34-51; L616 l.34-48 for reuse_page/reuse_addr).
+struct VmemmapRemapWalk {
+  void (*remap_pte)(Machine &, uint64_t addr, VmemmapRemapWalk &) = nullptr;
+  uint64_t nr_walked = 0;
+  FrameId vmemmap_head = kNoFrame;  // D612
+  FrameId vmemmap_tail = kNoFrame;  // D612
+  FrameId reuse_page = kNoFrame;    // V6_12_0
+  uint64_t reuse_addr = 0;          // V6_12_0
+  FrameList *vmemmap_pages = nullptr;
+  unsigned flags = 0;
+};
+
+bool d612(const Machine &m) { return m.cfg.variant == Variant::D612; }
+
+void list_del(FrameList &list, FrameId f, PhysMem &phys) {
+  auto it = std::find(list.rbegin(), list.rend(), f);
+  if (it != list.rend())
+    list.erase(std::next(it).base());
+  phys.frame(f).attrs &= ~kFrameOnList;
+}
+
+void list_add(FrameList &list, FrameId f, PhysMem &phys) {
+  list.push_back(f);
+  phys.frame(f).attrs |= kFrameOnList;
+}
+
+// __free_page / free_bootmem_page: the frame returns to the allocator.  The
+// moment of freeing is where invariants 6 and 8 are decided, so check here.
+void free_frame_checked(Machine &m, FrameId f, const char *who) {
+  const FrameRec &r = m.phys.frame(f);
+  if (r.tlb_refs != 0)
+    m.report("I8-tlb-coverage", 0, UINT64_MAX, "no stale translation",
+             std::to_string(r.tlb_refs) + " stale TLB entries",
+             std::string(who) + " frees frame " + std::to_string(f) +
+                 " while the TLB may still translate to it");
+  if (r.map_count != 0)
+    m.report("I6-frame-accounting", 0, UINT64_MAX, "0 PTEs", std::to_string(r.map_count) + " PTEs",
+             std::string(who) + " frees frame " + std::to_string(f) + " still mapped by the vmemmap");
+  m.phys.frame(f).attrs &= ~kFrameOnList;
+  m.phys.free_frame(f);
+}
+
+// copy_page(to, from) where `from` is a vmemmap address: the source frame is
+// whatever the TLB / page table translate it to right now.
+void copy_page_from_vmemmap(Machine &m, FrameId to, uint64_t from, const char *who) {
+  Translation t = m.pt.translate(from);
+  if (!t.pte.present()) {
+    m.mmu.faults.push_back(Fault{Fault::Kind::Unmapped, from, kNoFrame, 0, 0, who});
+    return;
+  }
+  m.phys.copy_frame(to, t.pte.frame);
+  m.phys.touch(to);
+}
+
+// vmemmap_split_pmd, l.53-97 (L68 split_vmemmap_huge_pmd has the same body).
+int vmemmap_split_pmd(Machine &m, size_t pmd_i, FrameId head, uint64_t start,
+                      VmemmapRemapWalk &walk) {
+  std::optional<FrameId> backing = m.phys.alloc_frame(m.phys.frame(head).node,
+                                                       AllocPurpose::PageTable);
+  if (!backing)
+    return -ENOMEM_;
+  uint32_t table = m.pt.pte_table_create(*backing);
+  for (uint64_t i = 0; i < m.cfg.ptrs_per_pte(); i++)
+    m.pt.pte_table_set(table, i, Pte{static_cast<FrameId>(head + i), false});
+  // spin_lock(&init_mm.page_table_lock): single-threaded, the leaf is still there.
+  if (m.pt.pmd_leaf(pmd_i)) {
+    // split_page(head, PMD order) when the block came from buddy: the model's
+    // frames are already individually freeable, nothing else to do.
+    m.pt.pmd_populate_kernel(pmd_i, table);
+    m.events.pmd_splits++;
+    if (!(walk.flags & VMEMMAP_SPLIT_NO_TLB_FLUSH))
+      m.pt.flush_tlb_kernel_range(start, start + m.cfg.pmd_size());
+  } else {
+    m.phys.free_frame(m.pt.pte_table_destroy(table));
+  }
+  return 0;
+}
+
+// vmemmap_pmd_entry, l.99-138.
+int vmemmap_pmd_entry(Machine &m, size_t pmd_i, uint64_t addr, VmemmapRemapWalk &walk) {
+  int ret = 0;
+  const Pmd &pmd = m.pt.pmd(pmd_i);
+  bool leaf = pmd.kind == PmdKind::Leaf;
+  FrameId head = leaf ? pmd.value : kNoFrame;
+  if (m.cfg.memory_hotplug && walk.nr_walked == 0) {
+    FrameId page = m.pt.ptep_get(addr).frame;
+    if (page != kNoFrame && (m.phys.frame(page).attrs & kFrameSelfHosted))
+      ret = -ENOTSUPP_;
+  }
+  if (!leaf || ret)
+    return ret;
+  return vmemmap_split_pmd(m, pmd_i, head, addr & ~(m.cfg.pmd_size() - 1), walk);
+}
+
+// vmemmap_pte_entry, l.140-149 (D612) / L616 l.140-155 (reuse_page form).
+void vmemmap_pte_entry(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
+  if (!d612(m) && walk.reuse_page == kNoFrame)
+    walk.reuse_page = m.pt.ptep_get(addr).frame;  // found 'first', not remapped
+  else
+    walk.remap_pte(m, addr, walk);
+  walk.nr_walked++;
+}
+
+// vmemmap_remap_range, l.156-174, with walk_kernel_page_table_range's
+// order: per PMD the pmd_entry, then (unless split-only) every PTE.
+int vmemmap_remap_range(Machine &m, uint64_t start, uint64_t end, VmemmapRemapWalk &walk) {
+  const uint64_t ps = m.cfg.page_size();
+  if ((start | end) & (ps - 1)) {
+    m.report("K-BUG_ON", start, UINT64_MAX, "page aligned range", hex(start) + "-" + hex(end),
+             "vmemmap_remap_range: VM_BUG_ON(!PAGE_ALIGNED(start | end))");
+    return -EINVAL_;
+  }
+  for (uint64_t addr = start; addr < end;) {
+    if (!m.pt.covers(addr))
+      return -EINVAL_;  // no PMD: walk_page_range reports a hole, nothing is done
+    size_t i = m.pt.pmd_index(addr);
+    uint64_t next = std::min(end, m.pt.pmd_addr(i) + m.cfg.pmd_size());
+    int ret = vmemmap_pmd_entry(m, i, addr, walk);
+    if (ret)
+      return ret;
+    if (walk.remap_pte)  // else ACTION_CONTINUE: only splitting
+      for (uint64_t a = addr; a < next; a += ps)
+        vmemmap_pte_entry(m, a, walk);
+    addr = next;
+  }
+  if (walk.remap_pte && !(walk.flags & VMEMMAP_REMAP_NO_TLB_FLUSH))
+    m.pt.flush_tlb_kernel_range(start, end);
+  return 0;
+}
+
+// free_vmemmap_page, l.182-191 (the accounting arrived with 6.9's memmap counters).
+void free_vmemmap_page(Machine &m, FrameId f) {
+  if (m.phys.frame(f).attrs & kFrameReserved) {
+    m.phys.memmap_boot_pages -= 1;  // memmap_boot_pages_add(-1); free_bootmem_page
+  } else {
+    m.phys.memmap_pages -= 1;  // memmap_pages_add(-1); __free_page
+  }
+  free_frame_checked(m, f, "free_vmemmap_page");
+  m.events.frames_freed_by_hvo++;
+}
+
+// vmemmap_remap_pte, l.202-234 (D612) / L616 l.205-232 (reuse form).
+void vmemmap_remap_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
+  FrameId page = m.pt.ptep_get(addr).frame;
+  Pte entry;
+  if (d612(m)) {
+    if (walk.nr_walked == 0 && walk.vmemmap_head != kNoFrame) {
+      if (!PageHead(m, addr))
+        m.report("K-VM_WARN_ON", addr, m.page_to_pfn(addr), "PageHead", "not a head",
+                 "vmemmap_remap_pte: VM_WARN_ON_ONCE(!PageHead(addr))");
+      list_del(*walk.vmemmap_pages, walk.vmemmap_head, m.phys);
+      entry = Pte{walk.vmemmap_head, false};  // smp_wmb(); mk_pte(.., PAGE_KERNEL)
+    } else {
+      if (!PageTail(m, addr))
+        m.report("K-VM_WARN_ON", addr, m.page_to_pfn(addr), "PageTail", "not a tail",
+                 "vmemmap_remap_pte: VM_WARN_ON_ONCE(!PageTail(addr))");
+      entry = Pte{walk.vmemmap_tail, true};  // PAGE_KERNEL_RO
+    }
+  } else {
+    bool head = addr == walk.reuse_addr;
+    if (head)
+      list_del(*walk.vmemmap_pages, walk.reuse_page, m.phys);
+    entry = Pte{walk.reuse_page, !head};
+  }
+  list_add(*walk.vmemmap_pages, page, m.phys);
+  m.pt.set_pte_at(addr, entry);
+}
+
+// reset_struct_pages, L616 l.234-250: copy struct pages R..2R-1 over 0..R-1
+// of the freshly copied frame, R = NR_RESET_STRUCT_PAGE = 4.
+void reset_struct_pages(Machine &m, FrameId to) {
+  constexpr uint64_t R = 4;
+  const uint64_t W = m.cfg.words_per_struct_page();
+  for (uint64_t w = 0; w < R * W; w++)
+    m.phys.write_word(to, w, m.phys.read_word(to, w + R * W));
+}
+
+// vmemmap_restore_pte, l.236-261 (D612) / L616 l.252-272 (reuse form).
+void vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
+  FrameId src = m.pt.ptep_get(addr).frame;
+  if (d612(m)) {
+    // Rollback keeps PTEs that do not point at the tail page.
+    if (walk.vmemmap_tail != kNoFrame && walk.vmemmap_tail != src)
+      return;
+    if (PageHead(m, addr))
+      m.report("K-VM_WARN_ON", addr, m.page_to_pfn(addr), "not PageHead", "PageHead",
+               "vmemmap_restore_pte: VM_WARN_ON_ONCE(PageHead(addr))");
+    if (walk.vmemmap_pages->empty()) {
+      m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "a page on the list", "empty list",
+               "vmemmap_restore_pte: list_first_entry on an empty list");
+      return;
+    }
+    FrameId dst = walk.vmemmap_pages->back();
+    list_del(*walk.vmemmap_pages, dst, m.phys);
+    m.phys.copy_frame(dst, src);  // copy_page(page_to_virt(dst), page_to_virt(src))
+    m.phys.touch(dst);
+    m.pt.set_pte_at(addr, Pte{dst, false});
+    return;
+  }
+  if (src != walk.reuse_page) {
+    m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "PTE maps the reuse page",
+             "frame " + std::to_string(src),
+             "vmemmap_restore_pte: BUG_ON(pte_page(ptep_get(pte)) != walk->reuse_page)");
+    return;
+  }
+  if (walk.vmemmap_pages->empty()) {
+    m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "a page on the list", "empty list",
+             "vmemmap_restore_pte: list_first_entry on an empty list");
+    return;
+  }
+  FrameId page = walk.vmemmap_pages->back();
+  list_del(*walk.vmemmap_pages, page, m.phys);
+  copy_page_from_vmemmap(m, page, walk.reuse_addr, "vmemmap_restore_pte");
+  reset_struct_pages(m, page);
+  m.pt.set_pte_at(addr, Pte{page, false});
+}
+
+// vmemmap_remap_split, l.272-280 / L616 l.284-296.
+int vmemmap_remap_split(Machine &m, uint64_t start, uint64_t end) {
+  VmemmapRemapWalk walk;
+  walk.flags = VMEMMAP_SPLIT_NO_TLB_FLUSH;
+  return vmemmap_remap_range(m, start, end, walk);
+}
+
+// vmemmap_remap_free, l.298-334 (D612).
+int vmemmap_remap_free_d612(Machine &m, uint64_t start, uint64_t end, FrameId vmemmap_head,
+                            FrameId vmemmap_tail, FrameList &vmemmap_pages, unsigned flags) {
+  VmemmapRemapWalk walk;
+  walk.remap_pte = vmemmap_remap_pte;
+  walk.vmemmap_head = vmemmap_head;
+  walk.vmemmap_tail = vmemmap_tail;
+  walk.vmemmap_pages = &vmemmap_pages;
+  walk.flags = flags;
+  int ret = vmemmap_remap_range(m, start, end, walk);
+  if (!ret || !walk.nr_walked)
+    return ret;
+  end = start + walk.nr_walked * m.cfg.page_size();
+  VmemmapRemapWalk back;
+  back.remap_pte = vmemmap_restore_pte;
+  back.vmemmap_tail = vmemmap_tail;
+  back.vmemmap_pages = &vmemmap_pages;
+  back.flags = 0;
+  vmemmap_remap_range(m, start, end, back);
+  return ret;
+}
+
+// vmemmap_remap_free, L616 l.314-377 (v6.12.0 reuse form).
+int vmemmap_remap_free_reuse(Machine &m, uint64_t start, uint64_t end, uint64_t reuse,
+                             FrameList &vmemmap_pages, unsigned flags) {
+  VmemmapRemapWalk walk;
+  walk.remap_pte = vmemmap_remap_pte;
+  walk.reuse_addr = reuse;
+  walk.vmemmap_pages = &vmemmap_pages;
+  walk.flags = flags;
+  unsigned nid = page_to_nid(m, reuse);
+  // GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN; falls back to the old head.
+  if (auto copy = m.phys.alloc_frame(nid, AllocPurpose::Memmap)) {
+    walk.reuse_page = *copy;
+    copy_page_from_vmemmap(m, *copy, reuse, "vmemmap_remap_free");
+    list_add(vmemmap_pages, *copy, m.phys);
+    m.phys.memmap_pages += 1;
+  }
+  if (start - reuse != m.cfg.page_size())
+    m.report("K-BUG_ON", start, UINT64_MAX, "start - reuse == PAGE_SIZE", hex(start - reuse),
+             "vmemmap_remap_free: BUG_ON(start - reuse != PAGE_SIZE)");
+  int ret = vmemmap_remap_range(m, reuse, end, walk);
+  if (ret && walk.nr_walked) {
+    end = reuse + walk.nr_walked * m.cfg.page_size();
+    VmemmapRemapWalk back;
+    back.remap_pte = vmemmap_restore_pte;
+    back.reuse_addr = reuse;
+    back.vmemmap_pages = &vmemmap_pages;
+    back.flags = 0;
+    vmemmap_remap_range(m, reuse, end, back);
+  }
+  return ret;
+}
+
+// alloc_vmemmap_page_list, l.336-358.
+int alloc_vmemmap_page_list(Machine &m, uint64_t start, uint64_t end, FrameList &list) {
+  uint64_t nr_pages = (end - start) >> m.cfg.page_shift;
+  unsigned nid = page_to_nid(m, start);
+  for (uint64_t i = 0; i < nr_pages; i++) {
+    auto page = m.phys.alloc_frame(nid, AllocPurpose::Memmap);  // GFP_KERNEL | RETRY_MAYFAIL
+    if (!page) {
+      for (auto it = list.rbegin(); it != list.rend(); ++it)
+        free_frame_checked(m, *it, "alloc_vmemmap_page_list");
+      list.clear();
+      return -ENOMEM_;
+    }
+    list_add(list, *page, m.phys);
+  }
+  m.phys.memmap_pages += static_cast<int64_t>(nr_pages);
+  return 0;
+}
+
+// vmemmap_remap_alloc, l.372-386 (D612) / L616 l.414-432 (reuse form).
+int vmemmap_remap_alloc(Machine &m, uint64_t start, uint64_t end, uint64_t reuse,
+                        unsigned flags) {
+  FrameList vmemmap_pages;
+  VmemmapRemapWalk walk;
+  walk.remap_pte = vmemmap_restore_pte;
+  walk.vmemmap_pages = &vmemmap_pages;
+  walk.flags = flags;
+  walk.reuse_addr = reuse;
+  if (!d612(m) && start - reuse != m.cfg.page_size())
+    m.report("K-BUG_ON", start, UINT64_MAX, "start - reuse == PAGE_SIZE", hex(start - reuse),
+             "vmemmap_remap_alloc: BUG_ON(start - reuse != PAGE_SIZE)");
+  if (alloc_vmemmap_page_list(m, start, end, vmemmap_pages))
+    return -ENOMEM_;
+  int ret = vmemmap_remap_range(m, d612(m) ? start : reuse, end, walk);
+  // Whatever the walk did not consume is lost to the kernel (an empty list
+  // in every path that can happen); the oracle's frame accounting sees it.
+  for (FrameId f : vmemmap_pages)
+    m.phys.frame(f).attrs &= ~kFrameOnList;
+  return ret;
+}
+
+// vmemmap_should_optimize_folio, l.489-501.
+bool vmemmap_should_optimize_folio(Machine &m, const Hstate &h, HugetlbFolio &folio) {
+  if (folio_test_hugetlb_vmemmap_optimized(m, m.page(folio.pfn)))
+    return false;
+  if (!m.vmemmap_optimize_enabled)
+    return false;
+  if (!hugetlb_vmemmap_optimizable(m, h))
+    return false;
+  return true;
+}
+
+// Model instrumentation, not kernel code: remember what every vmemmap page of
+// the folio holds before it is optimized, for the restore-fidelity invariant.
+void snapshot_pre_optimize(Machine &m, const Hstate &h, HugetlbFolio &folio) {
+  for (auto &[img, origin] : folio.pre_optimize)
+    m.phys.images().put(img);
+  folio.pre_optimize.clear();
+  uint64_t start = m.page(folio.pfn);
+  uint64_t nr = hugetlb_vmemmap_size(m, h) >> m.cfg.page_shift;
+  for (uint64_t k = 0; k < nr; k++) {
+    Pte p = m.pt.ptep_get(start + k * m.cfg.page_size());
+    if (!p.present()) {
+      folio.pre_optimize.emplace_back(ImagePool::kZero, 0);
+      continue;
+    }
+    const FrameRec &r = m.phys.frame(p.frame);
+    m.phys.images().get(r.image);
+    folio.pre_optimize.emplace_back(r.image, r.origin_vpn);
+  }
+}
+
+}  // namespace
+
+uint64_t hugetlb_vmemmap_size(const Machine &m, const Hstate &h) {
+  return h.pages_per_huge_page() * m.cfg.struct_page_size;
+}
+
+uint64_t hugetlb_vmemmap_optimizable_size(const Machine &m, const Hstate &h) {
+  int64_t size = static_cast<int64_t>(hugetlb_vmemmap_size(m, h)) -
+                 static_cast<int64_t>(m.cfg.page_size());  // HUGETLB_VMEMMAP_RESERVE_SIZE
+  if (!m.cfg.struct_page_pow2())
+    return 0;
+  return size > 0 ? static_cast<uint64_t>(size) : 0;
+}
+
+void synchronize_rcu(Machine &m) { m.events.synchronize_rcu++; }
+
+void free_vmemmap_page_list(Machine &m, FrameList &list) {
+  for (auto it = list.rbegin(); it != list.rend(); ++it)
+    free_vmemmap_page(m, *it);
+  list.clear();
+}
+
+// __hugetlb_vmemmap_restore_folio, l.394-427.
+int __hugetlb_vmemmap_restore_folio(Machine &m, const Hstate &h, HugetlbFolio &folio,
+                                    unsigned flags) {
+  uint64_t head = m.page(folio.pfn);
+  if (!folio_test_hugetlb(m, head))
+    m.report("K-VM_WARN_ON", head, folio.pfn, "folio_test_hugetlb", "not hugetlb",
+             "__hugetlb_vmemmap_restore_folio: VM_WARN_ON_ONCE_FOLIO(!folio_test_hugetlb)");
+  if (page_ref_count(m, head) != 0)
+    m.report("K-VM_WARN_ON", head, folio.pfn, "refcount 0",
+             std::to_string(page_ref_count(m, head)),
+             "__hugetlb_vmemmap_restore_folio: VM_WARN_ON_ONCE_FOLIO(folio_ref_count)");
+  if (!folio_test_hugetlb_vmemmap_optimized(m, head))
+    return 0;
+  if (flags & VMEMMAP_SYNCHRONIZE_RCU)
+    synchronize_rcu(m);
+  uint64_t vmemmap_start = head;
+  uint64_t vmemmap_end = vmemmap_start + hugetlb_vmemmap_size(m, h);
+  uint64_t vmemmap_reuse = vmemmap_start;
+  vmemmap_start += m.cfg.page_size();  // HUGETLB_VMEMMAP_RESERVE_SIZE
+  int ret = vmemmap_remap_alloc(m, vmemmap_start, vmemmap_end, vmemmap_reuse, flags);
+  if (!ret) {
+    folio_clear_hpg(m, head, sp::HPG_vmemmap_optimized);
+    m.hugetlb_optimize_vmemmap_key--;  // static_branch_dec
+  }
+  if (m.hooks)
+    m.hooks->restore_done(m, folio, ret);
+  return ret;
+}
+
+int hugetlb_vmemmap_restore_folio(Machine &m, const Hstate &h, HugetlbFolio &folio) {
+  return __hugetlb_vmemmap_restore_folio(m, h, folio, VMEMMAP_SYNCHRONIZE_RCU);
+}
+
+long hugetlb_vmemmap_restore_folios(Machine &m, const Hstate &h,
+                                    std::vector<HugetlbFolio *> &folios,
+                                    std::vector<HugetlbFolio *> &non_hvo) {
+  long restored = 0, ret = 0;
+  unsigned flags = VMEMMAP_REMAP_NO_TLB_FLUSH | VMEMMAP_SYNCHRONIZE_RCU;
+  size_t i = 0;
+  for (; i < folios.size(); i++) {
+    HugetlbFolio &folio = *folios[i];
+    if (folio_test_hugetlb_vmemmap_optimized(m, m.page(folio.pfn))) {
+      ret = __hugetlb_vmemmap_restore_folio(m, h, folio, flags);
+      flags &= ~VMEMMAP_SYNCHRONIZE_RCU;  // only once per batch
+      if (ret)
+        break;
+      restored++;
+    }
+    non_hvo.push_back(&folio);  // list_move to the output list
+  }
+  folios.erase(folios.begin(), folios.begin() + static_cast<long>(i));
+  if (restored)
+    m.pt.flush_tlb_all();
+  if (!ret)
+    ret = restored;
+  return ret;
+}
+
+// __hugetlb_vmemmap_optimize_folio, l.503-565 (D612) / L616 l.536-585.
+int __hugetlb_vmemmap_optimize_folio(Machine &m, const Hstate &h, HugetlbFolio &folio,
+                                     FrameList &vmemmap_pages, unsigned flags) {
+  uint64_t head = m.page(folio.pfn);
+  int ret = 0;
+  if (!folio_test_hugetlb(m, head))
+    m.report("K-VM_WARN_ON", head, folio.pfn, "folio_test_hugetlb", "not hugetlb",
+             "__hugetlb_vmemmap_optimize_folio: VM_WARN_ON_ONCE_FOLIO(!folio_test_hugetlb)");
+  if (page_ref_count(m, head) != 0)
+    m.report("K-VM_WARN_ON", head, folio.pfn, "refcount 0",
+             std::to_string(page_ref_count(m, head)),
+             "__hugetlb_vmemmap_optimize_folio: VM_WARN_ON_ONCE_FOLIO(folio_ref_count)");
+  if (!vmemmap_should_optimize_folio(m, h, folio))
+    return ret;
+  snapshot_pre_optimize(m, h, folio);
+
+  m.hugetlb_optimize_vmemmap_key++;  // static_branch_inc
+  if (flags & VMEMMAP_SYNCHRONIZE_RCU)
+    synchronize_rcu(m);
+  // "Very subtle": set the flag before the copy so the new head carries it.
+  folio_set_hpg(m, head, sp::HPG_vmemmap_optimized);
+
+  uint64_t vmemmap_start = head;
+  uint64_t vmemmap_end = vmemmap_start + hugetlb_vmemmap_size(m, h);
+  if (d612(m)) {
+    auto vmemmap_head = m.phys.alloc_frame(folio.nid, AllocPurpose::Memmap);
+    if (!vmemmap_head) {
+      ret = -ENOMEM_;
+    } else {
+      copy_page_from_vmemmap(m, *vmemmap_head, head, "__hugetlb_vmemmap_optimize_folio");
+      list_add(vmemmap_pages, *vmemmap_head, m.phys);
+      m.phys.memmap_pages += 1;
+      FrameId vmemmap_tail = *vmemmap_head;
+      ret = vmemmap_remap_free_d612(m, vmemmap_start, vmemmap_end, *vmemmap_head, vmemmap_tail,
+                                    vmemmap_pages, flags);
+    }
+  } else {
+    uint64_t vmemmap_reuse = vmemmap_start;
+    vmemmap_start += m.cfg.page_size();
+    ret = vmemmap_remap_free_reuse(m, vmemmap_start, vmemmap_end, vmemmap_reuse, vmemmap_pages,
+                                   flags);
+  }
+  if (ret) {
+    m.hugetlb_optimize_vmemmap_key--;  // static_branch_dec
+    folio_clear_hpg(m, head, sp::HPG_vmemmap_optimized);
+  }
+  if (m.hooks)
+    m.hooks->optimize_done(m, folio, ret);
+  return ret;
+}
+
+void hugetlb_vmemmap_optimize_folio(Machine &m, const Hstate &h, HugetlbFolio &folio) {
+  FrameList vmemmap_pages;
+  __hugetlb_vmemmap_optimize_folio(m, h, folio, vmemmap_pages, VMEMMAP_SYNCHRONIZE_RCU);
+  free_vmemmap_page_list(m, vmemmap_pages);
+}
+
+// hugetlb_vmemmap_split_folio, l.585-600.
+int hugetlb_vmemmap_split_folio(Machine &m, const Hstate &h, HugetlbFolio &folio) {
+  if (!vmemmap_should_optimize_folio(m, h, folio))
+    return 0;
+  uint64_t vmemmap_start = m.page(folio.pfn);
+  uint64_t vmemmap_end = vmemmap_start + hugetlb_vmemmap_size(m, h);
+  // V6_12_0 passes [start + PAGE_SIZE, end) with reuse = start and walks
+  // [reuse, end): the same range.
+  return vmemmap_remap_split(m, vmemmap_start, vmemmap_end);
+}
+
+// hugetlb_vmemmap_optimize_folios, l.602-648.
+void hugetlb_vmemmap_optimize_folios(Machine &m, const Hstate &h,
+                                     std::vector<HugetlbFolio *> &folios) {
+  FrameList vmemmap_pages;
+  unsigned flags = VMEMMAP_REMAP_NO_TLB_FLUSH | VMEMMAP_SYNCHRONIZE_RCU;
+  for (HugetlbFolio *folio : folios) {
+    int ret = hugetlb_vmemmap_split_folio(m, h, *folio);
+    if (ret == -ENOMEM_)
+      break;  // fail early on the first OOM
+  }
+  m.pt.flush_tlb_all();
+  for (HugetlbFolio *folio : folios) {
+    int ret = __hugetlb_vmemmap_optimize_folio(m, h, *folio, vmemmap_pages, flags);
+    flags &= ~VMEMMAP_SYNCHRONIZE_RCU;  // only once per batch
+    if (ret == -ENOMEM_ && !vmemmap_pages.empty()) {
+      m.pt.flush_tlb_all();
+      free_vmemmap_page_list(m, vmemmap_pages);
+      __hugetlb_vmemmap_optimize_folio(m, h, *folio, vmemmap_pages, flags);
+    }
+  }
+  m.pt.flush_tlb_all();
+  free_vmemmap_page_list(m, vmemmap_pages);
+}
+
+}  // namespace hvo

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Booting the simulated machine: the memmap is allocated from memblock and
+// PMD-mapped (x86-64 vmemmap_populate_hugepages), then every struct page is
+// initialised as __init_single_page leaves it and freed to buddy.
+#include "hvo/machine.h"
+
+#include "hvo/struct_page.h"
+
+namespace hvo {
+
+Machine::Machine(const Config &c)
+    : cfg(c), phys(cfg), pt(cfg, phys), mmu(cfg, phys, pt),
+      vmemmap_optimize_enabled(c.hvo_enabled) {
+  sparse_init();
+  memmap_init();
+  phys.touched.clear();
+}
+
+// sparse_init -> __populate_section_memmap -> vmemmap_populate_hugepages: one
+// memblock block of PTRS_PER_PTE pages per PMD of vmemmap, on the node of the
+// first section it serves (a later section finds the PMD already present).
+void Machine::sparse_init() {
+  for (size_t i = 0; i < pt.nr_pmds(); i++) {
+    uint64_t first_pfn = page_to_pfn(pt.pmd_addr(i));
+    const ZoneRange *z = phys.zone_of_pfn(first_pfn);
+    unsigned nid = z ? z->nid : 0;
+    FrameId first = phys.memblock_alloc_frames(nid, cfg.ptrs_per_pte());
+    pt.pmd_set_leaf(i, first);
+    phys.memmap_boot_pages += static_cast<int64_t>(cfg.ptrs_per_pte());
+    for (uint64_t k = 0; k < cfg.ptrs_per_pte(); k++)
+      phys.frame(first + k).origin_vpn = static_cast<uint32_t>(i * cfg.ptrs_per_pte() + k);
+  }
+}
+
+uint32_t Machine::fresh_struct_page_image(unsigned zone, unsigned nid) {
+  std::array<FieldSpec, kMaxStructPageWords> f{};
+  f[sp::kFlags] = FieldSpec{sp::page_links(zone, nid)};
+  f[sp::kCompoundHead] = FieldSpec{8, FieldRel::Self};  // INIT_LIST_HEAD(&page->lru)
+  f[sp::kLruPrev] = FieldSpec{8, FieldRel::Self};
+  f[sp::kCounts] = FieldSpec{sp::counts(0, sp::kMapcountNone)};
+  return phys.images().intern(f);
+}
+
+// memmap_init_range -> __init_single_page for every present pfn.  Zones are
+// section aligned, so every vmemmap page holds struct pages of one zone.
+void Machine::memmap_init() {
+  for (const ZoneRange &z : phys.zones()) {
+    uint32_t image = fresh_struct_page_image(static_cast<unsigned>(z.type), z.nid);
+    uint64_t first_vpn = vpn(page(z.start_pfn));
+    uint64_t end_vpn = vpn(page(z.end_pfn) - 1) + 1;
+    for (uint64_t v = first_vpn; v < end_vpn; v++) {
+      Pte pte = pt.ptep_get(cfg.vmemmap_base + (v << cfg.page_shift));
+      phys.images().get(image);
+      phys.set_image(pte.frame, image, v);
+    }
+    phys.images().put(image);
+  }
+}
+
+}  // namespace hvo

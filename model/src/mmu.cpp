@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// struct page accesses through the simulated MMU (see mmu.h).
+#include "hvo/mmu.h"
+
+namespace hvo {
+
+uint64_t Mmu::read(uint64_t vaddr, const char *who) {
+  Translation t = pt_.translate(vaddr);
+  if (!t.pte.present()) {
+    faults.push_back(Fault{Fault::Kind::Unmapped, vaddr, kNoFrame, 0, 0, who});
+    return 0;
+  }
+  return phys_.read_word(t.pte.frame, (vaddr & (cfg_.page_size() - 1)) / 8);
+}
+
+bool Mmu::write(uint64_t vaddr, uint64_t value, const char *who) {
+  return write_masked(vaddr, ~uint64_t{0}, value, who);
+}
+
+bool Mmu::write_masked(uint64_t vaddr, uint64_t mask, uint64_t value, const char *who) {
+  Translation t = pt_.translate(vaddr);
+  uint64_t w = (vaddr & (cfg_.page_size() - 1)) / 8;
+  if (!t.pte.present()) {
+    faults.push_back(Fault{Fault::Kind::Unmapped, vaddr, kNoFrame, 0, value, who});
+    return false;
+  }
+  uint64_t old = phys_.read_word(t.pte.frame, w);
+  uint64_t nv = (old & ~mask) | (value & mask);
+  if (t.pte.ro) {
+    faults.push_back(Fault{Fault::Kind::RoWrite, vaddr, t.pte.frame, old, nv, who});
+    return false;
+  }
+  if (nv != old)
+    phys_.write_word(t.pte.frame, w, nv);
+  phys_.touch(t.pte.frame);
+  return true;
+}
+
+bool Mmu::store_field_page(uint64_t page_vaddr, unsigned field, uint64_t mask, FieldSpec value,
+                           const char *who) {
+  Translation t = pt_.translate(page_vaddr);
+  if (!t.pte.present()) {
+    faults.push_back(Fault{Fault::Kind::Unmapped, page_vaddr, kNoFrame, 0, value.literal, who});
+    return false;
+  }
+  if (t.pte.ro) {
+    // Report the first struct page the loop would have hit.
+    uint64_t first = page_vaddr + (field * 8);
+    uint64_t w = (first & (cfg_.page_size() - 1)) / 8;
+    faults.push_back(Fault{Fault::Kind::RoWrite, first, t.pte.frame,
+                           phys_.read_word(t.pte.frame, w), value.literal, who});
+    return false;
+  }
+  phys_.store_field_all(t.pte.frame, field, mask, value);
+  phys_.touch(t.pte.frame);
+  return true;
+}
+
+}  // namespace hvo

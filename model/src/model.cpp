@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The Model facade (see model.h).
+#include "hvo/model.h"
+
+namespace hvo {
+
+std::unique_ptr<Model> Model::create(const Config &cfg, std::string *error) {
+  std::string err = cfg.validate();
+  if (!err.empty()) {
+    if (error)
+      *error = err;
+    return nullptr;
+  }
+  return std::make_unique<Model>(cfg);
+}
+
+Model::Model(const Config &cfg) : m_(cfg), oracle_(m_) {}
+
+StepResult Model::apply(const Op &op) {
+  StepResult r;
+  auto table = op_table();
+  if (op.kind >= table.size()) {
+    r.result.ret = -22;  // -EINVAL: no such operation
+    r.result.note = "unknown op kind";
+  } else {
+    r.result = table[op.kind].apply(*this, op);
+  }
+  r.violations = oracle_.check(index_++, r.result.folios);
+  return r;
+}
+
+std::vector<Violation> Model::check_all() {
+  bool was = oracle_.full;
+  oracle_.full = true;
+  std::vector<Violation> v = oracle_.check(index_ == 0 ? 0 : index_ - 1, {});
+  oracle_.full = was;
+  return v;
+}
+
+void Model::poke(uint64_t vaddr, uint64_t value) {
+  Pte p = m_.pt.ptep_get(vaddr & ~7ull);
+  if (!p.present())
+    return;
+  m_.phys.write_word(p.frame, (vaddr & (m_.cfg.page_size() - 1)) / 8, value);
+  m_.phys.touch(p.frame);
+}
+
+void Model::poke_pte(uint64_t vaddr, FrameId frame, bool ro) {
+  size_t i = m_.pt.pmd_index(vaddr);
+  if (m_.pt.pmd(i).kind != PmdKind::Table)
+    return;
+  m_.pt.set_pte_at(vaddr & ~(m_.cfg.page_size() - 1), Pte{frame, ro});
+}
+
+}  // namespace hvo

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The invariants (see oracle.h and docs/model.md "Invariants").  The oracle
+// reads memory through the TLB and page table without recording faults: it
+// looks at what the kernel would see, it does not act as the kernel.
+#include "hvo/oracle.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "hvo/hugetlb_vmemmap.h"
+#include "hvo/struct_page.h"
+
+namespace hvo {
+
+namespace {
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof(b), "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+const std::vector<InvariantInfo> kCatalog = {
+    {"I0-unmapped-access", "a struct page access hit a vmemmap address that has no mapping"},
+    {"I1-head-resolution",
+     "every tail slot of a live folio resolves to its head via compound_head() and is PageTail; "
+     "the head resolves to itself, is PageHead and not PageTail (fake-head logic, current key)"},
+    {"I2-fake-head",
+     "slot i*SPP (i >= 1) of an optimized folio reads PG_head with word1 bit 0 clear and is a "
+     "fake head while the key is on; the static key count equals the number of optimized folios"},
+    {"I3-ro-write", "a store into a vmemmap page mapped read-only"},
+    {"I5-zone-node", "every tail slot reports the head's zone and node"},
+    {"I6-frame-accounting",
+     "memmap_pages / memmap_boot_pages equal the live memmap frames; every allocated memmap "
+     "frame is mapped by a vmemmap PTE or sits on a pending list; no freed frame is mapped"},
+    {"I7-restore-fidelity",
+     "after a restore every vmemmap page but the first is mapped RW by a private frame and every "
+     "struct page reads as before optimize (lru.prev of tails beyond the folio metadata excepted)"},
+    {"I8-tlb-coverage",
+     "every changed PTE is flushed before the frame it mapped is freed and before the operation "
+     "returns"},
+    {"I9-failure-atomicity",
+     "a failed optimize leaves the folio un-flagged, privately RW-mapped with its original "
+     "contents; a failed restore leaves it flagged and fully optimized"},
+    {"I10-optimize-gate",
+     "only optimizable folios (power-of-two struct page, V >= 2, switch on) are flagged; an "
+     "un-flagged folio has no read-only vmemmap PTE"},
+    {"I12-speculative-ref",
+     "a speculative page_ref_add_unless succeeded on a slot whose vmemmap page is read-only"},
+    {"K-BUG_ON", "the ported code reached a BUG_ON / VM_BUG_ON of the kernel"},
+    {"K-VM_BUG_ON", "the ported code reached a VM_BUG_ON_FOLIO of the kernel"},
+    {"K-VM_WARN_ON", "the ported code reached a VM_WARN_ON of the kernel"},
+    {"K-bad-page", "the page allocator's free-path checks (free_tail_page_prepare) fired"},
+};
+
+// What the legacy compound_head() / PageTail() make of one struct page slot,
+// computed from raw words (kernel-reference 2.1).
+struct SlotView {
+  enum Kind : uint8_t { Self, Tail, Fake } kind = Self;
+  uint64_t head = 0;  // for Tail / Fake
+  uint64_t flags = 0;
+};
+
+constexpr uint64_t kTailMetadataSlots = 4;  // head + 3 folio-overlay tails (NR_RESET_STRUCT_PAGE)
+
+}  // namespace
+
+const std::vector<InvariantInfo> &invariant_catalog() { return kCatalog; }
+
+Oracle::Oracle(Machine &m) : m_(m) { m_.hooks = this; }
+
+Oracle::~Oracle() {
+  if (m_.hooks == this)
+    m_.hooks = nullptr;
+}
+
+bool Oracle::flagged(HugetlbFolio &f) {
+  Pte p = m_.pt.ptep_get(m_.page(f.pfn));
+  if (!p.present())
+    return false;
+  uint64_t w = (m_.page(f.pfn) & (m_.cfg.page_size() - 1)) / 8 + sp::kPrivate;
+  return (m_.phys.read_word(p.frame, w) >> sp::HPG_vmemmap_optimized) & 1;
+}
+
+void Oracle::track(HugetlbFolio &f) {
+  if (optimized_.size() <= f.id)
+    optimized_.resize(f.id + 1, 0);
+  bool now = f.state != FolioState::Gone && flagged(f);
+  if (now != static_cast<bool>(optimized_[f.id])) {
+    optimized_count_ += now ? 1 : -1;
+    optimized_[f.id] = now;
+  }
+}
+
+void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
+  const Config &c = m_.cfg;
+  const uint64_t S = c.struct_page_size, ps = c.page_size(), W = c.words_per_struct_page();
+  const uint64_t h = m_.page(f.pfn), n = uint64_t{1} << f.order;
+  const bool key = m_.static_key_enabled();
+  const bool opt = flagged(f);
+  Hstate hs{f.order};
+
+  if (opt && !hugetlb_vmemmap_optimizable(m_, hs))
+    out.push_back({"I10-optimize-gate", 0, h, f.pfn, "not flagged", "HPG_vmemmap_optimized",
+                   "folio " + std::to_string(f.id) + " of order " + std::to_string(f.order) +
+                       " is flagged optimized but cannot be optimized"});
+
+  // Raw word at a vmemmap address as the kernel would read it now.
+  auto peek = [&](uint64_t vaddr, bool &mapped) -> uint64_t {
+    Translation t = m_.pt.translate(vaddr);
+    mapped = t.pte.present();
+    return mapped ? m_.phys.read_word(t.pte.frame, (vaddr & (ps - 1)) / 8) : 0;
+  };
+  auto view_of = [&](uint64_t p) -> SlotView {
+    bool mp = true;
+    SlotView v;
+    uint64_t w1 = peek(Machine::field(p, sp::kCompoundHead), mp);
+    v.flags = peek(Machine::field(p, sp::kFlags), mp);
+    if (w1 & 1) {
+      v.kind = SlotView::Tail;
+      v.head = w1 - 1;
+    } else if (key && (p & (ps - 1)) == 0 && ((v.flags >> sp::PG_head) & 1)) {
+      uint64_t n1 = peek(Machine::field(p + S, sp::kCompoundHead), mp);
+      if ((n1 & 1) && n1 - 1 != p) {
+        v.kind = SlotView::Fake;
+        v.head = n1 - 1;
+      }
+    }
+    return v;
+  };
+
+  // The head.
+  SlotView hv = view_of(h);
+  if (hv.kind != SlotView::Self)
+    out.push_back({"I1-head-resolution", 0, h, f.pfn, "compound_head(head) == head",
+                   hex(hv.head), "head of folio " + std::to_string(f.id) + " resolves elsewhere"});
+  else if (!((hv.flags >> sp::PG_head) & 1))
+    out.push_back({"I1-head-resolution", 0, h, f.pfn, "PageHead", "PG_head clear",
+                   "head of folio " + std::to_string(f.id) + " is not PageHead"});
+  const unsigned head_zone = sp::flags_zone(hv.flags), head_nid = sp::flags_nid(hv.flags);
+
+  // Per (image, origin) the views of the SPP slots of a frame, for vmemmap
+  // pages that lie wholly inside the folio (power-of-two struct page).
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<SlotView>> cache;
+  size_t reported_i1 = 0, reported_i2 = 0, reported_i5 = 0;
+  auto check_tail = [&](uint64_t p, uint64_t idx, const SlotView &v) {
+    uint64_t resolved = v.kind == SlotView::Self ? p : v.head;
+    if (resolved != h || v.kind == SlotView::Self) {
+      if (reported_i1++ < max_per_id)
+        out.push_back({"I1-head-resolution", 0, p, f.pfn + idx, hex(h), hex(resolved),
+                       "tail " + std::to_string(idx) + " of folio " + std::to_string(f.id) +
+                           (v.kind == SlotView::Self ? " is not PageTail" : " resolves to another head")});
+    }
+    if (opt && idx % c.spp() == 0 && idx != 0 && (p & (ps - 1)) == 0) {
+      bool head_bit = (v.flags >> sp::PG_head) & 1;
+      if (!head_bit || v.kind != SlotView::Fake) {
+        if (reported_i2++ < max_per_id)
+          out.push_back({"I2-fake-head", 0, p, f.pfn + idx, "fake head (PG_head, key on)",
+                         std::string(head_bit ? "PG_head" : "no PG_head") + (key ? ", key on" : ", key off"),
+                         "slot " + std::to_string(idx) + " of optimized folio " +
+                             std::to_string(f.id) + " is not a fake head"});
+      }
+    }
+    if (idx >= kTailMetadataSlots &&
+        (sp::flags_zone(v.flags) != head_zone || sp::flags_nid(v.flags) != head_nid)) {
+      if (reported_i5++ < max_per_id)
+        out.push_back({"I5-zone-node", 0, p, f.pfn + idx,
+                       "zone " + std::to_string(head_zone) + " node " + std::to_string(head_nid),
+                       "zone " + std::to_string(sp::flags_zone(v.flags)) + " node " +
+                           std::to_string(sp::flags_nid(v.flags)),
+                       "tail " + std::to_string(idx) + " of folio " + std::to_string(f.id)});
+    }
+  };
+
+  const bool summarize = c.struct_page_pow2();
+  for (uint64_t idx = 1; idx < n;) {
+    uint64_t p = h + idx * S;
+    uint64_t page = p & ~(ps - 1);
+    bool whole = summarize && p == page && idx + c.spp() <= n;
+    if (!whole) {
+      check_tail(p, idx, view_of(p));
+      idx++;
+      continue;
+    }
+    Translation t = m_.pt.translate(page);
+    if (!t.pte.present()) {
+      out.push_back({"I0-unmapped-access", 0, page, f.pfn + idx, "mapped", "no PTE",
+                     "vmemmap page of folio " + std::to_string(f.id) + " is unmapped"});
+      idx += c.spp();
+      continue;
+    }
+    const FrameRec &r = m_.phys.frame(t.pte.frame);
+    const Image &im = m_.phys.images().at(r.image);
+    const FieldSpec &f1 = im.fields[sp::kCompoundHead];
+    if (im.pure() && f1.rel == FieldRel::FolioHead && f1.literal == 1 &&
+        im.fields[sp::kFlags].rel == FieldRel::None && f1.order >= 1 &&
+        (uint64_t{1} << f1.order) >= c.spp()) {
+      // Every slot is tail-encoded with the head of the origin's folio.
+      uint64_t origin_slot = uint64_t{r.origin_vpn} * c.spp();
+      SlotView v;
+      v.kind = SlotView::Tail;
+      v.head = c.vmemmap_base + (origin_slot & ~((uint64_t{1} << f1.order) - 1)) * S;
+      v.flags = im.fields[sp::kFlags].literal;
+      check_tail(p, idx, v);  // slot 0 of the page carries the fake-head checks
+      if (c.spp() > 1 && v.head != h)
+        check_tail(p + S, idx + 1, v);  // and the other slots read the same
+      idx += c.spp();
+      continue;
+    }
+    auto key2 = std::make_pair(r.image, r.origin_vpn);
+    auto it = cache.find(key2);
+    if (it == cache.end()) {
+      std::vector<SlotView> views(c.spp());
+      for (uint64_t j = 0; j < c.spp(); j++) {
+        uint64_t w1 = m_.phys.read_word(t.pte.frame, j * W + sp::kCompoundHead);
+        views[j].flags = m_.phys.read_word(t.pte.frame, j * W + sp::kFlags);
+        if (w1 & 1) {
+          views[j].kind = SlotView::Tail;
+          views[j].head = w1 - 1;
+        } else if (j == 0 && key && ((views[j].flags >> sp::PG_head) & 1)) {
+          uint64_t n1 = m_.phys.read_word(t.pte.frame, W + sp::kCompoundHead);
+          if (n1 & 1) {
+            views[j].kind = SlotView::Fake;  // page != n1 - 1 unless it is the real head
+            views[j].head = n1 - 1;
+          }
+        }
+      }
+      it = cache.emplace(key2, std::move(views)).first;
+    }
+    for (uint64_t j = 0; j < c.spp(); j++) {
+      SlotView v = it->second[j];
+      uint64_t pj = p + j * S;
+      if (v.kind == SlotView::Fake && v.head == pj)
+        v.kind = SlotView::Self;  // page_fixed_fake_head returned the page itself
+      check_tail(pj, idx + j, v);
+    }
+    idx += c.spp();
+  }
+  auto note = [&](size_t count, const char *id) {
+    if (count > max_per_id)
+      out.push_back({id, 0, h, f.pfn, "", "", std::to_string(count - max_per_id) +
+                                                 " more in folio " + std::to_string(f.id)});
+  };
+  note(reported_i1, "I1-head-resolution");
+  note(reported_i2, "I2-fake-head");
+  note(reported_i5, "I5-zone-node");
+
+  // I10: an un-flagged folio has no read-only vmemmap PTE.
+  if (!opt && c.struct_page_pow2()) {
+    uint64_t first = h & ~(ps - 1), end = h + n * S;
+    for (uint64_t a = first; a < end; a += ps) {
+      Pte pte = m_.pt.ptep_get(a);
+      if (pte.present() && pte.ro) {
+        out.push_back({"I10-optimize-gate", 0, a, m_.page_to_pfn(a), "RW", "RO",
+                       "folio " + std::to_string(f.id) +
+                           " is not flagged optimized but its vmemmap is remapped read-only"});
+        break;
+      }
+    }
+  }
+}
+
+void Oracle::check_frames(const std::vector<FrameId> &frames, std::vector<Violation> &out) {
+  size_t leaks = 0, listed = 0, mapped_free = 0;
+  for (FrameId f : frames) {
+    if (f >= m_.phys.frame_table_size())
+      continue;
+    const FrameRec &r = m_.phys.frame(f);
+    if (r.state == FrameState::Allocated && (r.attrs & kFrameMemmap)) {
+      if (r.attrs & kFrameOnList) {
+        if (listed++ < max_per_id)
+          out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "list empty at return",
+                         "frame " + std::to_string(f) + " on a vmemmap_pages list",
+                         "a vmemmap page list was left non-empty"});
+      } else if (r.map_count == 0) {
+        if (leaks++ < max_per_id)
+          out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "mapped or freed",
+                         "frame " + std::to_string(f) + " allocated, unmapped",
+                         "leaked memmap frame"});
+      }
+    } else if (r.state == FrameState::Free && r.map_count != 0) {
+      if (mapped_free++ < max_per_id)
+        out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "0 PTEs",
+                       std::to_string(r.map_count) + " PTEs",
+                       "freed frame " + std::to_string(f) + " is still mapped by the vmemmap"});
+    }
+  }
+}
+
+void Oracle::check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id,
+                            std::vector<Violation> &out) {
+  const Config &c = m_.cfg;
+  const uint64_t ps = c.page_size(), W = c.words_per_struct_page(), S = c.struct_page_size;
+  const uint64_t h = m_.page(f.pfn);
+  for (uint64_t k = first_page; k < f.pre_optimize.size(); k++) {
+    uint64_t a = h + k * ps;
+    Pte pte = m_.pt.ptep_get(a);
+    if (!pte.present() || pte.ro || m_.phys.frame(pte.frame).map_count != 1) {
+      out.push_back({id, 0, a, m_.page_to_pfn(a), "private RW frame",
+                     !pte.present() ? "unmapped" : pte.ro ? "read-only" : "shared frame",
+                     "vmemmap page " + std::to_string(k) + " of folio " + std::to_string(f.id)});
+      return;
+    }
+    const FrameRec &r = m_.phys.frame(pte.frame);
+    auto [img, origin] = f.pre_optimize[k];
+    if (r.image == img && r.origin_vpn == origin)
+      continue;
+    for (uint64_t w = 0; w < c.words_per_page(); w++) {
+      uint64_t g = (a - c.vmemmap_base) / 8 + w;
+      uint64_t idx = g / W - f.pfn, field = g % W;
+      if (field == sp::kLruPrev && idx >= kTailMetadataSlots)
+        continue;  // lru.prev of a tail: meaningless, memcpy keeps the source's pointer
+      uint64_t was = m_.phys.images().word(img, origin, w);
+      uint64_t now = m_.phys.read_word(pte.frame, w);
+      if (was != now) {
+        out.push_back({id, 0, h + idx * S + field * 8, f.pfn + idx, hex(was), hex(now),
+                       "struct page " + std::to_string(idx) + " word " + std::to_string(field) +
+                           " of folio " + std::to_string(f.id) +
+                           " differs from before optimize (first difference)"});
+        return;
+      }
+    }
+  }
+}
+
+void Oracle::optimize_done(Machine &m, HugetlbFolio &f, int ret) {
+  if (ret == 0)
+    return;
+  // I9: a failed optimize leaves the folio un-flagged, RW, private, original.
+  std::vector<Violation> v;
+  if (flagged(f))
+    v.push_back({"I9-failure-atomicity", 0, m.page(f.pfn), f.pfn, "un-flagged", "flagged",
+                 "optimize of folio " + std::to_string(f.id) + " failed but left the flag"});
+  check_fidelity(f, 0, "I9-failure-atomicity", v);
+  for (Violation &x : v)
+    pending_.push_back(std::move(x));
+}
+
+void Oracle::restore_done(Machine &m, HugetlbFolio &f, int ret) {
+  std::vector<Violation> v;
+  const uint64_t ps = m.cfg.page_size();
+  uint64_t h = m.page(f.pfn);
+  if (ret == 0) {
+    check_fidelity(f, 1, "I7-restore-fidelity", v);
+  } else {
+    // I9: a failed restore leaves the folio flagged and fully optimized.
+    if (!flagged(f))
+      v.push_back({"I9-failure-atomicity", 0, h, f.pfn, "flagged", "un-flagged",
+                   "restore of folio " + std::to_string(f.id) + " failed but cleared the flag"});
+    Pte p0 = m.pt.ptep_get(h);
+    for (uint64_t k = 1; k < f.pre_optimize.size(); k++) {
+      Pte pk = m.pt.ptep_get(h + k * ps);
+      if (!pk.ro || pk.frame != p0.frame) {
+        v.push_back({"I9-failure-atomicity", 0, h + k * ps, m.page_to_pfn(h + k * ps),
+                     "RO alias of the head page", pk.ro ? "other frame" : "RW",
+                     "failed restore left folio " + std::to_string(f.id) + " half restored"});
+        break;
+      }
+    }
+  }
+  for (Violation &x : v)
+    pending_.push_back(std::move(x));
+}
+
+std::vector<Violation> Oracle::check(uint64_t op_index, const std::vector<FolioId> &folios) {
+  std::vector<Violation> out;
+  // Reports from inside the port, first in the order they happened.
+  for (Violation &v : m_.reports)
+    out.push_back(std::move(v));
+  m_.reports.clear();
+  for (Violation &v : pending_)
+    out.push_back(std::move(v));
+  pending_.clear();
+
+  // I3 / I12 / I0: faults the operation's accesses took.
+  size_t nro = 0, nspec = 0, nun = 0;
+  for (const Fault &f : m_.mmu.faults) {
+    bool spec = std::string_view(f.who) == "page_ref_add_unless";
+    size_t &cnt = f.kind == Fault::Kind::Unmapped ? nun : spec ? nspec : nro;
+    if (cnt++ >= max_per_id)
+      continue;
+    const char *id = f.kind == Fault::Kind::Unmapped ? "I0-unmapped-access"
+                     : spec                           ? "I12-speculative-ref"
+                                                      : "I3-ro-write";
+    out.push_back({id, 0, f.vaddr, m_.page_to_pfn(f.vaddr & ~7ull),
+                   f.kind == Fault::Kind::Unmapped ? "mapped" : "writable",
+                   f.kind == Fault::Kind::Unmapped ? "unmapped" : hex(f.new_value),
+                   std::string(f.who) + (f.kind == Fault::Kind::Unmapped
+                                             ? " accessed an unmapped vmemmap address"
+                                             : " wrote through a read-only vmemmap mapping (frame " +
+                                                   std::to_string(f.frame) + ", held " +
+                                                   hex(f.old_value) + ")")});
+  }
+  m_.mmu.faults.clear();
+
+  // Folios.
+  std::vector<FolioId> ids = folios;
+  if (full)
+    for (const HugetlbFolio &f : m_.folios)
+      ids.push_back(f.id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (FolioId id : ids) {
+    if (id >= m_.folios.size())
+      continue;
+    HugetlbFolio &f = m_.folios[id];
+    track(f);
+    if (f.state != FolioState::Gone)
+      check_folio(f, out);
+  }
+
+  // I2: the static key counts the optimized folios.
+  if (m_.hugetlb_optimize_vmemmap_key != optimized_count_)
+    out.push_back({"I2-fake-head", 0, 0, UINT64_MAX, std::to_string(optimized_count_),
+                   std::to_string(m_.hugetlb_optimize_vmemmap_key),
+                   "hugetlb_optimize_vmemmap_key does not count the optimized folios"});
+
+  // I6: counters against ground truth, and the frames this operation touched.
+  if (m_.phys.memmap_boot_pages != static_cast<int64_t>(m_.phys.live_memmap_boot_frames()))
+    out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX,
+                   std::to_string(m_.phys.live_memmap_boot_frames()),
+                   std::to_string(m_.phys.memmap_boot_pages), "memmap_boot_pages is off"});
+  if (m_.phys.memmap_pages != static_cast<int64_t>(m_.phys.live_memmap_buddy_frames()))
+    out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX,
+                   std::to_string(m_.phys.live_memmap_buddy_frames()),
+                   std::to_string(m_.phys.memmap_pages), "memmap_pages is off"});
+  std::vector<FrameId> frames;
+  if (full) {
+    frames.resize(m_.phys.frame_table_size());
+    for (size_t i = 0; i < frames.size(); i++)
+      frames[i] = static_cast<FrameId>(i);
+  } else {
+    frames = std::move(m_.phys.touched);
+    std::sort(frames.begin(), frames.end());
+    frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
+  }
+  m_.phys.touched.clear();
+  check_frames(frames, out);
+
+  // I8: nothing may stay unflushed when the operation returns.
+  if (m_.pt.stale_tlb_entries() != 0)
+    out.push_back({"I8-tlb-coverage", 0, *m_.pt.first_stale_address(), UINT64_MAX, "0",
+                   std::to_string(m_.pt.stale_tlb_entries()),
+                   "stale TLB entries left when the operation returned"});
+
+  for (Violation &v : out)
+    v.op_index = op_index;
+  return out;
+}
+
+std::string format_violation(const Violation &v) {
+  std::string s = v.id + " op=" + std::to_string(v.op_index);
+  if (v.vaddr)
+    s += " vaddr=" + hex(v.vaddr);
+  if (v.pfn != UINT64_MAX)
+    s += " pfn=" + hex(v.pfn);
+  if (!v.expected.empty() || !v.found.empty())
+    s += " expected=" + v.expected + " found=" + v.found;
+  return s + ": " + v.message;
+}
+
+}  // namespace hvo

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// vmemmap page table and pessimistic TLB (see pgtable.h).
+#include "hvo/pgtable.h"
+
+namespace hvo {
+
+VmemmapPageTable::VmemmapPageTable(const Config &cfg, PhysMem &phys) : cfg_(cfg), phys_(phys) {
+  uint64_t memmap_bytes = cfg.total_pages() * cfg.struct_page_size;
+  pmds_.resize((memmap_bytes + cfg.pmd_size() - 1) / cfg.pmd_size());
+}
+
+void VmemmapPageTable::map_ref(FrameId f, int delta) {
+  FrameRec &r = phys_.frame(f);
+  r.map_count += delta;
+  phys_.touch(f);
+}
+
+void VmemmapPageTable::tlb_ref(FrameId f, int delta) { phys_.frame(f).tlb_refs += delta; }
+
+void VmemmapPageTable::pmd_set_leaf(size_t i, FrameId first) {
+  pmds_[i] = Pmd{PmdKind::Leaf, first};
+  for (uint64_t k = 0; k < cfg_.ptrs_per_pte(); k++)
+    phys_.frame(first + k).map_count++;
+}
+
+uint32_t VmemmapPageTable::pte_table_create(FrameId backing) {
+  uint32_t t;
+  if (!free_tables_.empty()) {
+    t = free_tables_.back();
+    free_tables_.pop_back();
+    tables_[t].assign(cfg_.ptrs_per_pte(), 0);
+    table_frames_[t] = backing;
+  } else {
+    t = static_cast<uint32_t>(tables_.size());
+    tables_.emplace_back(cfg_.ptrs_per_pte(), 0);
+    table_frames_.push_back(backing);
+  }
+  return t;
+}
+
+FrameId VmemmapPageTable::pte_table_destroy(uint32_t table) {
+  for (uint32_t e : tables_[table])
+    if (e != 0)
+      map_ref(decode(e).frame, -1);
+  tables_[table] = {};
+  free_tables_.push_back(table);
+  return table_frames_[table];
+}
+
+void VmemmapPageTable::pte_table_set(uint32_t table, uint64_t index, Pte pte) {
+  uint32_t &slot = tables_[table][index];
+  if (slot != 0)
+    map_ref(decode(slot).frame, -1);
+  slot = encode(pte);
+  if (pte.present())
+    map_ref(pte.frame, +1);
+}
+
+void VmemmapPageTable::pmd_populate_kernel(size_t i, uint32_t table) {
+  Pmd &p = pmds_[i];
+  if (p.kind == PmdKind::Leaf) {
+    // The old huge translation may still be cached: remember it as stale
+    // unless an older stale one is already there.
+    if (!tlb_pmd_.count(i)) {
+      tlb_pmd_.emplace(i, p);
+      for (uint64_t k = 0; k < cfg_.ptrs_per_pte(); k++)
+        tlb_ref(p.value + k, +1);
+    }
+    for (uint64_t k = 0; k < cfg_.ptrs_per_pte(); k++)
+      map_ref(p.value + k, -1);
+  }
+  p = Pmd{PmdKind::Table, table};
+}
+
+Pte VmemmapPageTable::ptep_get(uint64_t vaddr) const {
+  if (!covers(vaddr))
+    return Pte{};
+  const Pmd &p = pmds_[pmd_index(vaddr)];
+  uint64_t idx = vpn(vaddr) & (cfg_.ptrs_per_pte() - 1);
+  switch (p.kind) {
+  case PmdKind::None:
+    return Pte{};
+  case PmdKind::Leaf:
+    return Pte{static_cast<FrameId>(p.value + idx), false};
+  case PmdKind::Table:
+    return decode(tables_[p.value][idx]);
+  }
+  return Pte{};
+}
+
+void VmemmapPageTable::tlb_remember(uint64_t vaddr, Pte old) {
+  if (!old.present())
+    return;
+  uint64_t v = vpn(vaddr);
+  if (tlb_pte_.count(v) || tlb_pmd_.count(pmd_index(vaddr)))
+    return;  // an older translation is already cached
+  tlb_pte_.emplace(v, encode(old));
+  tlb_ref(old.frame, +1);
+}
+
+void VmemmapPageTable::set_pte_at(uint64_t vaddr, Pte pte) {
+  const Pmd &p = pmds_[pmd_index(vaddr)];
+  uint64_t idx = vpn(vaddr) & (cfg_.ptrs_per_pte() - 1);
+  uint32_t &slot = tables_[p.value][idx];
+  Pte old = decode(slot);
+  if (old == pte)
+    return;
+  tlb_remember(vaddr, old);
+  if (old.present())
+    map_ref(old.frame, -1);
+  slot = encode(pte);
+  if (pte.present())
+    map_ref(pte.frame, +1);
+}
+
+Translation VmemmapPageTable::translate(uint64_t vaddr) const {
+  if (!covers(vaddr))
+    return Translation{};
+  uint64_t v = vpn(vaddr);
+  if (!tlb_pte_.empty()) {
+    auto it = tlb_pte_.find(v);
+    if (it != tlb_pte_.end())
+      return Translation{decode(it->second), true, false};
+  }
+  size_t i = pmd_index(vaddr);
+  if (!tlb_pmd_.empty()) {
+    auto it = tlb_pmd_.find(i);
+    if (it != tlb_pmd_.end())
+      return Translation{
+          Pte{static_cast<FrameId>(it->second.value + (v & (cfg_.ptrs_per_pte() - 1))), false},
+          true, true};
+  }
+  return Translation{ptep_get(vaddr), false, pmds_[i].kind == PmdKind::Leaf};
+}
+
+void VmemmapPageTable::flush_tlb_kernel_range(uint64_t s, uint64_t e) {
+  counters_.range_flushes++;
+  if (e <= s)
+    return;
+  uint64_t lo = s < start() ? 0 : vpn(s);
+  uint64_t hi = e <= start() ? 0 : vpn(e - 1) + 1;
+  for (auto it = tlb_pte_.lower_bound(lo); it != tlb_pte_.end() && it->first < hi;) {
+    tlb_ref(decode(it->second).frame, -1);
+    it = tlb_pte_.erase(it);
+  }
+  // A huge entry is dropped when the range touches any page it translates.
+  uint64_t per = cfg_.ptrs_per_pte();
+  for (auto it = tlb_pmd_.begin(); it != tlb_pmd_.end();) {
+    uint64_t first = it->first * per, last = first + per;
+    if (first < hi && lo < last) {
+      for (uint64_t k = 0; k < per; k++)
+        tlb_ref(it->second.value + k, -1);
+      it = tlb_pmd_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void VmemmapPageTable::flush_tlb_all() {
+  counters_.full_flushes++;
+  for (auto &[v, e] : tlb_pte_)
+    tlb_ref(decode(e).frame, -1);
+  for (auto &[i, p] : tlb_pmd_)
+    for (uint64_t k = 0; k < cfg_.ptrs_per_pte(); k++)
+      tlb_ref(p.value + k, -1);
+  tlb_pte_.clear();
+  tlb_pmd_.clear();
+}
+
+std::optional<uint64_t> VmemmapPageTable::first_stale_address() const {
+  std::optional<uint64_t> best;
+  if (!tlb_pte_.empty())
+    best = start() + (tlb_pte_.begin()->first << cfg_.page_shift);
+  if (!tlb_pmd_.empty()) {
+    uint64_t a = pmd_addr(tlb_pmd_.begin()->first);
+    if (!best || a < *best)
+      best = a;
+  }
+  return best;
+}
+
+}  // namespace hvo

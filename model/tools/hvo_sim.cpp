@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// hvo-sim: run scenarios against the model, print vmemmap diagrams, and
+// measure HVO savings per order.
+//
+//   hvo-sim run SCENARIO [--diagram FOLIO]... [--full-check] [--quiet]
+//   hvo-sim savings [--page-size 4K|16K|64K] [--json]
+//   hvo-sim ops
+//
+// Exit status: 0 clean, 1 the oracle reported violations, 2 usage or input error.
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hvo/diagram.h"
+#include "hvo/model.h"
+#include "hvo/ops.h"
+#include "hvo/savings.h"
+
+using namespace hvo;
+
+namespace {
+
+int usage(const char *msg) {
+  if (msg)
+    std::fprintf(stderr, "hvo-sim: %s\n", msg);
+  std::fprintf(stderr,
+               "usage: hvo-sim run SCENARIO [--diagram FOLIO]... [--full-check] [--quiet]\n"
+               "       hvo-sim savings [--page-size 4K|16K|64K] [--json]\n"
+               "       hvo-sim ops\n");
+  return 2;
+}
+
+bool parse_uint(const std::string &s, uint64_t &v) {
+  if (s.empty() || s.size() > 19)
+    return false;
+  v = 0;
+  for (char ch : s) {
+    if (ch < '0' || ch > '9')
+      return false;
+    v = v * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  return true;
+}
+
+int cmd_run(const std::vector<std::string> &args) {
+  std::string path;
+  std::vector<uint64_t> diagrams;
+  bool full = false, quiet = false;
+  for (size_t i = 0; i < args.size(); i++) {
+    if (args[i] == "--diagram") {
+      uint64_t id;
+      if (i + 1 >= args.size() || !parse_uint(args[i + 1], id))
+        return usage("--diagram needs a folio id");
+      diagrams.push_back(id);
+      i++;
+    } else if (args[i] == "--full-check") {
+      full = true;
+    } else if (args[i] == "--quiet") {
+      quiet = true;
+    } else if (!args[i].empty() && args[i][0] == '-') {
+      return usage(("unknown option " + args[i]).c_str());
+    } else if (path.empty()) {
+      path = args[i];
+    } else {
+      return usage("more than one scenario given");
+    }
+  }
+  if (path.empty())
+    return usage("run needs a scenario file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "%s:0: cannot open file\n", path.c_str());
+    return 2;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  Scenario sc;
+  std::string err;
+  if (!parse_scenario(buf.str(), path, sc, err)) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 2;
+  }
+  auto model = Model::create(sc.config, &err);
+  if (!model) {
+    std::fprintf(stderr, "%s:1: impossible configuration: %s\n", path.c_str(), err.c_str());
+    return 2;
+  }
+  model->oracle().full = full;
+  std::printf("%s\n", print_config(sc.config).c_str());
+  std::map<std::string, uint64_t> by_id;
+  uint64_t total = 0;
+  for (size_t i = 0; i < sc.ops.size(); i++) {
+    StepResult r = model->apply(sc.ops[i]);
+    if (!quiet || !r.violations.empty()) {
+      std::printf("[%zu] line %u: %s => %s", i, sc.lines[i], print_op(sc.ops[i]).c_str(),
+                  format_ret(r.result.ret).c_str());
+      if (!r.result.note.empty())
+        std::printf(" (%s)", r.result.note.c_str());
+      std::printf("\n");
+    }
+    for (const Violation &v : r.violations) {
+      std::printf("  ! %s\n", format_violation(v).c_str());
+      by_id[v.id]++;
+      total++;
+    }
+  }
+  for (uint64_t id : diagrams)
+    std::printf("\n%s", vmemmap_diagram(model->machine(), static_cast<FolioId>(id)).c_str());
+  const Machine &m = model->machine();
+  std::printf("\n%zu operations, %llu violations", sc.ops.size(),
+              static_cast<unsigned long long>(total));
+  for (auto &[id, n] : by_id)
+    std::printf(" %s=%llu", id.c_str(), static_cast<unsigned long long>(n));
+  std::printf("\nmemmap_pages=%lld memmap_boot_pages=%lld static_key=%lld synchronize_rcu=%llu "
+              "tlb_flush_range=%llu tlb_flush_all=%llu\n",
+              static_cast<long long>(m.phys.memmap_pages),
+              static_cast<long long>(m.phys.memmap_boot_pages),
+              static_cast<long long>(m.hugetlb_optimize_vmemmap_key),
+              static_cast<unsigned long long>(m.events.synchronize_rcu),
+              static_cast<unsigned long long>(m.pt.tlb_counters().range_flushes),
+              static_cast<unsigned long long>(m.pt.tlb_counters().full_flushes));
+  return total ? 1 : 0;
+}
+
+int cmd_savings(const std::vector<std::string> &args) {
+  unsigned shift = 12;
+  bool json = false;
+  for (size_t i = 0; i < args.size(); i++) {
+    if (args[i] == "--json") {
+      json = true;
+    } else if (args[i] == "--page-size") {
+      if (i + 1 >= args.size())
+        return usage("--page-size needs 4K, 16K or 64K");
+      const std::string &v = args[++i];
+      if (v == "4K" || v == "4k")
+        shift = 12;
+      else if (v == "16K" || v == "16k")
+        shift = 14;
+      else if (v == "64K" || v == "64k")
+        shift = 16;
+      else
+        return usage(("bad page size '" + v + "' (4K, 16K or 64K)").c_str());
+    } else {
+      return usage(("unknown option " + args[i]).c_str());
+    }
+  }
+  SavingsReport r = compute_savings(shift);
+  if (!r.error.empty()) {
+    std::fprintf(stderr, "hvo-sim: savings: %s\n", r.error.c_str());
+    return 2;
+  }
+  std::fputs(json ? format_savings_json(r).c_str() : format_savings_table(r).c_str(), stdout);
+  return 0;
+}
+
+int cmd_ops() {
+  for (const OpDescriptor &d : op_table()) {
+    std::string s(d.name);
+    for (const OpArgSpec &a : d.args)
+      s += " " + std::string(a.name) + "=" + std::to_string(a.def);
+    std::printf("%-48s %s\n", s.c_str(), std::string(d.doc).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return usage(nullptr);
+  std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "run")
+    return cmd_run(args);
+  if (cmd == "savings")
+    return cmd_savings(args);
+  if (cmd == "ops")
+    return cmd_ops();
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    usage(nullptr);
+    return 0;
+  }
+  return usage(("unknown command " + cmd).c_str());
+}
