@@ -40,8 +40,9 @@ const Expr *storedPage(const Expr *LHS) {
       Page = ME->getBase();
     E = ME->getBase()->IgnoreParenImpCasts();
   }
-  if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E)) // page->field[i]
-    return storedPage(AS->getBase());
+  if (!Page)
+    if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E)) // page->field[i]
+      return storedPage(AS->getBase());
   return Page;
 }
 
@@ -104,10 +105,16 @@ void SharedTailWriteCheck::registerMatchers(MatchFinder *Finder) {
       this);
 
   // page->mapping = NULL, page->flags &= ~x, ++page->private.
+  // WRITE_ONCE(page->field, v) stores through *(volatile T *)&(page->field).
   const auto PageField = memberExpr().bind("lhs");
+  const auto StoreTarget = ignoringParenImpCasts(anyOf(
+      PageField,
+      unaryOperator(hasOperatorName("*"),
+                    hasUnaryOperand(ignoringParenCasts(unaryOperator(
+                        hasOperatorName("&"),
+                        hasUnaryOperand(ignoringParenImpCasts(PageField))))))));
   Finder->addMatcher(
-      binaryOperator(isAssignmentOperator(),
-                     hasLHS(ignoringParenImpCasts(PageField)), InFunction,
+      binaryOperator(isAssignmentOperator(), hasLHS(StoreTarget), InFunction,
                      Evaluated)
           .bind("store"),
       this);

@@ -348,6 +348,14 @@ std::optional<TailSlotOrigin> TailSlotFinder::classify(const Expr *E,
   }
   if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E))
     return classifyOffset(E, AS->getBase(), AS->getIdx(), Depth);
+  // ({ ...; p; }): a statement expression yields its last expression.
+  if (const auto *SE = dyn_cast<StmtExpr>(E)) {
+    const CompoundStmt *Body = SE->getSubStmt();
+    if (Body && !Body->body_empty())
+      if (const auto *Last = dyn_cast<Expr>(Body->body_back()))
+        return classify(Last, Depth + 1);
+    return std::nullopt;
+  }
   if (const auto *BO = dyn_cast<BinaryOperator>(E)) {
     if (BO->getOpcode() != BO_Add)
       return std::nullopt;
