@@ -163,6 +163,20 @@ std::string Config::validate() const {
   uint64_t memmap_bytes = total * struct_page_size;
   if (vmemmap_base + memmap_bytes < vmemmap_base)
     return "vmemmap range wraps around the address space";
+  for (size_t n = 0; n < nodes.size(); n++) {
+    uint64_t node_pages = 0;
+    for (const ZoneSpec &z : nodes[n].zones)
+      node_pages += z.pages;
+    // The boot memmap (PMD blocks at 4K) comes out of the node's own memory.
+    uint64_t need = (node_pages * struct_page_size + pmd_size() - 1) / pmd_size() *
+                    (page_shift == 12 ? ptrs_per_pte() : 1);
+    if (page_shift != 12)
+      need = (node_pages * struct_page_size + page_size() - 1) / page_size() + 1;
+    if (need >= node_pages)
+      return "node " + std::to_string(n) + " is too small to hold its own memmap";
+  }
+  if ((pages_per_section() * struct_page_size) % page_size() != 0)
+    return "a section's memmap is not a whole number of pages";
   if (memmap_bytes / page_size() > kMaxMemmapFrames)
     return "memmap needs " + std::to_string(memmap_bytes / page_size()) +
            " frames; the model supports at most " + std::to_string(kMaxMemmapFrames);

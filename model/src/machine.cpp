@@ -5,6 +5,8 @@
 // initialised as __init_single_page leaves it and freed to buddy.
 #include "hvo/machine.h"
 
+#include <algorithm>
+
 #include "hvo/struct_page.h"
 
 namespace hvo {
@@ -17,19 +19,37 @@ Machine::Machine(const Config &c)
   phys.touched.clear();
 }
 
-// sparse_init -> __populate_section_memmap -> vmemmap_populate_hugepages: one
-// memblock block of PTRS_PER_PTE pages per PMD of vmemmap, on the node of the
-// first section it serves (a later section finds the PMD already present).
+// sparse_init -> __populate_section_memmap -> vmemmap_populate.  With 4K
+// pages (x86-64, arm64 4K) vmemmap_populate_hugepages maps one memblock block
+// of PTRS_PER_PTE pages per PMD, on the node of the first section it serves (a
+// later section finds the PMD present).  With 16K/64K pages arm64 uses
+// vmemmap_populate_basepages: a PTE table per PMD and one frame per vmemmap
+// page that holds struct pages.
 void Machine::sparse_init() {
+  const uint64_t memmap_end = cfg.vmemmap_of_pfn(cfg.total_pages());
   for (size_t i = 0; i < pt.nr_pmds(); i++) {
     uint64_t first_pfn = page_to_pfn(pt.pmd_addr(i));
     const ZoneRange *z = phys.zone_of_pfn(first_pfn);
     unsigned nid = z ? z->nid : 0;
-    FrameId first = phys.memblock_alloc_frames(nid, cfg.ptrs_per_pte());
-    pt.pmd_set_leaf(i, first);
-    phys.memmap_boot_pages += static_cast<int64_t>(cfg.ptrs_per_pte());
-    for (uint64_t k = 0; k < cfg.ptrs_per_pte(); k++)
+    if (cfg.page_shift == 12) {
+      FrameId first = phys.memblock_alloc_frames(nid, cfg.ptrs_per_pte());
+      pt.pmd_set_leaf(i, first);
+      phys.memmap_boot_pages += static_cast<int64_t>(cfg.ptrs_per_pte());
+      for (uint64_t k = 0; k < cfg.ptrs_per_pte(); k++)
+        phys.frame(first + k).origin_vpn = static_cast<uint32_t>(i * cfg.ptrs_per_pte() + k);
+      continue;
+    }
+    uint32_t table = pt.pte_table_create(phys.memblock_alloc_pagetable(nid));
+    uint64_t used = std::min<uint64_t>(cfg.ptrs_per_pte(),
+                                       (memmap_end - pt.pmd_addr(i) + cfg.page_size() - 1) >>
+                                           cfg.page_shift);
+    FrameId first = phys.memblock_alloc_frames(nid, used);
+    phys.memmap_boot_pages += static_cast<int64_t>(used);
+    for (uint64_t k = 0; k < used; k++) {
+      pt.pte_table_set(table, k, Pte{static_cast<FrameId>(first + k), false});
       phys.frame(first + k).origin_vpn = static_cast<uint32_t>(i * cfg.ptrs_per_pte() + k);
+    }
+    pt.pmd_populate_kernel(i, table);
   }
 }
 

@@ -90,6 +90,19 @@ FrameId PhysMem::memblock_alloc_frames(unsigned nid, uint64_t count) {
   return first;
 }
 
+FrameId PhysMem::memblock_alloc_pagetable(unsigned nid) {
+  FrameId f = static_cast<FrameId>(frames_.size());
+  frames_.emplace_back();
+  FrameRec &r = frames_[f];
+  r.node = static_cast<uint8_t>(nid);
+  r.state = FrameState::Allocated;
+  r.attrs = kFrameReserved | kFramePageTable;
+  node_free_[nid]--;
+  frames_allocated_++;
+  live_pagetable_++;
+  return f;
+}
+
 void PhysMem::free_frame(FrameId f) {
   FrameRec &r = frames_[f];
   if (r.attrs & kFramePageTable)

@@ -82,6 +82,8 @@ public:
   // Boot-time (memblock) allocation of `count` consecutive frame ids; never
   // fault-injected (the kernel panics if the boot memmap cannot be allocated).
   FrameId memblock_alloc_frames(unsigned nid, uint64_t count);
+  // A memblock page for a boot-time page table (vmemmap_populate_basepages).
+  FrameId memblock_alloc_pagetable(unsigned nid);
   // __free_page / free_bootmem_page: the frame goes back to its node.
   void free_frame(FrameId f);
 
