@@ -29,3 +29,18 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     add_link_options(-fuse-ld=lld)
   endif()
 endif()
+
+# Fuzzing (fuzz/): every object that a libFuzzer target links, the model
+# included, must carry coverage instrumentation, or libFuzzer sees only the
+# target's own few edges.  fuzz/build.sh turns this off because OSS-Fuzz's
+# $CFLAGS already carry the instrumentation of the build being made.
+option(HVO_FUZZ_INSTRUMENT "With HVO_BUILD_FUZZERS, compile everything with -fsanitize=fuzzer-no-link" ON)
+set(HVO_FUZZ_ENGINE "-fsanitize=fuzzer" CACHE STRING
+    "Link flags of the fuzzing engine for the hvo_fuzz_* targets ($LIB_FUZZING_ENGINE in OSS-Fuzz)")
+if(HVO_BUILD_FUZZERS AND HVO_FUZZ_INSTRUMENT)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "HVO_BUILD_FUZZERS needs clang (libFuzzer); this is ${CMAKE_CXX_COMPILER_ID}")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  add_link_options(-fsanitize=fuzzer-no-link)
+endif()

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The shared fuzz input decoder: bytes -> a Scenario (a Config plus a list of
+// the model's typed operations), and its inverse, the encoder, which turns a
+// text scenario into the bytes a seed corpus holds.  Every fuzz target, the
+// replay drivers, hvo-fuzz-encode and hvo-triage use these two functions, so
+// they all see the same operations for the same bytes.
+//
+// Byte format (docs/fuzzing.md, "Input format"), read front to back:
+//
+//   config header   page size, struct page size, node count, per node a zone
+//                   layout and per zone a size in sections, vmemmap base,
+//                   era, walk variant, HVO boot switch, memory hotplug;
+//                   each field one byte taken modulo its table of choices
+//   operations      repeated until the input ends or the profile's op limit:
+//                   one selector byte (modulo the target's op family) and
+//                   then the op's arguments, each mapped into the range that
+//                   means something for it (folio ids 0..31, nodes that
+//                   exist plus one that does not, struct page indices biased
+//                   to vmemmap page boundaries, ...)
+//
+// Reads past the end yield zero, so every byte string decodes to a valid
+// configuration and a (possibly empty) op list: the fuzzer never spends an
+// execution on a rejected input.  A target's profile names its op family and
+// its configuration space; ops or eras that the model does not have yet are
+// left out at run time (their bytes then select something else).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hvo/config.h"
+#include "hvo/ops.h"
+
+namespace hvo::fuzz {
+
+// What a target's configuration space allows besides the common choices.
+struct ConfigSpace {
+  unsigned max_nodes = 2;             // 1..4
+  bool vary_page_size = true;         // 4K, 16K, 64K (4K weighted 5 in 8)
+  bool vary_struct_page = true;       // 64, 72, 80 (64 weighted 6 in 8)
+  bool vary_vmemmap_base = false;     // default base or one PMD above it
+  bool device_zone = false;           // zone layouts with ZONE_DEVICE
+  std::vector<Era> eras = {Era::Legacy};
+};
+
+struct TargetProfile {
+  std::string_view name;                 // the fuzz target, e.g. "hvo_fuzz_hugetlb"
+  std::vector<std::string_view> ops;     // op names the target draws from
+  ConfigSpace config;
+  unsigned max_ops = 48;                 // bounds the work per input
+};
+
+// Every profile, in a fixed order; and lookup by target name.
+std::span<const TargetProfile> profiles();
+const TargetProfile *find_profile(std::string_view target);
+
+// The op kinds of `p` that the linked model provides, in profile order.
+std::vector<uint16_t> profile_kinds(const TargetProfile &p);
+// The eras of `p` that the linked model accepts (Config::validate).
+std::vector<Era> profile_eras(const TargetProfile &p);
+
+// Total: every byte string gives a Scenario whose config validates.  Bug
+// switches are never read from the bytes (they are the caller's to set).
+Scenario decode_input(const TargetProfile &p, std::span<const uint8_t> data);
+
+// The bytes that decode_input maps back to `s` (config and ops; comments
+// and line numbers are not part of the format).  Returns an empty string on
+// success, else one line saying what cannot be expressed (an op outside the
+// target's family, an argument outside its decodable range, a config that
+// is not in the target's space, bug switches, too many ops).
+std::string encode_scenario(const TargetProfile &p, const Scenario &s,
+                            std::vector<uint8_t> &bytes);
+
+} // namespace hvo::fuzz

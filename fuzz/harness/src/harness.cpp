@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The shared body of every fuzz target (see harness.h).
+#include "hvo/fuzz/harness.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hvo/fuzz/decoder.h"
+#include "hvo/fuzz/trace.h"
+#include "hvo/model.h"
+
+namespace hvo::fuzz {
+
+namespace {
+
+// Process-wide settings fixed before the first input (LLVMFuzzerInitialize).
+struct Settings {
+  const TargetProfile *profile = nullptr;
+  BugSet bugs;
+  std::string bugs_text;
+};
+Settings g_settings;
+uint64_t g_last_digest = 0;
+
+[[noreturn]] void usage_error(const std::string &msg) {
+  std::fprintf(stderr, "hvo-fuzz: error: %s\n", msg.c_str());
+  std::exit(2);
+}
+
+BugSet parse_bugs(std::string_view text) {
+  BugSet bugs;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string_view name = text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    pos = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
+    if (name.empty())
+      continue;
+    auto bit = parse_bug_switch(name);
+    if (!bit) {
+      std::string known;
+      for (unsigned i = 0; i < bug_switch_count(); ++i)
+        known += (i ? ", " : "") + std::string(bug_switch_name(i));
+      usage_error("HVO_FUZZ_BUGS: unknown bug switch '" + std::string(name) + "' (known: " +
+                  (known.empty() ? "none" : known) + ")");
+    }
+    bugs.set(*bit);
+  }
+  return bugs;
+}
+
+struct Digest {
+  uint64_t h = 0xcbf29ce484222325ull;
+  void bytes(const void *p, size_t n) {
+    const auto *b = static_cast<const uint8_t *>(p);
+    for (size_t i = 0; i < n; ++i) {
+      h ^= b[i];
+      h *= 0x100000001b3ull;
+    }
+  }
+  void u64(uint64_t v) { bytes(&v, sizeof v); }
+  void str(const std::string &s) {
+    u64(s.size());
+    bytes(s.data(), s.size());
+  }
+  void step(const StepResult &r) {
+    u64(static_cast<uint64_t>(r.result.ret));
+    str(r.result.note);
+    u64(r.result.folios.size());
+    for (FolioId f : r.result.folios)
+      u64(f);
+    for (const Violation &v : r.violations)
+      str(format_violation(v));
+  }
+};
+
+[[noreturn]] void report_violation(const Violation &first, const Scenario &s,
+                                   const std::vector<StepResult> &results, size_t size) {
+  std::fprintf(stderr, "==HVO== VIOLATION %s\n", format_violation(first).c_str());
+  std::fprintf(stderr, "==HVO== target %s, input %zu bytes, %zu ops decoded%s%s\n",
+               std::string(g_settings.profile->name).c_str(), size, s.ops.size(),
+               g_settings.bugs_text.empty() ? "" : ", HVO_FUZZ_BUGS=",
+               g_settings.bugs_text.c_str());
+  std::fprintf(stderr, "==HVO== decoded operation trace (a scenario hvo-sim can run):\n%s",
+               format_trace(s, results).c_str());
+  std::fprintf(stderr, "==HVO== end of trace\n");
+  std::fflush(stderr);
+  std::abort();
+}
+
+} // namespace
+
+void initialize_target(std::string_view target) {
+  g_settings.profile = find_profile(target);
+  if (!g_settings.profile)
+    usage_error("no fuzz profile named '" + std::string(target) + "'");
+  if (profile_kinds(*g_settings.profile).empty())
+    usage_error(std::string(target) + ": the model provides none of this target's operations");
+  const char *env = std::getenv("HVO_FUZZ_BUGS");
+  g_settings.bugs_text = env ? env : "";
+  g_settings.bugs = parse_bugs(g_settings.bugs_text);
+}
+
+int run_target_input(std::string_view target, const uint8_t *data, size_t size) {
+  // A replay driver built without LLVMFuzzerInitialize support still works.
+  if (!g_settings.profile || g_settings.profile->name != target)
+    initialize_target(target);
+  Scenario s = decode_input(*g_settings.profile, std::span<const uint8_t>(data, size));
+  s.config.bugs = g_settings.bugs;
+
+  Digest digest;
+  std::vector<StepResult> results;
+  results.reserve(s.ops.size());
+  std::string error;
+  std::unique_ptr<Model> model = Model::create(s.config, &error);
+  if (!model) {
+    // The decoder promises valid configurations; breaking that promise is
+    // a harness bug and must not be silently skipped.
+    std::fprintf(stderr, "==HVO== HARNESS decoder produced an invalid config: %s\n%s",
+                 error.c_str(), format_trace(s, results).c_str());
+    std::abort();
+  }
+  for (const Op &op : s.ops) {
+    results.push_back(model->apply(op));
+    digest.step(results.back());
+    if (!results.back().violations.empty())
+      report_violation(results.back().violations.front(), s, results, size);
+  }
+  // The oracle checks incrementally after each op; once at the end it looks
+  // at everything, which catches damage to state no op listed as touched.
+  std::vector<Violation> final_check = model->check_all();
+  if (!final_check.empty()) {
+    if (results.empty())
+      results.push_back(StepResult{});
+    for (Violation &v : final_check)
+      results.back().violations.push_back(v);
+    report_violation(final_check.front(), s, results, size);
+  }
+  g_last_digest = digest.h;
+  return 0;
+}
+
+uint64_t last_outcome_digest() { return g_last_digest; }
+
+} // namespace hvo::fuzz
+
+extern "C" uint64_t HvoFuzzLastOutcomeDigest() { return hvo::fuzz::last_outcome_digest(); }
