@@ -3,6 +3,8 @@
 // The Model facade (see model.h).
 #include "hvo/model.h"
 
+#include "hvo/dax_oracle.h"
+
 namespace hvo {
 
 std::unique_ptr<Model> Model::create(const Config &cfg, std::string *error) {
@@ -26,7 +28,9 @@ StepResult Model::apply(const Op &op) {
   } else {
     r.result = table[op.kind].apply(*this, op);
   }
-  r.violations = oracle_.check(index_++, r.result.folios);
+  r.violations = oracle_.check(index_, r.result.folios);
+  append_dax_violations(r.violations, index_);
+  index_++;
   return r;
 }
 
@@ -34,8 +38,19 @@ std::vector<Violation> Model::check_all() {
   bool was = oracle_.full;
   oracle_.full = true;
   std::vector<Violation> v = oracle_.check(index_ == 0 ? 0 : index_ - 1, {});
+  append_dax_violations(v, index_ == 0 ? 0 : index_ - 1);
   oracle_.full = was;
   return v;
+}
+
+// Device-DAX invariants (dax_oracle.h), once anything was hot-added.
+void Model::append_dax_violations(std::vector<Violation> &out, uint64_t op_index) {
+  if (!m_.hotplug.initialized)
+    return;
+  for (Violation &v : check_dax(m_, m_.hotplug, oracle_.max_per_id)) {
+    v.op_index = op_index;
+    out.push_back(std::move(v));
+  }
 }
 
 void Model::poke(uint64_t vaddr, uint64_t value) {

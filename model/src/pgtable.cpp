@@ -73,6 +73,40 @@ void VmemmapPageTable::pmd_populate_kernel(size_t i, uint32_t table) {
   p = Pmd{PmdKind::Table, table};
 }
 
+void VmemmapPageTable::ensure_covers(uint64_t end_vaddr) {
+  if (end_vaddr <= end())
+    return;
+  pmds_.resize((end_vaddr - start() + cfg_.pmd_size() - 1) >> cfg_.pmd_shift());
+}
+
+FrameId VmemmapPageTable::pmd_clear(size_t i) {
+  Pmd &p = pmds_[i];
+  FrameId backing = kNoFrame;
+  if (p.kind == PmdKind::Leaf) {
+    if (!tlb_pmd_.count(i)) {
+      tlb_pmd_.emplace(i, p);
+      for (uint64_t k = 0; k < cfg_.ptrs_per_pte(); k++)
+        tlb_ref(p.value + k, +1);
+    }
+    for (uint64_t k = 0; k < cfg_.ptrs_per_pte(); k++)
+      map_ref(p.value + k, -1);
+  } else if (p.kind == PmdKind::Table) {
+    backing = pte_table_destroy(p.value);
+  }
+  p = Pmd{};
+  return backing;
+}
+
+bool VmemmapPageTable::pte_table_empty(size_t i) const {
+  const Pmd &p = pmds_[i];
+  if (p.kind != PmdKind::Table)
+    return false;
+  for (uint32_t e : tables_[p.value])
+    if (e != 0)
+      return false;
+  return true;
+}
+
 Pte VmemmapPageTable::ptep_get(uint64_t vaddr) const {
   if (!covers(vaddr))
     return Pte{};

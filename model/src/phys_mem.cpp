@@ -75,6 +75,27 @@ std::optional<FrameId> PhysMem::alloc_frame(unsigned nid, AllocPurpose why) {
   return f;
 }
 
+std::optional<FrameId> PhysMem::alloc_frames_contig(unsigned nid, uint64_t count,
+                                                   AllocPurpose why) {
+  if (nid >= nr_nodes() || count == 0)
+    return std::nullopt;
+  if (injected_failure(nid) || node_free_[nid] < count)
+    return std::nullopt;
+  FrameId first = static_cast<FrameId>(frames_.size());
+  frames_.resize(frames_.size() + count);
+  for (uint64_t i = 0; i < count; i++) {
+    FrameRec &r = frames_[first + i];
+    r.node = static_cast<uint8_t>(nid);
+    r.state = FrameState::Allocated;
+    r.attrs = why == AllocPurpose::PageTable ? kFramePageTable : kFrameMemmap;
+    touch(first + static_cast<FrameId>(i));
+  }
+  node_free_[nid] -= count;
+  frames_allocated_ += count;
+  (why == AllocPurpose::PageTable ? live_pagetable_ : live_memmap_buddy_) += count;
+  return first;
+}
+
 FrameId PhysMem::memblock_alloc_frames(unsigned nid, uint64_t count) {
   FrameId first = static_cast<FrameId>(frames_.size());
   frames_.resize(frames_.size() + count);

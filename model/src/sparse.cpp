@@ -54,6 +54,13 @@ SectionTable::SectionTable(SectionGeometry g, std::uint64_t nr_sections)
     ms.subsection_map = SubsectionMap(geo.subsections_per_section());
 }
 
+void SectionTable::ensure_section(std::uint64_t nr) {
+  while (sections.size() <= nr) {
+    sections.emplace_back();
+    sections.back().subsection_map = SubsectionMap(geo.subsections_per_section());
+  }
+}
+
 // subsection_mask_set(): bits idx..end of the section containing pfn.
 SubsectionMap SectionTable::subsection_mask(std::uint64_t pfn, std::uint64_t nr_pages) const {
   SubsectionMap map(geo.subsections_per_section());

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hvo/config.h"
+#include "hvo/memremap.h"
 #include "hvo/mmu.h"
 #include "hvo/pgtable.h"
 #include "hvo/phys_mem.h"
@@ -97,6 +98,11 @@ public:
   bool vmemmap_optimize_enabled = true;
 
   HvoHooks *hooks = nullptr;
+
+  // Memory hotplug and device DAX (M2): sections, pgmaps, refcounts of
+  // memmap frames mapped more than once.  Set up on first use
+  // (hotplug_state_init), so a machine that never hot-adds pays nothing.
+  HotplugState hotplug;
 
   std::deque<HugetlbFolio> folios;  // indexed by FolioId; references stay valid
   HugetlbFolio *folio(FolioId id) {

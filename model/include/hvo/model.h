@@ -47,6 +47,8 @@ public:
   void poke_pte(uint64_t vaddr, FrameId frame, bool ro);
 
 private:
+  void append_dax_violations(std::vector<Violation> &out, uint64_t op_index);
+
   Machine m_;
   Oracle oracle_;
   uint64_t index_ = 0;

@@ -66,6 +66,7 @@ std::span<const OpDescriptor> op_table();
 // Families (each in its own file).
 std::vector<OpDescriptor> hugetlb_op_family();
 std::vector<OpDescriptor> control_op_family();
+std::vector<OpDescriptor> dax_op_family();  // ops_dax.cpp (device DAX, M2)
 
 const OpDescriptor *find_op(std::string_view name);
 std::string print_op(const Op &op);

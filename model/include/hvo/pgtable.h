@@ -71,6 +71,16 @@ public:
   // pmd_populate_kernel: install `table` at PMD i (replacing a leaf or nothing).
   void pmd_populate_kernel(size_t i, uint32_t table);
 
+  // sparse_index_init() for hot-added memory (M2, device DAX): grows the
+  // span so that it covers [start(), end_vaddr); new PMDs are none.
+  void ensure_covers(uint64_t end_vaddr);
+  // pmd_clear(): a leaf's frames lose their mapping, an installed PTE table
+  // is dropped; returns the table's backing frame (kNoFrame for a leaf) for
+  // the caller to free.  A leaf's translation stays cached until a flush.
+  FrameId pmd_clear(size_t i);
+  // Every PTE of the table installed at PMD i is none.
+  bool pte_table_empty(size_t i) const;
+
   // The page table's current PTE for `vaddr` (a leaf is reported as its PTE).
   Pte ptep_get(uint64_t vaddr) const;
   // set_pte_at(&init_mm, vaddr, pte, entry) on an installed PTE table.

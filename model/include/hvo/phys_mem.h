@@ -79,6 +79,10 @@ public:
 
   // alloc_pages_node(nid, gfp, 0): one frame from node `nid`'s budget.
   std::optional<FrameId> alloc_frame(unsigned nid, AllocPurpose why);
+  // alloc_pages_node(nid, gfp, order) for `count` frames with consecutive
+  // ids (a PMD_SIZE vmemmap block, M2 device DAX): one allocation attempt,
+  // fault-injected like alloc_frame.
+  std::optional<FrameId> alloc_frames_contig(unsigned nid, uint64_t count, AllocPurpose why);
   // Boot-time (memblock) allocation of `count` consecutive frame ids; never
   // fault-injected (the kernel panics if the boot memmap cannot be allocated).
   FrameId memblock_alloc_frames(unsigned nid, uint64_t count);

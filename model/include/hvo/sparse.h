@@ -73,6 +73,10 @@ struct SectionTable {
   SectionTable() = default;
   SectionTable(SectionGeometry g, std::uint64_t nr_sections);
 
+  /// sparse_index_init(): makes section @nr addressable (the table grows;
+  /// new sections are absent).
+  void ensure_section(std::uint64_t nr);
+
   bool in_range(std::uint64_t pfn) const { return geo.pfn_to_section_nr(pfn) < sections.size(); }
   MemSection &pfn_to_section(std::uint64_t pfn) { return sections[geo.pfn_to_section_nr(pfn)]; }
   const MemSection &pfn_to_section(std::uint64_t pfn) const { return sections[geo.pfn_to_section_nr(pfn)]; }

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Invariants of device-DAX compound pagemaps (kernel-reference section 5,
+// invariants 1, 6, 10 and 13 as they apply to ZONE_DEVICE memory), checked
+// over every live pgmap and every hot-added section.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "hvo/memremap.h"
+#include "hvo/oracle.h"
+#include "hvo/violation.h"
+
+namespace hvo {
+
+class Machine;
+
+/// The ids this file reports, with one line each (merged into
+/// docs/model.md's invariant list).
+const std::vector<InvariantInfo> &dax_invariant_catalog();
+
+/// Checks every live pgmap's memmap and every hot-added section.  At most
+/// @max_per_id violations of one id are returned.
+std::vector<Violation> check_dax(Machine &m, const HotplugState &hp, std::size_t max_per_id = 8);
+
+} // namespace hvo

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Device-DAX invariants (see dax_oracle.h).  Like the core oracle, reads go
+// through the page table without recording faults: the oracle looks at what
+// the kernel would see.
+#include "hvo/dax_oracle.h"
+
+#include <algorithm>
+#include <map>
+
+#include "hvo/machine.h"
+#include "hvo/sparse_vmemmap.h"
+#include "hvo/struct_page.h"
+
+namespace hvo {
+
+namespace {
+
+const std::vector<InvariantInfo> kDaxCatalog = {
+    {"I13-dax-reuse",
+     "an optimized DAX compound page maps its head vmemmap page and its first tail vmemmap page to "
+     "two private frames and every other vmemmap page to the second; a reused frame's refcount is "
+     "1 + the PTEs that alias it; a pgmap that may not be optimized (altmap, V <= 2) shares no "
+     "frame"},
+    {"I13-dax-orphan-section",
+     "every hot-added section with a memmap belongs to a live pgmap (depopulate returns all)"},
+    {"I1-dax-head-resolution",
+     "every struct page of a live DAX compound page resolves to its head, its tails are PageTail"},
+    {"K-WARN_ON", "the ported code reached a WARN / WARN_ON of the kernel"},
+    {"K-model-limit", "the ported code reached a path the model does not implement"},
+};
+
+struct Budget {
+  std::size_t max;
+  std::map<std::string, std::size_t> used;
+  bool take(const std::string &id) { return used[id]++ < max; }
+};
+
+uint64_t read_word(Machine &m, uint64_t vaddr) {
+  const Pte pte = m.pt.ptep_get(vaddr);
+  if (!pte.present())
+    return 0;
+  const uint64_t w = (vaddr & (m.cfg.page_size() - 1)) / 8;
+  return m.phys.read_word(pte.frame, w);
+}
+
+// Legacy decode, without the fake-head fallback: DAX compound pages are
+// never HugeTLB-optimized, and their aliased pages hold tails.
+uint64_t head_of(Machine &m, uint64_t page) {
+  const uint64_t info = read_word(m, Machine::field(page, sp::kCompoundHead));
+  return (info & 1) ? info - 1 : page;
+}
+
+void check_compound(Machine &m, const HotplugState &hp, const DevPagemap &p, uint64_t head_pfn,
+                    uint64_t end_pfn, Budget &b, std::vector<Violation> &out) {
+  const uint64_t ps = m.cfg.page_size(), S = m.cfg.struct_page_size;
+  const uint64_t nr = pgmap_vmemmap_nr(p);
+  const uint64_t head = m.page(head_pfn);
+  const uint64_t last_pfn = std::min(end_pfn, head_pfn + nr);
+  const bool early = hp.sections.pfn_to_section(head_pfn).early;
+  const bool optimized = vmemmap_can_optimize(m, &p) && !early;
+  // The vmemmap pages of this compound page that lie in the range.
+  const uint64_t first_page = head & ~(ps - 1);
+  const uint64_t end_page = m.page(last_pfn);
+  if (optimized && head % ps == 0) {
+    const FrameId h = m.pt.ptep_get(first_page).frame;
+    const FrameId t = m.pt.ptep_get(first_page + ps).frame;
+    auto refcount = [&](FrameId f) -> uint64_t {
+      auto it = hp.frame_refcount.find(f);
+      return it == hp.frame_refcount.end() ? 0 : it->second;
+    };
+    if (h == kNoFrame || t == kNoFrame || h == t) {
+      if (b.take("I13-dax-reuse"))
+        out.push_back({"I13-dax-reuse", 0, first_page, head_pfn, "two private frames",
+                       h == t ? "one frame" : "unmapped", "pgmap " + std::to_string(p.id)});
+      return;
+    }
+    for (uint64_t a = first_page + 2 * ps; a < end_page; a += ps) {
+      const Pte pte = m.pt.ptep_get(a);
+      if (pte.frame != t || pte.ro) {
+        if (b.take("I13-dax-reuse"))
+          out.push_back({"I13-dax-reuse", 0, a, m.page_to_pfn(a),
+                         "RW alias of frame " + std::to_string(t),
+                         pte.present() ? "frame " + std::to_string(pte.frame) : "unmapped",
+                         "pgmap " + std::to_string(p.id) + " compound page at pfn " +
+                             std::to_string(head_pfn)});
+        break;
+      }
+    }
+    if (refcount(h) != 1 || m.phys.frame(h).map_count != 1)
+      if (b.take("I13-dax-reuse"))
+        out.push_back({"I13-dax-reuse", 0, first_page, head_pfn, "head frame refcount 1, 1 PTE",
+                       std::to_string(refcount(h)) + " refs, " +
+                           std::to_string(m.phys.frame(h).map_count) + " PTEs",
+                       "pgmap " + std::to_string(p.id)});
+    if (refcount(t) != m.phys.frame(t).map_count)
+      if (b.take("I13-dax-reuse"))
+        out.push_back({"I13-dax-reuse", 0, first_page + ps, head_pfn + ps / S,
+                       "refcount == 1 + extra PTEs (" + std::to_string(m.phys.frame(t).map_count) +
+                           ")",
+                       std::to_string(refcount(t)), "pgmap " + std::to_string(p.id)});
+  } else if (!optimized && !early) {
+    for (uint64_t a = first_page; a < end_page; a += ps) {
+      const Pte pte = m.pt.ptep_get(a);
+      if (pte.present() && m.phys.frame(pte.frame).map_count != 1) {
+        if (b.take("I13-dax-reuse"))
+          out.push_back({"I13-dax-reuse", 0, a, m.page_to_pfn(a), "a private frame",
+                         std::to_string(m.phys.frame(pte.frame).map_count) + " PTEs",
+                         "pgmap " + std::to_string(p.id) + " may not be optimized"});
+        break;
+      }
+    }
+  }
+  // Head resolution over a sample: the head, the first tails, the first
+  // struct page of every vmemmap page (where fake heads would show), the last.
+  std::vector<uint64_t> slots{head_pfn};
+  for (uint64_t i = 1; i < std::min<uint64_t>(nr, 4); i++)
+    slots.push_back(head_pfn + i);
+  for (uint64_t a = first_page + ps; a < end_page; a += ps)
+    slots.push_back(m.page_to_pfn(a));
+  if (nr > 1)
+    slots.push_back(last_pfn - 1);
+  for (uint64_t pfn : slots) {
+    if (pfn < head_pfn || pfn >= last_pfn)
+      continue;
+    const uint64_t page = m.page(pfn);
+    const uint64_t got = head_of(m, page);
+    const bool tail = read_word(m, Machine::field(page, sp::kCompoundHead)) & 1;
+    const bool want_tail = pfn != head_pfn && nr > 1;
+    if (got != head || tail != want_tail) {
+      if (b.take("I1-dax-head-resolution"))
+        out.push_back({"I1-dax-head-resolution", 0, page, pfn,
+                       "head " + std::to_string(head_pfn) + (want_tail ? ", tail" : ""),
+                       "head " + std::to_string(m.page_to_pfn(got)) + (tail ? ", tail" : ""),
+                       "pgmap " + std::to_string(p.id)});
+      break;
+    }
+  }
+}
+
+} // namespace
+
+const std::vector<InvariantInfo> &dax_invariant_catalog() { return kDaxCatalog; }
+
+std::vector<Violation> check_dax(Machine &m, const HotplugState &hp, std::size_t max_per_id) {
+  std::vector<Violation> out;
+  Budget b{max_per_id, {}};
+  for (const DevPagemap &p : hp.pgmaps) {
+    if (!p.live || p.nr_range == 0)
+      continue;
+    uint64_t start = p.range_start_pfn;
+    const uint64_t end = p.range_start_pfn + p.range_nr_pages;
+    if (p.altmap)
+      start = p.altmap->base_pfn + p.altmap->reserve + p.altmap->free;
+    for (uint64_t pfn = start; pfn < end; pfn += pgmap_vmemmap_nr(p))
+      check_compound(m, hp, p, pfn, end, b, out);
+  }
+  // Sections that carry a hot-added memmap must belong to a live pgmap.
+  const SectionGeometry &g = hp.sections.geo;
+  for (uint64_t nr = 0; nr < hp.sections.sections.size(); nr++) {
+    const MemSection &ms = hp.sections.sections[nr];
+    if (!ms.has_mem_map || ms.early)
+      continue;
+    const uint64_t s = g.section_nr_to_pfn(nr), e = s + g.pages_per_section();
+    bool owned = false;
+    for (const DevPagemap &p : hp.pgmaps)
+      owned |= p.live && p.range_start_pfn < e && s < p.range_start_pfn + p.range_nr_pages;
+    if (!owned && b.take("I13-dax-orphan-section"))
+      out.push_back({"I13-dax-orphan-section", 0, m.page(s), s, "a live pgmap",
+                     "no pgmap", "section " + std::to_string(nr) + " keeps a hot-added memmap"});
+  }
+  return out;
+}
+
+} // namespace hvo

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// ZONE_DEVICE struct page initialisation, Debian 6.12.117 mm/mm_init.c
+// (cited "l.N").
+#include "hvo/mm_init.h"
+
+#include <algorithm>
+
+#include "hvo/compound.h"
+#include "hvo/machine.h"
+#include "hvo/page_flags.h"
+#include "hvo/sparse_vmemmap.h"
+#include "hvo/struct_page.h"
+
+namespace hvo {
+
+namespace {
+
+constexpr unsigned kZoneDevice = static_cast<unsigned>(ZoneType::Device);
+
+// The same masked store into word @field of every struct page of pfns
+// [a, b), one vmemmap page at a time where the whole page is in the range
+// (the stores a per-page loop makes, through the translation they share).
+void store_field_range(Machine &m, uint64_t a, uint64_t b, unsigned field, uint64_t mask,
+                       uint64_t value, const char *who) {
+  const uint64_t ps = m.cfg.page_size();
+  for (uint64_t pfn = a; pfn < b;) {
+    const uint64_t page_vaddr = m.page(pfn) & ~(ps - 1);
+    const uint64_t first = m.page_to_pfn(page_vaddr);
+    const uint64_t last = m.page_to_pfn(page_vaddr + ps - 1);
+    if (m.page(pfn) == page_vaddr && first >= a && last < b &&
+        page_vaddr + ps == m.page(last + 1)) {
+      m.mmu.store_field_page(page_vaddr, field, mask, FieldSpec{value}, who);
+      pfn = last + 1;
+      continue;
+    }
+    m.mmu.write_masked(Machine::field(m.page(pfn), field), mask, value, who);
+    pfn++;
+  }
+}
+
+// __init_zone_device_page (l.993-1023) for pfns [a, b): __init_single_page,
+// __SetPageReserved, page->pgmap (word 1), page->zone_device_data (word 2).
+// FS_DAX / GENERIC pgmaps keep the initial refcount of 1.
+void init_zone_device_pages(Machine &m, uint64_t a, uint64_t b, unsigned nid,
+                            const DevPagemap &pgmap) {
+  init_single_pages(m, a, b, kZoneDevice, nid);
+  store_field_range(m, a, b, sp::kFlags, uint64_t{1} << sp::PG_reserved,
+                    uint64_t{1} << sp::PG_reserved, "__init_zone_device_page");
+  store_field_range(m, a, b, sp::kCompoundHead, ~uint64_t{0}, pgmap.kernel_address(),
+                    "__init_zone_device_page");
+  store_field_range(m, a, b, sp::kLruPrev, ~uint64_t{0}, 0, "__init_zone_device_page");
+}
+
+// memmap_init_compound (l.1050-1075).  The kernel loops tail by tail; the
+// model does tail 1 alone (prep_compound_head must follow it, because tail 1
+// holds folio data) and tails 2.. together, which leaves the same bytes:
+// every later tail's stores happen after prep_compound_head in both.
+void memmap_init_compound(Machine &m, uint64_t head, uint64_t head_pfn, unsigned nid,
+                          const DevPagemap &pgmap, uint64_t nr_pages) {
+  const unsigned order = pgmap.vmemmap_shift;
+  const uint64_t end_pfn = head_pfn + nr_pages;
+  set_page_flag(m, head, sp::PG_head, "__SetPageHead");
+  if (nr_pages < 2)
+    return;
+  init_zone_device_pages(m, head_pfn + 1, head_pfn + 2, nid, pgmap);
+  prep_compound_tail(m, head, 1);
+  set_page_count(m, m.page(head_pfn + 1), 0, "memmap_init_compound");
+  prep_compound_head(m, head, order);
+  if (end_pfn <= head_pfn + 2)
+    return;
+  init_zone_device_pages(m, head_pfn + 2, end_pfn, nid, pgmap);
+  prep_compound_tails(m, head, order, 2, nr_pages);
+  store_field_range(m, head_pfn + 2, end_pfn, sp::kCounts, 0xffffffff00000000ull, 0,
+                    "memmap_init_compound");
+}
+
+} // namespace
+
+// l.1034-1048.
+uint64_t compound_nr_pages(const Machine &m, const HotplugState &hp, uint64_t pfn,
+                           const DevPagemap &pgmap) {
+  // DAX hot-plugged into an unoccupied subsection of an early section reuses
+  // the unoptimized boot memmap.
+  const bool early = hp.sections.in_range(pfn) && hp.sections.pfn_to_section(pfn).early;
+  if (early || !vmemmap_can_optimize(m, &pgmap))
+    return pgmap_vmemmap_nr(pgmap);
+  return VMEMMAP_RESERVE_NR * m.cfg.spp();
+}
+
+// l.864-928, the ZONE_DEVICE branch.
+void memmap_init_range_zone_device(Machine &m, uint64_t start_pfn, uint64_t nr_pages,
+                                   unsigned nid, const DevPagemap &pgmap) {
+  if (!pgmap.altmap)
+    return;
+  const VmemAltmap &a = *pgmap.altmap;
+  (void)nr_pages;  // the range is replaced by the altmap's own pfns
+  if (start_pfn == a.base_pfn)
+    start_pfn += a.reserve;
+  const uint64_t end_pfn = a.base_pfn + a.reserve + a.free;  // vmem_altmap_offset
+  if (start_pfn >= end_pfn)
+    return;
+  init_single_pages(m, start_pfn, end_pfn, kZoneDevice, nid);
+  store_field_range(m, start_pfn, end_pfn, sp::kFlags, uint64_t{1} << sp::PG_reserved,
+                    uint64_t{1} << sp::PG_reserved, "memmap_init_range");
+}
+
+// l.1077-1122.
+void memmap_init_zone_device(Machine &m, const HotplugState &hp, unsigned nid,
+                             uint64_t start_pfn, uint64_t nr_pages, const DevPagemap &pgmap) {
+  const uint64_t end_pfn = start_pfn + nr_pages;
+  const uint64_t pfns_per_compound = pgmap_vmemmap_nr(pgmap);
+  // memmap_init_range already initialised the pfns that hold the altmap.
+  if (pgmap.altmap)
+    start_pfn = pgmap.altmap->base_pfn + pgmap.altmap->reserve + pgmap.altmap->free;
+  for (uint64_t pfn = start_pfn; pfn < end_pfn; pfn += pfns_per_compound) {
+    const uint64_t page = m.page(pfn);
+    init_zone_device_pages(m, pfn, pfn + 1, nid, pgmap);
+    if (pfns_per_compound == 1)
+      continue;
+    // Not clamped to end_pfn, as in the kernel: a range that ends inside a
+    // compound page has its last compound page initialised past its end.
+    memmap_init_compound(m, page, pfn, nid, pgmap, compound_nr_pages(m, hp, pfn, pgmap));
+  }
+}
+
+} // namespace hvo

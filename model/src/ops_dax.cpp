@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The device-DAX op family: memremap_pages / memunmap_pages of one range
+// with a compound geometry (vmemmap_shift), with or without an altmap.
+#include "hvo/hugetlb_vmemmap.h"
+#include "hvo/memremap.h"
+#include "hvo/model.h"
+#include "hvo/ops.h"
+
+namespace hvo {
+
+namespace {
+
+constexpr uint64_t kMaxShift = 30;  // above MAX_FOLIO_ORDER of every page size
+
+OpResult dax_add(Model &md, uint64_t pfn, uint64_t pages, uint64_t shift, uint64_t node,
+                 const VmemAltmap *altmap) {
+  if (shift > kMaxShift || node >= md.config().nodes.size())
+    return OpResult{-EINVAL_, {}, "bad shift or node"};
+  DevPagemap req;
+  req.range_start_pfn = pfn;
+  req.range_nr_pages = pages;
+  req.vmemmap_shift = static_cast<unsigned>(shift);
+  req.nid = static_cast<unsigned>(node);
+  if (altmap)
+    req.altmap = *altmap;
+  uint32_t id = 0;
+  Machine &m = md.machine();
+  const int ret = memremap_pages(m, m.hotplug, req, id);
+  if (ret)
+    return OpResult{ret, {}, {}};
+  return OpResult{0, {}, "pgmap " + std::to_string(id)};
+}
+
+OpResult op_dax_add(Model &md, const Op &op) {
+  return dax_add(md, op.args[0], op.args[1], op.args[2], op.args[3], nullptr);
+}
+
+// The altmap starts at the range's first pfn with no reserve, as device-dax
+// sets it up (drivers/dax/pmem.c: base_pfn = range start, reserve = the
+// label area, modelled as 0).
+OpResult op_dax_add_altmap(Model &md, const Op &op) {
+  VmemAltmap a;
+  a.base_pfn = op.args[0];
+  a.end_pfn = op.args[0] + op.args[1];
+  a.free = op.args[3];
+  return dax_add(md, op.args[0], op.args[1], op.args[2], 0, &a);
+}
+
+OpResult op_dax_remove(Model &md, const Op &op) {
+  if (op.args[0] > UINT32_MAX)
+    return OpResult{-EINVAL_, {}, "no such pgmap"};
+  Machine &m = md.machine();
+  return OpResult{memunmap_pages(m, m.hotplug, static_cast<uint32_t>(op.args[0])), {}, {}};
+}
+
+} // namespace
+
+std::vector<OpDescriptor> dax_op_family() {
+  const OpArgSpec pfn{"pfn", 0, uint64_t{1} << 24, uint64_t{1} << 18};
+  const OpArgSpec pages{"pages", 1, uint64_t{1} << 19, 512};
+  const OpArgSpec shift{"shift", 0, 22, 9};
+  return {
+      {"dax_add", {pfn, pages, shift, {"node", 0, 3, 0}}, op_dax_add,
+       "memremap_pages: device-DAX range [pfn, pfn+pages) of 2^shift compound pages"},
+      {"dax_add_altmap", {pfn, pages, shift, {"free", 0, uint64_t{1} << 16, 1024}},
+       op_dax_add_altmap,
+       "memremap_pages with an altmap of `free` pages at the range start (node 0)"},
+      {"dax_remove", {{"pgmap", 0, 16, 0}}, op_dax_remove, "memunmap_pages of a pgmap id"},
+  };
+}
+
+} // namespace hvo
