@@ -12,11 +12,7 @@ namespace hvo {
 
 namespace {
 
-struct FieldStore {
-  unsigned field;
-  uint64_t mask;
-  FieldSpec value;
-};
+using FieldStore = Mmu::FieldStore;
 
 uint64_t eval_for_slot(const Machine &m, const FieldSpec &fs, uint64_t pfn) {
   switch (fs.rel) {
@@ -38,13 +34,12 @@ void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<Fi
     return;
   const uint64_t ps = m.cfg.page_size();
   uint64_t start = m.page(a), end = m.page(b);
+  Mmu::StoreMemo memo;
   for (uint64_t p = start & ~(ps - 1); p < end; p += ps) {
     uint64_t first_slot = m.page_to_pfn(p);                      // touching p's first byte
     uint64_t last_slot = m.page_to_pfn(p + ps - 1);              // touching p's last byte
     if (first_slot >= a && last_slot < b) {
-      for (const FieldStore &s : st)
-        if (!m.mmu.store_field_page(p, s.field, s.mask, s.value, who))
-          break;  // faulted: the loop would have oopsed on its first store
+      m.mmu.store_fields_page(p, st, memo, who);  // a fault: the loop's first store oopsed
       continue;
     }
     uint64_t lo = std::max(a, first_slot), hi = std::min(b, last_slot + 1);
@@ -56,6 +51,7 @@ void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<Fi
         m.mmu.write_masked(addr, s.mask, eval_for_slot(m, s.value, pfn), who);
       }
   }
+  m.mmu.release_memo(memo);
 }
 
 constexpr uint64_t kAll = ~uint64_t{0};

@@ -16,7 +16,7 @@ Machine::Machine(const Config &c)
       vmemmap_optimize_enabled(c.hvo_enabled) {
   sparse_init();
   memmap_init();
-  phys.touched.clear();
+  phys.take_touched();
 }
 
 // sparse_init -> __populate_section_memmap -> vmemmap_populate.  With 4K

@@ -57,4 +57,44 @@ bool Mmu::store_field_page(uint64_t page_vaddr, unsigned field, uint64_t mask, F
   return true;
 }
 
+bool Mmu::store_fields_page(uint64_t page_vaddr, const std::vector<FieldStore> &stores,
+                            StoreMemo &memo, const char *who) {
+  Translation t = pt_.translate(page_vaddr);
+  if (!t.pte.present() || t.pte.ro || stores.empty())
+    return stores.empty() || store_field_page(page_vaddr, stores[0].field, stores[0].mask,
+                                              stores[0].value, who);  // records the fault
+  FrameRec &r = phys_.frame(t.pte.frame);
+  if (r.image == memo.old_image && memo.new_image != UINT32_MAX) {
+    phys_.images().get(memo.new_image);
+    phys_.images().put(r.image);
+    r.image = memo.new_image;
+    phys_.touch(t.pte.frame);
+    return true;
+  }
+  uint32_t before = r.image;
+  phys_.images().get(before);  // keep it alive to remember it
+  for (const FieldStore &s : stores)
+    phys_.store_field_all(t.pte.frame, s.field, s.mask, s.value);
+  phys_.touch(t.pte.frame);
+  // Only a hash-consed (pure, shared-by-contents) result may be reused.  The
+  // memo holds a reference on both ids so neither is recycled meanwhile.
+  release_memo(memo);
+  if (phys_.images().at(r.image).pure()) {
+    memo.old_image = before;  // keeps the reference taken above
+    memo.new_image = r.image;
+    phys_.images().get(r.image);
+  } else {
+    phys_.images().put(before);
+  }
+  return true;
+}
+
+void Mmu::release_memo(StoreMemo &memo) {
+  if (memo.old_image != UINT32_MAX) {
+    phys_.images().put(memo.old_image);
+    phys_.images().put(memo.new_image);
+  }
+  memo = StoreMemo{};
+}
+
 }  // namespace hvo

@@ -143,7 +143,13 @@ void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
 
   // Per (image, origin) the views of the SPP slots of a frame, for vmemmap
   // pages that lie wholly inside the folio (power-of-two struct page).
-  std::map<std::pair<uint32_t, uint32_t>, std::vector<SlotView>> cache;
+  struct PageViews {
+    std::vector<SlotView> views;
+    bool rest_uniform = false;  // slots 1..SPP-1: all Tail, one head, one zone/node
+    uint64_t rest_head = 0;
+    uint64_t rest_links = 0;
+  };
+  std::map<std::pair<uint32_t, uint32_t>, PageViews> cache;
   size_t reported_i1 = 0, reported_i2 = 0, reported_i5 = 0;
   auto check_tail = [&](uint64_t p, uint64_t idx, const SlotView &v) {
     uint64_t resolved = v.kind == SlotView::Self ? p : v.head;
@@ -212,30 +218,45 @@ void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
     auto key2 = std::make_pair(r.image, r.origin_vpn);
     auto it = cache.find(key2);
     if (it == cache.end()) {
-      std::vector<SlotView> views(c.spp());
+      PageViews pv;
+      pv.views.resize(c.spp());
       for (uint64_t j = 0; j < c.spp(); j++) {
+        SlotView &v = pv.views[j];
         uint64_t w1 = m_.phys.read_word(t.pte.frame, j * W + sp::kCompoundHead);
-        views[j].flags = m_.phys.read_word(t.pte.frame, j * W + sp::kFlags);
+        v.flags = m_.phys.read_word(t.pte.frame, j * W + sp::kFlags);
         if (w1 & 1) {
-          views[j].kind = SlotView::Tail;
-          views[j].head = w1 - 1;
-        } else if (j == 0 && key && ((views[j].flags >> sp::PG_head) & 1)) {
+          v.kind = SlotView::Tail;
+          v.head = w1 - 1;
+        } else if (j == 0 && key && ((v.flags >> sp::PG_head) & 1)) {
           uint64_t n1 = m_.phys.read_word(t.pte.frame, W + sp::kCompoundHead);
           if (n1 & 1) {
-            views[j].kind = SlotView::Fake;  // page != n1 - 1 unless it is the real head
-            views[j].head = n1 - 1;
+            v.kind = SlotView::Fake;  // unless it is the real head (checked below)
+            v.head = n1 - 1;
           }
         }
       }
-      it = cache.emplace(key2, std::move(views)).first;
+      const uint64_t links_mask = ~((uint64_t{1} << sp::kNodesPgShift) - 1);
+      pv.rest_uniform = c.spp() > 1;
+      if (pv.rest_uniform) {
+        pv.rest_head = pv.views[1].head;
+        pv.rest_links = pv.views[1].flags & links_mask;
+      }
+      for (uint64_t j = 1; j < c.spp() && pv.rest_uniform; j++)
+        pv.rest_uniform = pv.views[j].kind == SlotView::Tail && pv.views[j].head == pv.rest_head &&
+                          (pv.views[j].flags & links_mask) == pv.rest_links;
+      it = cache.emplace(key2, std::move(pv)).first;
     }
-    for (uint64_t j = 0; j < c.spp(); j++) {
-      SlotView v = it->second[j];
-      uint64_t pj = p + j * S;
-      if (v.kind == SlotView::Fake && v.head == pj)
-        v.kind = SlotView::Self;  // page_fixed_fake_head returned the page itself
-      check_tail(pj, idx + j, v);
-    }
+    const PageViews &pv = it->second;
+    SlotView v0 = pv.views[0];
+    if (v0.kind == SlotView::Fake && v0.head == p)
+      v0.kind = SlotView::Self;  // page_fixed_fake_head returned the page itself
+    check_tail(p, idx, v0);
+    bool rest_ok = pv.rest_uniform && pv.rest_head == h &&
+                   sp::flags_zone(pv.rest_links) == head_zone &&
+                   sp::flags_nid(pv.rest_links) == head_nid;
+    if (!rest_ok)
+      for (uint64_t j = 1; j < c.spp(); j++)
+        check_tail(p + j * S, idx + j, pv.views[j]);
     idx += c.spp();
   }
   auto note = [&](size_t count, const char *id) {
@@ -432,11 +453,10 @@ std::vector<Violation> Oracle::check(uint64_t op_index, const std::vector<FolioI
     for (size_t i = 0; i < frames.size(); i++)
       frames[i] = static_cast<FrameId>(i);
   } else {
-    frames = std::move(m_.phys.touched);
-    std::sort(frames.begin(), frames.end());
-    frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
+    frames = m_.phys.take_touched();  // deterministic order: first touch
   }
-  m_.phys.touched.clear();
+  if (full)
+    m_.phys.take_touched();
   check_frames(frames, out);
 
   // I8: nothing may stay unflushed when the operation returns.

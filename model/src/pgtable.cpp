@@ -174,9 +174,23 @@ void VmemmapPageTable::flush_tlb_kernel_range(uint64_t s, uint64_t e) {
     return;
   uint64_t lo = s < start() ? 0 : vpn(s);
   uint64_t hi = e <= start() ? 0 : vpn(e - 1) + 1;
-  for (auto it = tlb_pte_.lower_bound(lo); it != tlb_pte_.end() && it->first < hi;) {
-    tlb_ref(decode(it->second).frame, -1);
-    it = tlb_pte_.erase(it);
+  if (hi - lo < tlb_pte_.size()) {
+    for (uint64_t v = lo; v < hi && !tlb_pte_.empty(); v++) {
+      auto it = tlb_pte_.find(v);
+      if (it != tlb_pte_.end()) {
+        tlb_ref(decode(it->second).frame, -1);
+        tlb_pte_.erase(it);
+      }
+    }
+  } else {
+    for (auto it = tlb_pte_.begin(); it != tlb_pte_.end();) {
+      if (it->first >= lo && it->first < hi) {
+        tlb_ref(decode(it->second).frame, -1);
+        it = tlb_pte_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
   // A huge entry is dropped when the range touches any page it translates.
   uint64_t per = cfg_.ptrs_per_pte();
@@ -205,8 +219,9 @@ void VmemmapPageTable::flush_tlb_all() {
 
 std::optional<uint64_t> VmemmapPageTable::first_stale_address() const {
   std::optional<uint64_t> best;
-  if (!tlb_pte_.empty())
-    best = start() + (tlb_pte_.begin()->first << cfg_.page_shift);
+  for (auto &[v, e] : tlb_pte_)
+    if (!best || start() + (v << cfg_.page_shift) < *best)
+      best = start() + (v << cfg_.page_shift);
   if (!tlb_pmd_.empty()) {
     uint64_t a = pmd_addr(tlb_pmd_.begin()->first);
     if (!best || a < *best)

@@ -43,6 +43,22 @@ public:
   bool store_field_page(uint64_t page_vaddr, unsigned field, uint64_t mask, FieldSpec value,
                         const char *who);
 
+  // Several such stores at once; `memo` remembers the last (old image ->
+  // new image) result so a loop over many vmemmap pages with the same
+  // contents hash-conses once (purely a speed-up: same result).
+  struct FieldStore {
+    unsigned field;
+    uint64_t mask;
+    FieldSpec value;
+  };
+  struct StoreMemo {
+    uint32_t old_image = UINT32_MAX;
+    uint32_t new_image = UINT32_MAX;
+  };
+  bool store_fields_page(uint64_t page_vaddr, const std::vector<FieldStore> &stores,
+                         StoreMemo &memo, const char *who);
+  void release_memo(StoreMemo &memo);
+
   // The frame an access to `vaddr` would use right now (kNoFrame: unmapped).
   Translation translate(uint64_t vaddr) const { return pt_.translate(vaddr); }
 

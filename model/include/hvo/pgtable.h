@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <vector>
 
@@ -114,8 +115,10 @@ private:
   std::vector<std::vector<uint32_t>> tables_;  // encoded PTEs
   std::vector<FrameId> table_frames_;
   std::vector<uint32_t> free_tables_;
-  std::map<uint64_t, uint32_t> tlb_pte_;  // vpn -> encoded stale PTE
-  std::map<uint64_t, Pmd> tlb_pmd_;       // pmd index -> stale leaf
+  // Lookup structures only: never iterated into output (flushes are
+  // order-independent, first_stale_address takes the minimum).
+  std::unordered_map<uint64_t, uint32_t> tlb_pte_;  // vpn -> encoded stale PTE
+  std::map<uint64_t, Pmd> tlb_pmd_;                 // pmd index -> stale leaf
   TlbCounters counters_;
 };
 

@@ -12,6 +12,7 @@
 // PageVmemmapSelfHosted (memmap_on_memory).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -138,8 +139,22 @@ public:
   bool reserve_pfn_range(uint64_t pfn, uint64_t nr);
 
   // --- what an operation touched (for the incremental oracle) -----------------------
-  std::vector<FrameId> touched;
-  void touch(FrameId f) { touched.push_back(f); }
+  // Each frame at most once until the oracle takes the list (take_touched).
+  void touch(FrameId f) {
+    if (f >= touched_bit_.size())
+      touched_bit_.resize(std::max<size_t>(frames_.size(), f + 1), false);
+    if (!touched_bit_[f]) {
+      touched_bit_[f] = true;
+      touched_.push_back(f);
+    }
+  }
+  std::vector<FrameId> take_touched() {
+    for (FrameId f : touched_)
+      touched_bit_[f] = false;
+    std::vector<FrameId> out;
+    out.swap(touched_);
+    return out;
+  }
 
 private:
   bool injected_failure(unsigned nid);
@@ -147,6 +162,8 @@ private:
   Config cfg_;
   ImagePool images_;
   std::vector<FrameRec> frames_;
+  std::vector<FrameId> touched_;
+  std::vector<bool> touched_bit_;
   std::vector<std::vector<FrameId>> free_frames_;  // per node, LIFO
   std::vector<uint64_t> node_free_;
   std::vector<uint64_t> node_present_;
