@@ -90,7 +90,8 @@ std::string escape(const std::vector<uint8_t> &bytes) {
 // One entry per op of the family: its selector byte followed by its default
 // arguments, i.e. the bytes of "<op>" in a one-op scenario minus the config.
 int dict(const TargetProfile &p, const std::string &out) {
-  hvo::Scenario base;
+  // The configuration an empty input decodes to; its bytes are the header.
+  hvo::Scenario base = hvo::fuzz::decode_input(p, {});
   std::vector<uint8_t> header;
   std::string error = hvo::fuzz::encode_scenario(p, base, header);
   if (!error.empty())

@@ -21,8 +21,17 @@ namespace {
 // configurations where HVO does something (4K pages, 64-byte struct pages).
 // ---------------------------------------------------------------------------
 
-constexpr std::array<unsigned, 8> kPageShifts = {12, 12, 12, 12, 12, 14, 16, 12};
-constexpr std::array<unsigned, 8> kStructPageSizes = {64, 64, 64, 64, 64, 64, 72, 80};
+// Page size and sizeof(struct page) together: 64 KiB pages with a 72- or
+// 80-byte struct page give a section memmap that is not a whole number of
+// pages (2048 * 72 bytes), which no kernel builds.
+struct Geometry {
+  unsigned page_shift;
+  unsigned struct_page_size;
+};
+constexpr std::array<Geometry, 16> kGeometries = {{
+    {12, 64}, {12, 64}, {12, 64}, {12, 64}, {12, 64}, {12, 64}, {12, 64}, {12, 64},
+    {12, 72}, {12, 80}, {14, 64}, {14, 64}, {14, 72}, {14, 80}, {16, 64}, {16, 64},
+}};
 constexpr unsigned kMaxNodes = 4;
 constexpr unsigned kMaxZonesPerNode = 3;
 // Zone sizes in sections (128 MiB each with the default section bits): one
@@ -47,7 +56,7 @@ constexpr std::array<ZoneLayout, 2> kDeviceLayouts = {{
 }};
 
 struct ConfigCode {
-  uint8_t page = 0, struct_page = 0, nodes_minus_1 = 0;
+  uint8_t geometry = 0, nodes_minus_1 = 0;
   std::array<uint8_t, kMaxNodes> layout{};
   std::array<std::array<uint8_t, kMaxZonesPerNode>, kMaxNodes> size{};
   uint8_t base = 0, era = 0, variant = 0, hvo = 0;
@@ -58,6 +67,7 @@ struct ConfigCode {
 struct ConfigContext {
   const ConfigSpace &space;
   std::vector<Era> eras;  // the space's eras the model accepts, never empty
+  std::vector<Geometry> geometries;  // kGeometries narrowed to the space
   unsigned nr_layouts() const {
     return kLayouts.size() + (space.device_zone ? kDeviceLayouts.size() : 0);
   }
@@ -68,10 +78,7 @@ const ZoneLayout &layout_at(unsigned i) {
 }
 
 template <class IO> void config_schema(IO &io, ConfigCode &c, const ConfigContext &ctx) {
-  if (ctx.space.vary_page_size)
-    io.choice(c.page, kPageShifts.size());
-  if (ctx.space.vary_struct_page)
-    io.choice(c.struct_page, kStructPageSizes.size());
+  io.choice(c.geometry, ctx.geometries.size());
   io.range(c.nodes_minus_1, 0, ctx.space.max_nodes - 1);
   for (unsigned n = 0; n <= c.nodes_minus_1; ++n) {
     io.choice(c.layout[n], ctx.nr_layouts());
@@ -81,15 +88,15 @@ template <class IO> void config_schema(IO &io, ConfigCode &c, const ConfigContex
   if (ctx.space.vary_vmemmap_base)
     io.choice(c.base, 4);  // 0..2: the default base; 3: one PMD above it
   io.choice(c.era, ctx.eras.size());
-  io.choice(c.variant, 2);
+  io.choice(c.variant, ctx.space.variants.size());
   io.choice(c.hvo, kHvoEnabled.size());
   io.flag(c.hotplug);
 }
 
 Config materialize(const ConfigCode &c, const ConfigContext &ctx) {
   Config cfg;
-  cfg.page_shift = kPageShifts[c.page];
-  cfg.struct_page_size = kStructPageSizes[c.struct_page];
+  cfg.page_shift = ctx.geometries[c.geometry].page_shift;
+  cfg.struct_page_size = ctx.geometries[c.geometry].struct_page_size;
   cfg.nodes.clear();
   for (unsigned n = 0; n <= c.nodes_minus_1; ++n) {
     NodeSpec node;
@@ -101,7 +108,7 @@ Config materialize(const ConfigCode &c, const ConfigContext &ctx) {
   if (c.base == 3)
     cfg.vmemmap_base += cfg.pmd_size();
   cfg.era = ctx.eras[c.era];
-  cfg.variant = c.variant ? Variant::V6_12_0 : Variant::D612;
+  cfg.variant = ctx.space.variants[c.variant];
   cfg.hvo_enabled = kHvoEnabled[c.hvo];
   cfg.memory_hotplug = c.hotplug;
   return cfg;
@@ -118,14 +125,15 @@ template <class Table, class T> std::optional<uint8_t> index_of(const Table &t, 
 // target's configuration space cannot express.
 std::string find_code(const Config &cfg, const ConfigContext &ctx, ConfigCode &c) {
   const Config def;
-  auto p = index_of(kPageShifts, cfg.page_shift);
-  if (!p || (!ctx.space.vary_page_size && cfg.page_shift != def.page_shift))
-    return "page-size " + format_size(cfg.page_size()) + " is not in this target's space";
-  c.page = ctx.space.vary_page_size ? *p : 0;
-  auto s = index_of(kStructPageSizes, cfg.struct_page_size);
-  if (!s || (!ctx.space.vary_struct_page && cfg.struct_page_size != def.struct_page_size))
-    return "struct-page " + std::to_string(cfg.struct_page_size) + " is not in this target's space";
-  c.struct_page = ctx.space.vary_struct_page ? *s : 0;
+  std::optional<uint8_t> g;
+  for (size_t i = 0; i < ctx.geometries.size() && !g; ++i)
+    if (ctx.geometries[i].page_shift == cfg.page_shift &&
+        ctx.geometries[i].struct_page_size == cfg.struct_page_size)
+      g = static_cast<uint8_t>(i);
+  if (!g)
+    return "page-size " + format_size(cfg.page_size()) + " with struct-page " +
+           std::to_string(cfg.struct_page_size) + " is not in this target's space";
+  c.geometry = *g;
   if (cfg.section_size_bits != def.section_size_bits ||
       cfg.subsection_size_bits != def.subsection_size_bits)
     return "section-bits/subsection-bits must be the defaults (" +
@@ -168,7 +176,11 @@ std::string find_code(const Config &cfg, const ConfigContext &ctx, ConfigCode &c
   if (!e)
     return "era is not one this target runs (or the model does not have it yet)";
   c.era = *e;
-  c.variant = cfg.variant == Variant::V6_12_0 ? 1 : 0;
+  auto v = index_of(ctx.space.variants, cfg.variant);
+  if (!v)
+    return std::string("variant=") + (cfg.variant == Variant::D612 ? "D612" : "v6.12.0") +
+           " is not one this target runs";
+  c.variant = *v;
   c.hvo = cfg.hvo_enabled ? 0 : 3;
   c.hotplug = cfg.memory_hotplug;
   if (cfg.bugs.any())
@@ -238,8 +250,16 @@ template <class IO> void arg_schema(IO &io, uint64_t &v, const OpArgSpec &spec, 
   }
 }
 
+std::vector<Geometry> space_geometries(const ConfigSpace &space) {
+  std::vector<Geometry> out;
+  for (const Geometry &g : kGeometries)
+    if ((space.vary_page_size || g.page_shift == 12) && (space.vary_struct_page || g.struct_page_size == 64))
+      out.push_back(g);
+  return out;
+}
+
 template <class IO> void input_schema(IO &io, const TargetProfile &p, Scenario &s) {
-  ConfigContext cctx{p.config, profile_eras(p)};
+  ConfigContext cctx{p.config, profile_eras(p), space_geometries(p.config)};
   ConfigCode code;
   if constexpr (!IO::kDecoding) {
     std::string err = find_code(s.config, cctx, code);

@@ -38,8 +38,13 @@ public:
   size_t consumed() const { return pos_ < data_.size() ? pos_ : data_.size(); }
 
   // v := lo + (next 1 or 2 bytes) % (hi - lo + 1).  Two bytes (little
-  // endian) only when the range has more than 256 values.
+  // endian) only when the range has more than 256 values; none when it has
+  // a single value.
   template <class T> void range(T &v, uint64_t lo, uint64_t hi) {
+    if (lo == hi) {
+      v = static_cast<T>(lo);
+      return;
+    }
     const uint64_t span = hi - lo; // hi >= lo; span + 1 overflows only for the full range
     const uint64_t r = raw(width(lo, hi));
     v = static_cast<T>(lo + (span == UINT64_MAX ? r : r % (span + 1)));
@@ -81,10 +86,11 @@ public:
     if (x < lo || x > hi) {
       fail("value " + std::to_string(x) + " outside the encodable range [" + std::to_string(lo) +
            ", " + std::to_string(hi) + "]");
-      put(0, ByteReader::width(lo, hi));
+      put(0, lo == hi ? 0 : ByteReader::width(lo, hi));
       return;
     }
-    put(x - lo, ByteReader::width(lo, hi));
+    if (lo != hi)
+      put(x - lo, ByteReader::width(lo, hi));
   }
   template <class T> void choice(T &v, uint64_t n) { range(v, 0, n - 1); }
   void flag(bool &b) {
