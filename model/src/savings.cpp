@@ -99,6 +99,7 @@ SavingsReport compute_savings(unsigned page_shift, unsigned struct_page_size) {
       return rep;
     rep.hugetlb.push_back(s);
   }
+  rep.dax = compute_dax_savings(page_shift, struct_page_size, rep.error);
   return rep;
 }
 
@@ -123,6 +124,22 @@ std::string format_savings_table(const SavingsReport &r) {
   out += "keeps: frames mapping the folio's vmemmap after HVO; frees/alloc: frames returned / "
          "allocated by HVO; shares: vmemmap pages aliasing another page's frame; ptes: PTE "
          "tables allocated by the PMD split (not shared)\n";
+  out += "\nDevice DAX vmemmap per compound page, memremap_pages of one range (measured)\n";
+  std::snprintf(line, sizeof(line), "%5s %6s %8s %10s %6s %7s %7s %8s %6s\n", "order", "size",
+                "vmemmap", "optimized", "keeps", "shares", "saved", "range", "ptes");
+  out += line;
+  for (const DaxSavings &s : r.dax) {
+    std::snprintf(line, sizeof(line), "%5u %6s %8llu %10s %6llu %7llu %7lld %8s %6llu\n", s.order,
+                  size_name(s.folio_bytes).c_str(), static_cast<unsigned long long>(s.vmemmap_pages),
+                  s.optimized ? "yes" : "no", static_cast<unsigned long long>(s.keeps),
+                  static_cast<unsigned long long>(s.shares), static_cast<long long>(s.saved),
+                  size_name(s.range_pages << r.page_shift).c_str(),
+                  static_cast<unsigned long long>(s.pte_tables));
+    out += line;
+  }
+  out += "keeps: frames mapping one compound page's vmemmap (head page + reused tail page when "
+         "optimized); shares: vmemmap pages aliasing the reused frame; ptes: PTE tables of the "
+         "whole range\n";
   return out;
 }
 
@@ -138,6 +155,18 @@ std::string format_savings_json(const SavingsReport &r) {
            ", \"keeps\": " + std::to_string(s.keeps) + ", \"frees\": " + std::to_string(s.frees) +
            ", \"allocates\": " + std::to_string(s.allocates) +
            ", \"shares\": " + std::to_string(s.shares) + ", \"saved\": " + std::to_string(s.saved) +
+           ", \"pte_tables\": " + std::to_string(s.pte_tables) + "}";
+  }
+  out += "], \"dax\": [";
+  for (size_t i = 0; i < r.dax.size(); i++) {
+    const DaxSavings &s = r.dax[i];
+    out += std::string(i ? ", " : "") + "{\"order\": " + std::to_string(s.order) +
+           ", \"folio_bytes\": " + std::to_string(s.folio_bytes) +
+           ", \"vmemmap_pages\": " + std::to_string(s.vmemmap_pages) +
+           ", \"optimized\": " + (s.optimized ? "true" : "false") +
+           ", \"keeps\": " + std::to_string(s.keeps) + ", \"shares\": " + std::to_string(s.shares) +
+           ", \"saved\": " + std::to_string(s.saved) +
+           ", \"range_pages\": " + std::to_string(s.range_pages) +
            ", \"pte_tables\": " + std::to_string(s.pte_tables) + "}";
   }
   return out + "]}\n";

@@ -9,6 +9,7 @@
 #include "hvo/memremap.h"
 #include "hvo/mm_init.h"
 #include "hvo/page_flags.h"
+#include "hvo/savings.h"
 #include "hvo/sparse_vmemmap.h"
 #include "hvo/struct_page.h"
 
@@ -87,9 +88,9 @@ std::vector<SavingsCase> savings_cases() {
   return v;
 }
 
-class DaxSavings : public ::testing::TestWithParam<SavingsCase> {};
+class DaxPerOrder : public ::testing::TestWithParam<SavingsCase> {};
 
-TEST_P(DaxSavings, EachCompoundPageKeepsTwoFramesAndSavesVMinusTwo) {
+TEST_P(DaxPerOrder, EachCompoundPageKeepsTwoFramesAndSavesVMinusTwo) {
   const auto [shift, order] = GetParam();
   Dax d(shift);
   const Config &c = d.m->cfg;
@@ -117,7 +118,7 @@ TEST_P(DaxSavings, EachCompoundPageKeepsTwoFramesAndSavesVMinusTwo) {
   EXPECT_EQ(describe(check_dax(*d.m, d.hp)), "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Orders, DaxSavings, ::testing::ValuesIn(savings_cases()),
+INSTANTIATE_TEST_SUITE_P(Orders, DaxPerOrder, ::testing::ValuesIn(savings_cases()),
                          [](const auto &i) {
                            return std::to_string(1u << (i.param.page_shift - 10)) + "K_order" +
                                   std::to_string(i.param.order);
@@ -310,6 +311,56 @@ TEST(DaxFailureInjection, FailureInALaterSectionLeavesTheEarlierSectionsBehind) 
   EXPECT_EQ(v[0].id, "I13-dax-orphan-section");
   EXPECT_EQ(v[0].pfn, pfn);
 }
+
+} // namespace
+} // namespace hvo
+
+namespace hvo {
+namespace {
+
+// ---- hvo-sim savings, DAX columns: kernel-reference section 4 -----------------
+
+struct DaxRow {
+  unsigned page_shift, order;
+  uint64_t v;
+  int64_t saved;
+};
+
+class DaxSavingsReport : public ::testing::TestWithParam<unsigned> {};
+
+TEST_P(DaxSavingsReport, MatchesKernelReferenceSection4) {
+  const unsigned shift = GetParam();
+  std::string err;
+  const std::vector<DaxSavings> rows = compute_dax_savings(shift, 64, err);
+  ASSERT_EQ(err, "");
+  ASSERT_EQ(rows.back().order, 34 - shift) << "up to MAX_FOLIO_ORDER";
+  const std::vector<DaxRow> expected = {
+      {12, 6, 1, 0},    {12, 7, 2, 0},     {12, 8, 4, 2},        {12, 9, 8, 6},
+      {12, 18, 4096, 4094}, {12, 22, 65536, 65534}, {14, 8, 1, 0}, {14, 9, 2, 0},
+      {14, 11, 8, 6},   {14, 16, 256, 254}, {14, 20, 4096, 4094}, {16, 10, 1, 0},
+      {16, 11, 2, 0},   {16, 13, 8, 6},    {16, 14, 16, 14},     {16, 18, 256, 254}};
+  unsigned checked = 0;
+  for (const DaxRow &e : expected) {
+    if (e.page_shift != shift)
+      continue;
+    for (const DaxSavings &r : rows) {
+      if (r.order != e.order)
+        continue;
+      EXPECT_EQ(r.vmemmap_pages, e.v) << "order " << e.order;
+      EXPECT_EQ(r.saved, e.saved) << "order " << e.order;
+      EXPECT_EQ(r.optimized, e.v > 2) << "order " << e.order;
+      EXPECT_EQ(r.keeps, e.v > 2 ? 2 : e.v) << "order " << e.order;
+      checked++;
+    }
+  }
+  EXPECT_GE(checked, 5u);
+  // Every row: saved is V - 2 exactly when optimized.
+  for (const DaxSavings &r : rows)
+    EXPECT_EQ(r.saved, r.optimized ? static_cast<int64_t>(r.vmemmap_pages) - 2 : 0) << r.order;
+}
+
+INSTANTIATE_TEST_SUITE_P(PageSizes, DaxSavingsReport, ::testing::Values(12u, 14u, 16u),
+                         [](const auto &i) { return std::to_string(1u << (i.param - 10)) + "K"; });
 
 } // namespace
 } // namespace hvo

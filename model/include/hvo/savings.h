@@ -25,9 +25,29 @@ struct HugetlbSavings {
   uint64_t pte_tables = 0; // PTE tables the PMD split allocated (not shared)
 };
 
+// Device DAX (M2): one device range of compound pages of the order, added with
+// memremap_pages (the dax_add op); per compound page unless noted.
+struct DaxSavings {
+  unsigned order = 0;
+  uint64_t folio_bytes = 0;
+  uint64_t vmemmap_pages = 0;   // V (the rows start at V >= 1)
+  bool optimized = false;       // vmemmap_can_optimize
+  uint64_t range_pages = 0;     // the measured range (at least a subsection)
+  uint64_t compound_pages = 0;  // compound pages in the range
+  uint64_t keeps = 0;           // distinct frames mapping one compound page's vmemmap
+  uint64_t shares = 0;          // vmemmap pages mapping a frame another page also maps
+  int64_t saved = 0;            // V - keeps
+  int64_t memmap_pages_delta = 0;  // memmap_pages change for the whole range
+  uint64_t pte_tables = 0;      // PTE tables populated for the whole range
+};
+
+std::vector<DaxSavings> compute_dax_savings(unsigned page_shift, unsigned struct_page_size,
+                                            std::string &err);
+
 struct SavingsReport {
   unsigned page_shift = 12;
   std::vector<HugetlbSavings> hugetlb;
+  std::vector<DaxSavings> dax;
   std::string error;  // non-empty: the model could not be run
 };
 
