@@ -34,7 +34,9 @@ std::string describe_frame(Machine &m, FrameId f, uint64_t head) {
 
 }  // namespace
 
-std::string vmemmap_diagram(Machine &m, FolioId id) {
+std::string vmemmap_diagram(Machine &m, FolioId id) { return vmemmap_diagram(m, id, {}); }
+
+std::string vmemmap_diagram(Machine &m, FolioId id, const std::vector<DiagramMark> &marks) {
   if (id >= m.folios.size())
     return "folio " + std::to_string(id) + ": no such folio\n";
   HugetlbFolio &f = m.folios[id];
@@ -98,9 +100,19 @@ std::string vmemmap_diagram(Machine &m, FolioId id) {
         out += " [memblock]";
       out += "\n";
     }
+    for (const DiagramMark &mk : marks)
+      if (mk.vaddr >= a && mk.vaddr < run_end)
+        out.insert(out.size() - 1,
+                   "  <== " + mk.label +
+                       (mk.vaddr >= head && mk.vaddr < head + n * S
+                            ? " (struct page " + std::to_string((mk.vaddr - head) / S) + ")"
+                            : " (not a struct page of this folio)"));
     k = k_end + 1;
     a = run_end;
   }
+  for (const DiagramMark &mk : marks)
+    if (mk.vaddr < first || mk.vaddr >= end)
+      out += "  <== " + mk.label + " at " + hex(mk.vaddr) + ", outside this folio's vmemmap\n";
   return out;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "hvo/machine.h"
 
@@ -15,5 +16,15 @@ namespace hvo {
 // pointers.  Runs of vmemmap pages that map the same frame with the same
 // permission are folded into one line.
 std::string vmemmap_diagram(Machine &m, FolioId id);
+
+// A vmemmap address to point at (hvo-triage: where a bad write or read
+// landed).  The line of the vmemmap page that holds `vaddr` gets
+// "  <== label (struct page N)" appended; a mark outside the folio's
+// vmemmap gets a closing line of its own.
+struct DiagramMark {
+  uint64_t vaddr = 0;
+  std::string label;
+};
+std::string vmemmap_diagram(Machine &m, FolioId id, const std::vector<DiagramMark> &marks);
 
 }  // namespace hvo
