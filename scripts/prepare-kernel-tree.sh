@@ -30,6 +30,21 @@ options=(
 say() { echo "prepare-kernel-tree: $*" >&2; }
 die() { echo "prepare-kernel-tree: error: $*" >&2; exit 2; }
 
+# A prepared tree whose stamp matches needs nothing, not even the package
+# check: this runs before every default scan.
+options_hash=$( (printf '%s\n' "${options[@]}"; cat "$self") | sha256sum | cut -d' ' -f1)
+# Only the option lines: make rewrites the header comment ("Linux/x86" or
+# "Linux/x86_64") depending on how it was invoked.
+config_hash() { [[ -f .config ]] && grep '^CONFIG_' .config | sha256sum | cut -d' ' -f1 || echo none; }
+prepared() {
+  [[ -f $tree/$stamp_name && -f $tree/compile_commands.json ]] &&
+    [[ $(cat "$tree/$stamp_name") == "$options_hash $(cd "$tree" && config_hash)" ]]
+}
+if prepared; then
+  say "$tree already prepared (stamp $stamp_name matches); nothing to do"
+  exit 0
+fi
+
 # 1. Packages: the toolchain, the kernel's build dependencies and, for the
 #    default tree, the source package itself.
 deps=(bc bison flex libelf-dev libssl-dev python3 make pkg-config cpio kmod
@@ -54,15 +69,6 @@ fi
 
 cd "$tree"
 make_k=(make -s LLVM=-19 ARCH=x86_64 "-j$jobs")
-
-options_hash=$( (printf '%s\n' "${options[@]}"; cat "$self") | sha256sum | cut -d' ' -f1)
-config_hash() { [[ -f .config ]] && sha256sum .config | cut -d' ' -f1 || echo none; }
-
-if [[ -f $stamp_name && -f compile_commands.json ]] &&
-   [[ $(cat "$stamp_name") == "$options_hash $(config_hash)" ]]; then
-  say "$tree already prepared (stamp $stamp_name matches); nothing to do"
-  exit 0
-fi
 
 # 3. Configuration.  Redone when the stamp does not match, so a hand-edited
 #    .config is rebuilt (make keeps the edit: olddefconfig only fills gaps).
