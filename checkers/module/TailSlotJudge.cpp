@@ -10,6 +10,11 @@ static constexpr llvm::StringLiteral DefaultFolioSizeFunctions =
     "huge_page_size;thp_nr_pages;folio_large_nr_pages";
 static constexpr llvm::StringLiteral DefaultOptimizedTests =
     "folio_test_hugetlb_vmemmap_optimized;HPageVmemmapOptimized";
+static constexpr llvm::StringLiteral DefaultNotOptimizableAssertions =
+    "folio_test_hugetlb";
+static constexpr llvm::StringLiteral DefaultAssertionMacros =
+    "VM_WARN_ON_FOLIO;VM_WARN_ON_ONCE_FOLIO;VM_BUG_ON_FOLIO;VM_WARN_ON;"
+    "VM_WARN_ON_ONCE;VM_BUG_ON;BUG_ON;WARN_ON;WARN_ON_ONCE";
 static constexpr llvm::StringLiteral DefaultRestoreFunctions =
     "hugetlb_vmemmap_restore_folio";
 static constexpr llvm::StringLiteral DefaultOptimizeFunctions =
@@ -29,6 +34,10 @@ TailSlotJudge::TailSlotJudge(ClangTidyCheck::OptionsView &Options)
     : FolioSizeFunctionsText(
           Options.get("FolioSizeFunctions", DefaultFolioSizeFunctions)),
       OptimizedTestsText(Options.get("OptimizedTests", DefaultOptimizedTests)),
+      NotOptimizableAssertionsText(Options.get(
+          "NotOptimizableAssertions", DefaultNotOptimizableAssertions)),
+      AssertionMacrosText(
+          Options.get("AssertionMacros", DefaultAssertionMacros)),
       RestoreFunctionsText(
           Options.get("RestoreFunctions", DefaultRestoreFunctions)),
       OptimizeFunctionsText(
@@ -38,6 +47,8 @@ TailSlotJudge::TailSlotJudge(ClangTidyCheck::OptionsView &Options)
   FolioSizeFunctions = splitOptionList(FolioSizeFunctionsText);
   SafeContexts = splitOptionList(SafeContextsText);
   Guards.OptimizedTests = splitOptionList(OptimizedTestsText);
+  Guards.NotOptimizableAssertions = splitOptionList(NotOptimizableAssertionsText);
+  Guards.AssertionMacros = splitOptionList(AssertionMacrosText);
   Guards.RestoreFunctions = splitOptionList(RestoreFunctionsText);
   Guards.OptimizeFunctions = splitOptionList(OptimizeFunctionsText);
   if (FallbackPageSize == 0)
@@ -48,6 +59,8 @@ void TailSlotJudge::storeOptions(ClangTidyCheck::OptionsView &Options,
                                  ClangTidyOptions::OptionMap &Opts) const {
   Options.store(Opts, "FolioSizeFunctions", FolioSizeFunctionsText);
   Options.store(Opts, "OptimizedTests", OptimizedTestsText);
+  Options.store(Opts, "NotOptimizableAssertions", NotOptimizableAssertionsText);
+  Options.store(Opts, "AssertionMacros", AssertionMacrosText);
   Options.store(Opts, "RestoreFunctions", RestoreFunctionsText);
   Options.store(Opts, "OptimizeFunctions", OptimizeFunctionsText);
   Options.store(Opts, "SafeContexts", SafeContextsText);

@@ -40,7 +40,8 @@ public:
 private:
   const KeptStructPages *keptFor(const Expr *Page, ASTContext &Ctx);
 
-  std::string FolioSizeFunctionsText, OptimizedTestsText, RestoreFunctionsText,
+  std::string FolioSizeFunctionsText, OptimizedTestsText,
+      NotOptimizableAssertionsText, AssertionMacrosText, RestoreFunctionsText,
       OptimizeFunctionsText, SafeContextsText;
   uint64_t FallbackPageSize;
   std::vector<std::string> FolioSizeFunctions, SafeContexts;

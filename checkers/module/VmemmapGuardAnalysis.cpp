@@ -3,6 +3,7 @@
 #include "KernelNames.h"
 #include "TailSlotOrigin.h"
 #include "clang/AST/ParentMapContext.h"
+#include "clang/Lex/Lexer.h"
 #include <deque>
 
 namespace clang::tidy::hvo {
@@ -58,6 +59,7 @@ VmemmapGuardAnalysis::VmemmapGuardAnalysis(const FunctionDecl &Fn,
     }
   }
   collectRestoreResults(Body);
+  collectAssertions(Body);
   forEachStmt(Body, [&](const Stmt *S) {
     if (const auto *Call = dyn_cast<CallExpr>(S))
       if (!FirstOptimizeCall && isOneOf(calleeName(Call), Options.OptimizeFunctions))
@@ -84,6 +86,55 @@ void VmemmapGuardAnalysis::collectRestoreResults(const Stmt *Body) {
         if (const auto *Ref = dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParens()))
           Record(dyn_cast<VarDecl>(Ref->getDecl()), BO->getRHS());
     }
+  });
+}
+
+bool VmemmapGuardAnalysis::isInAssertionMacro(const Expr *E) const {
+  const SourceManager &SM = Ctx.getSourceManager();
+  for (SourceLocation L = E->getBeginLoc(); L.isMacroID();
+       L = SM.getImmediateMacroCallerLoc(L))
+    if (isOneOf(Lexer::getImmediateMacroName(L, SM, Ctx.getLangOpts()),
+                Options.AssertionMacros))
+      return true;
+  return false;
+}
+
+void VmemmapGuardAnalysis::collectAssertions(const Stmt *Body) {
+  if (Options.NotOptimizableAssertions.empty())
+    return;
+  forEachStmt(Body, [&](const Stmt *S) {
+    const auto *Call = dyn_cast<CallExpr>(S);
+    if (!Call || !isOneOf(calleeName(Call), Options.NotOptimizableAssertions))
+      return;
+    if (!isInAssertionMacro(Call))
+      return;
+    // Asserting the test false means "not hugetlb"; an odd number of
+    // negations (the !! of likely() counts two) asserts the opposite.
+    const Stmt *Child = Call;
+    unsigned Negations = 0;
+    DynTypedNodeList Parents = Ctx.getParents(*Call);
+    for (unsigned Steps = 0; !Parents.empty() && Steps < 64; ++Steps) {
+      const Stmt *Parent = Parents[0].get<Stmt>();
+      if (!Parent)
+        return;
+      if (const auto *UO = dyn_cast<UnaryOperator>(Parent);
+          UO && UO->getOpcode() == UO_LNot)
+        ++Negations;
+      if (isa<CompoundStmt>(Parent))
+        break;
+      Child = Parent;
+      Parents = Ctx.getParents(*Parent);
+    }
+    if (Negations % 2)
+      return;
+    // The CFG lists expressions without their parentheses.
+    if (const auto *E = dyn_cast<Expr>(Child))
+      Child = E->IgnoreParens();
+    NotOptimizedFact F;
+    F.Folio = folioVariableOf(folioArgument(Call));
+    F.Reason = NotOptimizedFact::Why::AssertedNotHugetlb;
+    F.Evidence = Call->getBeginLoc();
+    Assertions.try_emplace(Child, F);
   });
 }
 
@@ -135,6 +186,13 @@ VmemmapGuardAnalysis::interpretCondition(const Expr *Cond) const {
       F.Reason = NotOptimizedFact::Why::Restored;
       return {std::nullopt, F};
     }
+    // BUG_ON(folio_test_hugetlb(folio)) (also VM_BUG_ON under
+    // CONFIG_DEBUG_VM): execution continues only on the false edge.
+    if (isOneOf(Name, Options.NotOptimizableAssertions) &&
+        isInAssertionMacro(Call)) {
+      F.Reason = NotOptimizedFact::Why::AssertedNotHugetlb;
+      return {std::nullopt, F};
+    }
     return {};
   }
   if (const auto *Ref = dyn_cast<DeclRefExpr>(C)) {
@@ -152,6 +210,13 @@ VmemmapGuardAnalysis::interpretCondition(const Expr *Cond) const {
 }
 
 void VmemmapGuardAnalysis::transfer(const Stmt *S, FactSet &Facts) const {
+  if (auto It = Assertions.find(S); It != Assertions.end()) {
+    std::erase_if(Facts, [&](const NotOptimizedFact &F) {
+      return F.Folio == It->second.Folio;
+    });
+    Facts.push_back(It->second);
+    return;
+  }
   if (Facts.empty())
     return;
   if (const auto *Call = dyn_cast<CallExpr>(S)) {

@@ -11,7 +11,11 @@
 //   - the success edge of hugetlb_vmemmap_restore_folio(h, F), directly in
 //     the condition or through a variable holding its result;
 //   - the entry of a function that optimizes the folio later: everything
-//     before the optimize call is preparation of a not-yet-optimized folio.
+//     before the optimize call is preparation of a not-yet-optimized folio;
+//   - the statement after an assertion that the folio is not hugetlb, e.g.
+//     VM_WARN_ON_FOLIO(folio_test_hugetlb(folio), folio): only hugetlb
+//     folios are vmemmap-optimized in Linux 6.12.  (An assertion, not a
+//     branch: the macro compiles to sizeof() without CONFIG_DEBUG_VM.)
 // Facts die at an optimize call and when the folio variable is reassigned.
 #ifndef HVO_CHECKERS_VMEMMAPGUARDANALYSIS_H
 #define HVO_CHECKERS_VMEMMAPGUARDANALYSIS_H
@@ -29,12 +33,16 @@ namespace clang::tidy::hvo {
 
 struct GuardOptions {
   std::vector<std::string> OptimizedTests;
+  /// Tests whose result, asserted false by an assertion macro, proves the
+  /// folio cannot be optimized: VM_WARN_ON_FOLIO(folio_test_hugetlb(f), f).
+  std::vector<std::string> NotOptimizableAssertions;
+  std::vector<std::string> AssertionMacros;
   std::vector<std::string> RestoreFunctions;
   std::vector<std::string> OptimizeFunctions;
 };
 
 struct NotOptimizedFact {
-  enum class Why { TestedFalse, Restored, BeforeOptimize };
+  enum class Why { TestedFalse, Restored, BeforeOptimize, AssertedNotHugetlb };
   const VarDecl *Folio = nullptr; ///< nullptr: any folio of the function
   Why Reason = Why::TestedFalse;
   SourceLocation Evidence;
@@ -57,6 +65,8 @@ private:
   };
 
   void collectRestoreResults(const Stmt *Body);
+  void collectAssertions(const Stmt *Body);
+  bool isInAssertionMacro(const Expr *E) const;
   void run();
   void transfer(const Stmt *S, FactSet &Facts) const;
   Branch interpretCondition(const Expr *Cond) const;
@@ -74,6 +84,8 @@ private:
   llvm::DenseMap<const VarDecl *, std::pair<const VarDecl *, SourceLocation>>
       RestoreResults;
   std::optional<SourceLocation> FirstOptimizeCall;
+  // Top-level statements that assert a folio is not optimizable.
+  llvm::DenseMap<const Stmt *, NotOptimizedFact> Assertions;
 };
 
 } // namespace clang::tidy::hvo

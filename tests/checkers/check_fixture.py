@@ -11,7 +11,8 @@ expectations written inline, clang-tidy style:
   // FIXTURE-TIDY-ARGS: <extra clang-tidy arguments>
 
 Every warning/error in the fixture must be expected (same line and column,
-expected text contained in the message) and every expectation must be met;
+expected text contained in the message; `{{regex}}` inside the text is a
+regular expression, as in FileCheck) and every expectation must be met;
 expected notes must be present.  With CHECK-FIXES the fixture is copied to
 the scratch directory, fixed with -fix, and the lines checked in order.
 
@@ -35,6 +36,22 @@ DIRECTIVE = re.compile(r"//\s*FIXTURE-(ARGS|CONFIG|TIDY-ARGS):\s*(.*?)\s*$")
 DIAG = re.compile(r"^(.*?):(\d+):(\d+): (warning|error|note): (.*)$")
 
 
+def text_matcher(text):
+    """FileCheck-style text: literal, except {{regex}} parts."""
+    pattern, rest = "", text
+    while "{{" in rest:
+        before, _, after = rest.partition("{{")
+        regex, closed, rest = after.partition("}}")
+        if not closed:
+            return None
+        pattern += re.escape(before) + "(?:" + regex + ")"
+    pattern += re.escape(rest)
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
 def fail_input(message):
     print(f"check_fixture: error: {message}", file=sys.stderr)
     sys.exit(2)
@@ -55,9 +72,12 @@ def parse_fixture(path):
             if m:
                 kind, offset, col, severity, message = m.groups()
                 line = number + int(offset or 0)
+                matcher = text_matcher(message)
+                if matcher is None:
+                    fail_input(f"{path}:{number}: bad {{{{regex}}}} in expectation: {message}")
                 if line < 1 or line > len(lines):
                     fail_input(f"{path}:{number}: expectation points at line {line}, outside the file")
-                entry = (line, int(col), severity, message, number)
+                entry = (line, int(col), severity, matcher, number)
                 (notes if kind == "NOTES" else expected).append(entry)
             elif f:
                 fixes.append((f.group(1), number))
@@ -111,17 +131,17 @@ def compare(fixture, expected, notes, found):
     unmatched = list(actual)
     for line, col, severity, text, where in expected:
         match = next((d for d in unmatched if d[0] == line and d[1] == col
-                      and d[2] == severity and text in d[3]), None)
+                      and d[2] == severity and text.search(d[3])), None)
         if match:
             unmatched.remove(match)
         else:
-            problems.append(f"{fixture}:{where}: expected {severity} at {line}:{col} not produced: {text}")
+            problems.append(f"{fixture}:{where}: expected {severity} at {line}:{col} not produced: {text.pattern}")
     for line, col, severity, text in unmatched:
         problems.append(f"{fixture}:{line}:{col}: unexpected {severity}: {text}")
     actual_notes = [d for d in found if d[2] == "note"]
     for line, col, _, text, where in notes:
-        if not any(d[0] == line and d[1] == col and text in d[3] for d in actual_notes):
-            problems.append(f"{fixture}:{where}: expected note at {line}:{col} not produced: {text}")
+        if not any(d[0] == line and d[1] == col and text.search(d[3]) for d in actual_notes):
+            problems.append(f"{fixture}:{where}: expected note at {line}:{col} not produced: {text.pattern}")
     return problems
 
 

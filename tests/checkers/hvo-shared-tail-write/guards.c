@@ -127,3 +127,28 @@ void reassigned(struct folio *folio)
 	set_page_count(folio_page(folio, 100), 0);
 	// CHECK-MESSAGES: :[[@LINE-1]]:2: warning: set_page_count() writes a struct page
 }
+
+/* Only hugetlb folios are vmemmap-optimized: an assertion that this one is
+ * not hugetlb (folio_add_new_anon_rmap() style) rules tails out. */
+#define VM_WARN_ON_FOLIO(cond, folio) VM_BUG_ON(cond)
+int folio_test_hugetlb(const struct folio *folio);
+
+void new_anon_folio(struct folio *folio)
+{
+	long i;
+
+	VM_WARN_ON_FOLIO(folio_test_hugetlb(folio), folio);
+	for (i = 0; i < folio_nr_pages(folio); i++)
+		atomic_set(&folio_page(folio, i)->_mapcount, 0);
+}
+
+/* Asserting the opposite proves nothing. */
+void asserted_hugetlb(struct folio *folio)
+{
+	long i;
+
+	VM_WARN_ON_FOLIO(!folio_test_hugetlb(folio), folio);
+	for (i = 0; i < folio_nr_pages(folio); i++)
+		atomic_set(&folio_page(folio, i)->_mapcount, 0);
+	// CHECK-MESSAGES: :[[@LINE-1]]:3: warning: atomic_set() on '_mapcount' writes a struct page
+}

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The fake-head test and the pointer decoding of compound_head written
+// out by hand.
+#include <linux/mm.h>
+
+#define IS_ALIGNED(x, a) (((x) & ((typeof(x))(a) - 1)) == 0)
+
+int looks_like_fake_head(const struct page *page)
+{
+	return IS_ALIGNED((unsigned long)page, PAGE_SIZE) && test_bit(PG_head, &page->flags);
+	// CHECK-MESSAGES: :[[@LINE-1]]:9: warning: fake-head test: PG_head on a page-aligned struct page identifies a tail slot aliased to the head frame
+}
+
+struct page *decode_head(struct page *page)
+{
+	unsigned long info = READ_ONCE(page->compound_head);
+	// CHECK-MESSAGES: :[[@LINE-1]]:39: warning: read of 'compound_head', renamed 'compound_info'
+
+	if (info & 1)
+		return (struct page *)(info - 1);
+	// CHECK-MESSAGES: :[[@LINE-1]]:31: warning: open-coded decoding of the tail encoding as a pointer; the shared-tail encoding stores a mask
+	return page;
+}
+
+/* PG_head alone (a real head test) and alignment alone are fine. */
+int is_head(const struct page *page)
+{
+	return test_bit(PG_head, &page->flags) && page->mapping != NULL;
+}
+
+int aligned(const struct page *page)
+{
+	return IS_ALIGNED((unsigned long)page, PAGE_SIZE) && page->private;
+}
+
+/* Storing the encoding is not a read of the old name. */
+void store_encoding(struct page *tail, struct page *head)
+{
+	tail->compound_head = (unsigned long)head + 1;
+}
