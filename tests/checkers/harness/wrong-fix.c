@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Harness self-test: a CHECK-FIXES line the fixed file does not contain
+// Harness self-test: an expected fixed line the fixed file does not contain
 // (this check offers no fix-it here).
 #include <linux/hugetlb.h>
 
