@@ -5,6 +5,45 @@
 
 namespace hvo {
 
+bool StaleTlbMap::insert(uint64_t vpn, uint32_t e) {
+  size_t c = vpn >> kShift;
+  if (c >= chunks_.size())
+    chunks_.resize(c + 1);
+  if (!chunks_[c])
+    chunks_[c] = std::make_unique<uint32_t[]>(kMask + 1);  // zeroed
+  uint32_t &slot = chunks_[c][vpn & kMask];
+  if (slot)
+    return false;
+  slot = e;
+  keys_.push_back(vpn);
+  size_++;
+  return true;
+}
+
+uint32_t StaleTlbMap::erase(uint64_t vpn) {
+  size_t c = vpn >> kShift;
+  if (c >= chunks_.size() || !chunks_[c])
+    return 0;
+  uint32_t &slot = chunks_[c][vpn & kMask];
+  uint32_t e = slot;
+  if (e) {
+    slot = 0;
+    if (--size_ == 0)
+      keys_.clear();
+  }
+  return e;
+}
+
+void StaleTlbMap::clear() {
+  for (uint64_t v : keys_) {
+    size_t c = v >> kShift;
+    if (c < chunks_.size() && chunks_[c])
+      chunks_[c][v & kMask] = 0;
+  }
+  keys_.clear();
+  size_ = 0;
+}
+
 VmemmapPageTable::VmemmapPageTable(const Config &cfg, PhysMem &phys) : cfg_(cfg), phys_(phys) {
   uint64_t memmap_bytes = cfg.total_pages() * cfg.struct_page_size;
   pmds_.resize((memmap_bytes + cfg.pmd_size() - 1) / cfg.pmd_size());
@@ -127,9 +166,9 @@ void VmemmapPageTable::tlb_remember(uint64_t vaddr, Pte old) {
   if (!old.present())
     return;
   uint64_t v = vpn(vaddr);
-  if (tlb_pte_.count(v) || tlb_pmd_.count(pmd_index(vaddr)))
+  if (tlb_pte_.find(v) || (!tlb_pmd_.empty() && tlb_pmd_.count(pmd_index(vaddr))))
     return;  // an older translation is already cached
-  tlb_pte_.emplace(v, encode(old));
+  tlb_pte_.insert(v, encode(old));
   tlb_ref(old.frame, +1);
 }
 
@@ -152,11 +191,9 @@ Translation VmemmapPageTable::translate(uint64_t vaddr) const {
   if (!covers(vaddr))
     return Translation{};
   uint64_t v = vpn(vaddr);
-  if (!tlb_pte_.empty()) {
-    auto it = tlb_pte_.find(v);
-    if (it != tlb_pte_.end())
-      return Translation{decode(it->second), true, false};
-  }
+  if (!tlb_pte_.empty())
+    if (uint32_t e = tlb_pte_.find(v))
+      return Translation{decode(e), true, false};
   size_t i = pmd_index(vaddr);
   if (!tlb_pmd_.empty()) {
     auto it = tlb_pmd_.find(i);
@@ -174,23 +211,19 @@ void VmemmapPageTable::flush_tlb_kernel_range(uint64_t s, uint64_t e) {
     return;
   uint64_t lo = s < start() ? 0 : vpn(s);
   uint64_t hi = e <= start() ? 0 : vpn(e - 1) + 1;
-  if (hi - lo < tlb_pte_.size()) {
-    for (uint64_t v = lo; v < hi && !tlb_pte_.empty(); v++) {
-      auto it = tlb_pte_.find(v);
-      if (it != tlb_pte_.end()) {
-        tlb_ref(decode(it->second).frame, -1);
-        tlb_pte_.erase(it);
-      }
-    }
+  if (hi - lo <= 4 * tlb_pte_.size()) {
+    for (uint64_t v = lo; v < hi && !tlb_pte_.empty(); v++)
+      if (uint32_t e = tlb_pte_.erase(v))
+        tlb_ref(decode(e).frame, -1);
   } else {
-    for (auto it = tlb_pte_.begin(); it != tlb_pte_.end();) {
-      if (it->first >= lo && it->first < hi) {
-        tlb_ref(decode(it->second).frame, -1);
-        it = tlb_pte_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    std::vector<uint64_t> hit;
+    tlb_pte_.for_each([&](uint64_t v, uint32_t) {
+      if (v >= lo && v < hi)
+        hit.push_back(v);
+    });
+    for (uint64_t v : hit)
+      if (uint32_t e = tlb_pte_.erase(v))
+        tlb_ref(decode(e).frame, -1);
   }
   // A huge entry is dropped when the range touches any page it translates.
   uint64_t per = cfg_.ptrs_per_pte();
@@ -208,20 +241,19 @@ void VmemmapPageTable::flush_tlb_kernel_range(uint64_t s, uint64_t e) {
 
 void VmemmapPageTable::flush_tlb_all() {
   counters_.full_flushes++;
-  for (auto &[v, e] : tlb_pte_)
-    tlb_ref(decode(e).frame, -1);
+  tlb_pte_.drain([&](uint32_t e) { tlb_ref(decode(e).frame, -1); });
   for (auto &[i, p] : tlb_pmd_)
     for (uint64_t k = 0; k < cfg_.ptrs_per_pte(); k++)
       tlb_ref(p.value + k, -1);
-  tlb_pte_.clear();
   tlb_pmd_.clear();
 }
 
 std::optional<uint64_t> VmemmapPageTable::first_stale_address() const {
   std::optional<uint64_t> best;
-  for (auto &[v, e] : tlb_pte_)
+  tlb_pte_.for_each([&](uint64_t v, uint32_t) {
     if (!best || start() + (v << cfg_.page_shift) < *best)
       best = start() + (v << cfg_.page_shift);
+  });
   if (!tlb_pmd_.empty()) {
     uint64_t a = pmd_addr(tlb_pmd_.begin()->first);
     if (!best || a < *best)

@@ -23,6 +23,10 @@ PhysMem::PhysMem(const Config &cfg)
     node_free_.push_back(present);
   }
   free_frames_.resize(cfg.nodes.size());
+  // The boot memmap and the PTE tables a full split needs, with a little
+  // room: growing a 4 Mi-entry table by doubling would cost twice the memory.
+  uint64_t pmds = (cfg.total_pages() * cfg.struct_page_size + cfg.pmd_size() - 1) / cfg.pmd_size();
+  frames_.reserve(pmds * (cfg.ptrs_per_pte() + 1) + pmds / 8 + 1024);
   for (const ZoneRange &z : zones_) {
     // Coalesce with the previous zone's range: the pfn space is contiguous.
     if (!free_pfns_.empty() && std::prev(free_pfns_.end())->second == z.start_pfn)

@@ -12,7 +12,7 @@
 
 #include <cstdint>
 #include <map>
-#include <unordered_map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -43,6 +43,48 @@ struct Translation {
 struct TlbCounters {
   uint64_t range_flushes = 0;
   uint64_t full_flushes = 0;
+};
+
+// vpn -> encoded stale PTE, stored flat: 512-entry chunks allocated on first
+// use (no per-entry heap node: a batch leaves ~10^6 stale entries).  The key
+// list is only used to visit entries; output never depends on its order.
+class StaleTlbMap {
+public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  uint32_t find(uint64_t vpn) const {  // 0 = none
+    size_t c = vpn >> kShift;
+    return c < chunks_.size() && chunks_[c] ? chunks_[c][vpn & kMask] : 0;
+  }
+  bool insert(uint64_t vpn, uint32_t e);
+  uint32_t erase(uint64_t vpn);  // returns what was there (0 = none)
+  template <typename F> void for_each(F &&f) const {
+    for (uint64_t v : keys_)
+      if (uint32_t e = find(v))
+        f(v, e);
+  }
+  void clear();
+  // Removes every entry, calling f(encoded) once per entry removed.
+  template <typename F> void drain(F &&f) {
+    std::vector<uint64_t> keys;
+    keys.swap(keys_);
+    for (uint64_t v : keys) {
+      size_t c = v >> kShift;
+      uint32_t &slot = chunks_[c][v & kMask];
+      if (slot) {
+        f(slot);
+        slot = 0;
+      }
+    }
+    size_ = 0;
+  }
+
+private:
+  static constexpr unsigned kShift = 9;
+  static constexpr uint64_t kMask = (1u << kShift) - 1;
+  std::vector<std::unique_ptr<uint32_t[]>> chunks_;
+  std::vector<uint64_t> keys_;
+  size_t size_ = 0;
 };
 
 class VmemmapPageTable {
@@ -115,10 +157,8 @@ private:
   std::vector<std::vector<uint32_t>> tables_;  // encoded PTEs
   std::vector<FrameId> table_frames_;
   std::vector<uint32_t> free_tables_;
-  // Lookup structures only: never iterated into output (flushes are
-  // order-independent, first_stale_address takes the minimum).
-  std::unordered_map<uint64_t, uint32_t> tlb_pte_;  // vpn -> encoded stale PTE
-  std::map<uint64_t, Pmd> tlb_pmd_;                 // pmd index -> stale leaf
+  StaleTlbMap tlb_pte_;              // vpn -> encoded stale PTE
+  std::map<uint64_t, Pmd> tlb_pmd_;  // pmd index -> stale leaf
   TlbCounters counters_;
 };
 
