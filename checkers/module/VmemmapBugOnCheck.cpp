@@ -44,7 +44,8 @@ VmemmapBugOnCheck::VmemmapBugOnCheck(StringRef Name, ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context),
       BugOnMacros(Options.get("BugOnMacros", DefaultBugOnMacros)),
       VmemmapFunctions(Options.get("VmemmapFunctions", DefaultVmemmapFunctions)),
-      BugOnMacroList(splitOptionList(BugOnMacros)) {}
+      BugOnMacroList(splitOptionList(BugOnMacros)),
+      FunctionRegex(VmemmapFunctions) {}
 
 void VmemmapBugOnCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "BugOnMacros", BugOnMacros);
@@ -58,7 +59,7 @@ void VmemmapBugOnCheck::registerPPCallbacks(const SourceManager &,
 
 void VmemmapBugOnCheck::registerMatchers(MatchFinder *Finder) {
   std::string Error;
-  if (!llvm::Regex(VmemmapFunctions).isValid(Error)) {
+  if (!FunctionRegex.isValid(Error)) {
     configurationDiag("invalid VmemmapFunctions regular expression '%0': %1")
         << VmemmapFunctions << Error;
     return;
@@ -70,7 +71,7 @@ void VmemmapBugOnCheck::registerMatchers(MatchFinder *Finder) {
 void VmemmapBugOnCheck::check(const MatchFinder::MatchResult &Result) {
   const auto *Fn = Result.Nodes.getNodeAs<FunctionDecl>("fn");
   if (Uses.empty() || !Fn->getIdentifier() ||
-      !llvm::Regex(VmemmapFunctions).match(Fn->getName()))
+      !FunctionRegex.match(Fn->getName()))
     return;
   const SourceManager &SM = *Result.SourceManager;
   SourceRange Body = Fn->getBody()->getSourceRange();

@@ -37,6 +37,7 @@ private:
   const std::string BugOnMacros;
   const std::string VmemmapFunctions;
   std::vector<std::string> BugOnMacroList;
+  llvm::Regex FunctionRegex;
   std::vector<BugOnUse> Uses; // in source order
 };
 
