@@ -22,13 +22,18 @@ HugetlbFolio *folio_arg(Model &md, uint64_t id) {
   return id > UINT32_MAX ? nullptr : md.machine().folio(static_cast<FolioId>(id));
 }
 
-// Consecutive live folio ids [first, first + count) of one order.
+// Every caller of the vmemmap optimize/restore calls holds the folio with a
+// frozen (zero) refcount: a folio handed out by get_folio is not theirs to
+// remap, and the kernel's VM_WARN_ON_ONCE_FOLIO(folio_ref_count) says so.
+bool folio_in_use(const HugetlbFolio &f) { return f.state == FolioState::InUse; }
+
+// Consecutive live folio ids [first, first + count) of one order, none in use.
 bool folio_run(Model &md, uint64_t first, uint64_t count, std::vector<HugetlbFolio *> &out) {
   if (count == 0 || count > kMaxBatch)
     return false;
   for (uint64_t i = 0; i < count; i++) {
     HugetlbFolio *f = folio_arg(md, first + i);
-    if (!f || (!out.empty() && f->order != out.front()->order))
+    if (!f || folio_in_use(*f) || (!out.empty() && f->order != out.front()->order))
       return false;
     out.push_back(f);
   }
@@ -77,6 +82,8 @@ OpResult op_optimize(Model &md, const Op &op) {
   HugetlbFolio *f = folio_arg(md, op.args[0]);
   if (!f)
     return refuse(EINVAL_, "no such folio");
+  if (folio_in_use(*f))
+    return refuse(EBUSY_, "folio in use");
   hugetlb_vmemmap_optimize_folio(md.machine(), hstate_of(*f), *f);
   bool opt = folio_test_hugetlb_vmemmap_optimized(md.machine(), md.machine().page(f->pfn));
   return OpResult{0, {f->id}, opt ? "optimized" : "not optimized"};
@@ -97,6 +104,8 @@ OpResult op_restore(Model &md, const Op &op) {
   HugetlbFolio *f = folio_arg(md, op.args[0]);
   if (!f)
     return refuse(EINVAL_, "no such folio");
+  if (folio_in_use(*f))
+    return refuse(EBUSY_, "folio in use");
   int ret = hugetlb_vmemmap_restore_folio(md.machine(), hstate_of(*f), *f);
   return OpResult{ret, {f->id}, {}};
 }
