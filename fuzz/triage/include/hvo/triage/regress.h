@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Regression scenarios: the text hvo-triage writes for `regress` and
+// `minimize`, and the header the regression test reads back.
+//
+//   # SPDX-License-Identifier: GPL-2.0-only
+//   # <provenance lines>
+//   # expect: I7-restore-fidelity | free_folio | legacy | 4K sp64 D612 hvo=on
+//   config ...
+//   <ops>
+//
+// tests/triage/regression_test.cpp replays every such file under
+// tests/triage/regressions/ twice: with the config line's bug switches off,
+// every invariant must hold (the bug stays fixed); with them on, the crash
+// in "# expect:" must reproduce (the test can still see the bug).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "hvo/ops.h"
+#include "hvo/triage/run.h"
+
+namespace hvo::triage {
+
+// The scenario text with a header; `provenance` lines are written as comments.
+std::string format_regression(const Scenario &s, const Signature &sig, std::string_view provenance);
+
+// The signature key of the "# expect:" line, or "" if there is none.
+std::string read_expect_line(std::string_view text);
+
+}  // namespace hvo::triage

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Reading crash files and scenarios (see input.h).
+#include "hvo/triage/input.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <string_view>
+#include <system_error>
+#include <filesystem>
+
+#include "hvo/fuzz/decoder.h"
+#include "hvo/triage/run.h"
+
+namespace hvo::triage {
+
+namespace {
+
+std::string_view basename(std::string_view p) {
+  size_t slash = p.find_last_of('/');
+  return slash == std::string_view::npos ? p : p.substr(slash + 1);
+}
+
+bool starts_with_word(std::string_view line, std::string_view word) {
+  return line.substr(0, word.size()) == word &&
+         (line.size() == word.size() || line[word.size()] == ' ' || line[word.size()] == '\t' ||
+          line[word.size()] == '\r');
+}
+
+}  // namespace
+
+bool looks_like_scenario(std::span<const uint8_t> data) {
+  if (data.empty())
+    return false;
+  for (uint8_t c : data)
+    if (!((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t' || c == '\r'))
+      return false;
+  std::string_view text(reinterpret_cast<const char *>(data.data()), data.size());
+  bool comments_only = true;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
+      line.remove_prefix(1);
+    if (line.empty() || line == "\r")
+      continue;
+    if (line.front() == '#')
+      continue;
+    comments_only = false;
+    if (starts_with_word(line, "config"))
+      return true;
+    for (const OpDescriptor &d : op_table())
+      if (starts_with_word(line, d.name))
+        return true;
+    return false;
+  }
+  // Only comments: a scenario that does nothing (bytes would have to be
+  // printable and start with '#' by accident, and then decode to nothing
+  // different in spirit).
+  return comments_only;
+}
+
+std::string artifact_kind(const std::string &path) {
+  const std::string_view b = basename(path);
+  for (std::string_view k : {"crash", "leak", "timeout", "oom", "slow-unit"})
+    if (b.substr(0, k.size() + 1) == std::string(k) + "-")
+      return std::string(k);
+  if (b.substr(0, 20) == "clusterfuzz-testcase")
+    return "testcase";
+  return "";
+}
+
+std::string target_from_path(const std::string &path) {
+  // Longest name first, so no profile name hides a longer one containing it.
+  std::string best;
+  for (const fuzz::TargetProfile &p : fuzz::profiles())
+    if (path.find(p.name) != std::string::npos && p.name.size() > best.size())
+      best = std::string(p.name);
+  return best;
+}
+
+std::string parse_bug_list(std::string_view text, BugSet &out) {
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string_view name = text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    pos = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
+    if (name.empty())
+      continue;
+    auto bit = parse_bug_switch(name);
+    if (!bit) {
+      std::string known;
+      for (unsigned i = 0; i < bug_switch_count(); ++i)
+        known += (i ? ", " : "") + std::string(bug_switch_name(i));
+      return "unknown bug switch '" + std::string(name) + "' (known: " +
+             (known.empty() ? "none yet" : known) + ")";
+    }
+    out.set(*bit);
+  }
+  return "";
+}
+
+std::string load_input_bytes(const std::string &path, std::span<const uint8_t> data,
+                             const LoadOptions &opts, TriageInput &out) {
+  out = TriageInput{};
+  out.path = path;
+  out.size = data.size();
+  out.format = opts.format ? *opts.format : looks_like_scenario(data) ? InputFormat::Scenario
+                                                                       : InputFormat::Bytes;
+  const std::string kind = artifact_kind(path);
+  if (out.format == InputFormat::Scenario) {
+    out.kind = kind.empty() ? "scenario" : kind;
+    std::string_view text(reinterpret_cast<const char *>(data.data()), data.size());
+    std::string err;
+    if (!parse_scenario(text, path, out.scenario, err))
+      return err;
+    out.scenario.config.bugs |= opts.bugs;
+    if (!opts.target.empty()) {
+      if (!fuzz::find_profile(opts.target))
+        return path + ": --target: no fuzz target named '" + opts.target + "'";
+      out.target = opts.target;
+      out.target_source = "--target";
+    }
+    return "";
+  }
+
+  out.kind = kind.empty() ? "bytes" : kind;
+  auto decode = [&](const fuzz::TargetProfile &p) {
+    out.scenario = fuzz::decode_input(p, data);
+    out.scenario.config.bugs = opts.bugs;
+    out.target = std::string(p.name);
+  };
+  if (!opts.target.empty()) {
+    const fuzz::TargetProfile *p = fuzz::find_profile(opts.target);
+    if (!p)
+      return path + ": --target: no fuzz target named '" + opts.target + "'";
+    decode(*p);
+    out.target_source = "--target";
+    return "";
+  }
+  if (std::string named = target_from_path(path); !named.empty()) {
+    decode(*fuzz::find_profile(named));
+    out.target_source = "path";
+    return "";
+  }
+  // Inference: the first profile whose replay of these bytes crashes.
+  const fuzz::TargetProfile *chosen = nullptr;
+  for (const fuzz::TargetProfile &p : fuzz::profiles()) {
+    if (fuzz::profile_kinds(p).empty())
+      continue;  // the model has none of its ops yet
+    Scenario s = fuzz::decode_input(p, data);
+    s.config.bugs = opts.bugs;
+    if (!run_scenario(s).crashed)
+      continue;
+    if (!chosen)
+      chosen = &p;
+    else
+      out.other_crashing_targets.push_back(std::string(p.name));
+  }
+  std::vector<std::string> others = std::move(out.other_crashing_targets);
+  if (chosen) {
+    decode(*chosen);
+    out.target_source = "inferred";
+  } else {
+    decode(fuzz::profiles().front());
+    out.target_source = "default (no target crashes on these bytes)";
+  }
+  out.other_crashing_targets = std::move(others);
+  return "";
+}
+
+std::string load_input(const std::string &path, const LoadOptions &opts, TriageInput &out) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st))
+    return path + ": no such file";
+  if (fs::is_directory(st))
+    return path + ": is a directory (dedup takes directories)";
+  if (!fs::is_regular_file(st))
+    return path + ": not a regular file";
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec)
+    return path + ": cannot read size: " + ec.message();
+  if (size > kMaxInputBytes)
+    return path + ": " + std::to_string(size) + " bytes, larger than any fuzz input (limit " +
+           std::to_string(kMaxInputBytes) + ")";
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return path + ": cannot open";
+  std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad())
+    return path + ": read error";
+  return load_input_bytes(path, data, opts, out);
+}
+
+}  // namespace hvo::triage

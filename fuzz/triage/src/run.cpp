@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Scenario replay and crash signatures (see run.h).
+#include "hvo/triage/run.h"
+
+#include <memory>
+
+namespace hvo::triage {
+
+namespace {
+
+// The same digest as fuzz/harness (FNV-1a over return values, notes, folio
+// ids and violations), so a difference between two replays means the same
+// thing as the replay driver's --twice mismatch.
+struct Digest {
+  uint64_t h = 0xcbf29ce484222325ull;
+  void bytes(const void *p, size_t n) {
+    const auto *b = static_cast<const uint8_t *>(p);
+    for (size_t i = 0; i < n; ++i) {
+      h ^= b[i];
+      h *= 0x100000001b3ull;
+    }
+  }
+  void u64(uint64_t v) { bytes(&v, sizeof v); }
+  void str(const std::string &s) {
+    u64(s.size());
+    bytes(s.data(), s.size());
+  }
+  void step(const StepResult &r) {
+    u64(static_cast<uint64_t>(r.result.ret));
+    str(r.result.note);
+    u64(r.result.folios.size());
+    for (FolioId f : r.result.folios)
+      u64(f);
+    for (const Violation &v : r.violations)
+      str(format_violation(v));
+  }
+};
+
+}  // namespace
+
+RunOutcome run_scenario(const Scenario &s) {
+  RunOutcome out;
+  std::unique_ptr<Model> model = Model::create(s.config, &out.model_error);
+  if (!model)
+    return out;
+  Digest d;
+  out.results.reserve(s.ops.size());
+  for (size_t i = 0; i < s.ops.size(); ++i) {
+    out.results.push_back(model->apply(s.ops[i]));
+    d.step(out.results.back());
+    if (!out.results.back().violations.empty()) {
+      out.crashed = true;
+      out.failing_op = i;
+      out.all = out.results.back().violations;
+      out.first = out.all.front();
+      out.digest = d.h;
+      return out;
+    }
+  }
+  std::vector<Violation> final_check = model->check_all();
+  for (const Violation &v : final_check)
+    d.str(format_violation(v));
+  if (!final_check.empty()) {
+    out.crashed = true;
+    out.in_final_check = true;
+    out.failing_op = s.ops.size();
+    out.all = final_check;
+    out.first = final_check.front();
+  }
+  out.digest = d.h;
+  return out;
+}
+
+std::string era_name(Era e) { return e == Era::Legacy ? "legacy" : "shared-tail"; }
+
+std::string bug_names(const BugSet &b) {
+  std::string s;
+  for (unsigned i = 0; i < kMaxBugSwitches; ++i)
+    if (b.test(i)) {
+      std::string_view name = bug_switch_name(i);
+      s += (s.empty() ? "" : ",") + (name.empty() ? "bit" + std::to_string(i) : std::string(name));
+    }
+  return s;
+}
+
+std::string config_class(const Config &c) {
+  std::string s = format_size(c.page_size()) + " sp" + std::to_string(c.struct_page_size) +
+                  (c.struct_page_pow2() ? "" : "(not pow2)");
+  // The variant's name as the config line spells it (one printer for it).
+  const std::string line = print_config(c);
+  if (size_t at = line.find(" variant="); at != std::string::npos)
+    s += " " + line.substr(at + 9, line.find(' ', at + 9) - (at + 9));
+  s += c.hvo_enabled ? " hvo=on" : " hvo=off";
+  const std::string bugs = bug_names(c.bugs);
+  if (!bugs.empty())
+    s += " bugs=" + bugs;
+  return s;
+}
+
+Signature signature_of(const Scenario &s, const RunOutcome &r) {
+  Signature sig;
+  if (!r.crashed)
+    return sig;
+  sig.invariant = r.first.id;
+  if (r.in_final_check) {
+    sig.op = "check_all";
+  } else {
+    const auto table = op_table();
+    const Op &op = s.ops[r.failing_op];
+    sig.op = op.kind < table.size() ? std::string(table[op.kind].name) : "invalid_op";
+  }
+  sig.era = era_name(s.config.era);
+  sig.config_class = config_class(s.config);
+  return sig;
+}
+
+}  // namespace hvo::triage
