@@ -2,6 +2,7 @@
 #include "StaleFakeHeadCheck.h"
 #include "KernelNames.h"
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/ParentMapContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/Lex/PPCallbacks.h"
 #include "clang/Lex/Preprocessor.h"
@@ -35,6 +36,46 @@ bool isStructPageField(const FieldDecl *Field) {
       return false;
   }
   return false;
+}
+
+enum class FieldAccess { Read, Store, Unevaluated };
+
+// How a member access is used: walking up through what keeps it an lvalue
+// (parens, & and *, casts other than the load), an assignment or ++/--
+// makes it a store; typeof()/sizeof() make it unevaluated (READ_ONCE and
+// WRITE_ONCE repeat their argument inside typeof).
+FieldAccess accessKind(const MemberExpr *ME, ASTContext &Ctx) {
+  const Stmt *Cur = ME;
+  bool StillLValue = true;
+  FieldAccess Kind = FieldAccess::Read;
+  for (unsigned Steps = 0; Steps < 256; ++Steps) {
+    DynTypedNodeList Parents = Ctx.getParents(*Cur);
+    if (Parents.empty())
+      return Kind;
+    if (Parents[0].get<TypeLoc>())
+      return FieldAccess::Unevaluated;
+    const Stmt *P = Parents[0].get<Stmt>();
+    if (!P)
+      return Kind;
+    if (isa<UnaryExprOrTypeTraitExpr>(P))
+      return FieldAccess::Unevaluated;
+    if (StillLValue && Kind == FieldAccess::Read) {
+      const auto *BO = dyn_cast<BinaryOperator>(P);
+      const auto *UO = dyn_cast<UnaryOperator>(P);
+      const auto *Cast = dyn_cast<CastExpr>(P);
+      if (BO && BO->isAssignmentOp() && BO->getLHS() == Cur)
+        Kind = FieldAccess::Store;
+      else if (UO && UO->isIncrementDecrementOp())
+        Kind = FieldAccess::Store;
+      else if (!(isa<ParenExpr>(P) ||
+                 (UO && (UO->getOpcode() == UO_AddrOf ||
+                         UO->getOpcode() == UO_Deref)) ||
+                 (Cast && Cast->getCastKind() != CK_LValueToRValue)))
+        StillLValue = false;
+    }
+    Cur = P;
+  }
+  return Kind;
 }
 
 class FenceMacroCallbacks : public PPCallbacks {
@@ -158,11 +199,9 @@ void StaleFakeHeadCheck::registerMatchers(MatchFinder *Finder) {
           .bind("decode"),
       this);
 
-  // Any evaluated read of the pre-rename field.
+  // Any evaluated read of, or store to, the pre-rename field.
   Finder->addMatcher(
-      memberExpr(member(fieldDecl(hasName("compound_head")).bind("field")),
-                 Evaluated,
-                 unless(hasParent(binaryOperator(isAssignmentOperator()))))
+      memberExpr(member(fieldDecl(hasName("compound_head")).bind("field")))
           .bind("old-field"),
       this);
 }
@@ -242,10 +281,22 @@ void StaleFakeHeadCheck::check(const MatchFinder::MatchResult &Result) {
     const auto *Field = Result.Nodes.getNodeAs<FieldDecl>("field");
     if (!isStructPageField(Field))
       return;
-    diag(Old->getMemberLoc(),
-         "read of 'compound_head', renamed 'compound_info' when tails became "
-         "shareable; its value is no longer a head pointer, use "
-         "compound_head() or page_folio()");
+    switch (accessKind(Old, *Result.Context)) {
+    case FieldAccess::Unevaluated:
+      return;
+    case FieldAccess::Read:
+      diag(Old->getMemberLoc(),
+           "read of 'compound_head', renamed 'compound_info' when tails became "
+           "shareable; its value is no longer a head pointer, use "
+           "compound_head() or page_folio()");
+      return;
+    case FieldAccess::Store:
+      diag(Old->getMemberLoc(),
+           "store to 'compound_head' writes the pointer+1 tail encoding; "
+           "shareable tails store an order mask in 'compound_info', written "
+           "only by set_compound_head()/prep_compound_tail()");
+      return;
+    }
   }
 }
 

@@ -10,7 +10,7 @@ static constexpr llvm::StringLiteral DefaultFolioSizeFunctions =
     "huge_page_size;thp_nr_pages;folio_large_nr_pages";
 static constexpr llvm::StringLiteral DefaultOptimizedTests =
     "folio_test_hugetlb_vmemmap_optimized;HPageVmemmapOptimized";
-static constexpr llvm::StringLiteral DefaultNotOptimizableAssertions =
+static constexpr llvm::StringLiteral DefaultNotOptimizableTests =
     "folio_test_hugetlb";
 static constexpr llvm::StringLiteral DefaultAssertionMacros =
     "VM_WARN_ON_FOLIO;VM_WARN_ON_ONCE_FOLIO;VM_BUG_ON_FOLIO;VM_WARN_ON;"
@@ -28,14 +28,16 @@ static constexpr llvm::StringLiteral DefaultSafeContexts =
     "hugetlb_folio_init_tail_vmemmap;hugetlb_folio_init_vmemmap;"
     "init_new_hugetlb_folio;prep_new_hugetlb_folio;memmap_init_compound;"
     "__init_single_page;init_compound_tail;vmemmap_get_tail;"
-    "vmemmap_shared_tail_page";
+    "vmemmap_shared_tail_page;"
+    // Anonymous-THP-only path (THP split, mm/migrate.c in 6.12).
+    "try_to_map_unused_to_zeropage";
 
 TailSlotJudge::TailSlotJudge(ClangTidyCheck::OptionsView &Options)
     : FolioSizeFunctionsText(
           Options.get("FolioSizeFunctions", DefaultFolioSizeFunctions)),
       OptimizedTestsText(Options.get("OptimizedTests", DefaultOptimizedTests)),
-      NotOptimizableAssertionsText(Options.get(
-          "NotOptimizableAssertions", DefaultNotOptimizableAssertions)),
+      NotOptimizableTestsText(Options.get(
+          "NotOptimizableTests", DefaultNotOptimizableTests)),
       AssertionMacrosText(
           Options.get("AssertionMacros", DefaultAssertionMacros)),
       RestoreFunctionsText(
@@ -47,7 +49,7 @@ TailSlotJudge::TailSlotJudge(ClangTidyCheck::OptionsView &Options)
   FolioSizeFunctions = splitOptionList(FolioSizeFunctionsText);
   SafeContexts = splitOptionList(SafeContextsText);
   Guards.OptimizedTests = splitOptionList(OptimizedTestsText);
-  Guards.NotOptimizableAssertions = splitOptionList(NotOptimizableAssertionsText);
+  Guards.NotOptimizableTests = splitOptionList(NotOptimizableTestsText);
   Guards.AssertionMacros = splitOptionList(AssertionMacrosText);
   Guards.RestoreFunctions = splitOptionList(RestoreFunctionsText);
   Guards.OptimizeFunctions = splitOptionList(OptimizeFunctionsText);
@@ -59,7 +61,7 @@ void TailSlotJudge::storeOptions(ClangTidyCheck::OptionsView &Options,
                                  ClangTidyOptions::OptionMap &Opts) const {
   Options.store(Opts, "FolioSizeFunctions", FolioSizeFunctionsText);
   Options.store(Opts, "OptimizedTests", OptimizedTestsText);
-  Options.store(Opts, "NotOptimizableAssertions", NotOptimizableAssertionsText);
+  Options.store(Opts, "NotOptimizableTests", NotOptimizableTestsText);
   Options.store(Opts, "AssertionMacros", AssertionMacrosText);
   Options.store(Opts, "RestoreFunctions", RestoreFunctionsText);
   Options.store(Opts, "OptimizeFunctions", OptimizeFunctionsText);

@@ -41,7 +41,7 @@ private:
   const KeptStructPages *keptFor(const Expr *Page, ASTContext &Ctx);
 
   std::string FolioSizeFunctionsText, OptimizedTestsText,
-      NotOptimizableAssertionsText, AssertionMacrosText, RestoreFunctionsText,
+      NotOptimizableTestsText, AssertionMacrosText, RestoreFunctionsText,
       OptimizeFunctionsText, SafeContextsText;
   uint64_t FallbackPageSize;
   std::vector<std::string> FolioSizeFunctions, SafeContexts;

@@ -100,11 +100,11 @@ bool VmemmapGuardAnalysis::isInAssertionMacro(const Expr *E) const {
 }
 
 void VmemmapGuardAnalysis::collectAssertions(const Stmt *Body) {
-  if (Options.NotOptimizableAssertions.empty())
+  if (Options.NotOptimizableTests.empty())
     return;
   forEachStmt(Body, [&](const Stmt *S) {
     const auto *Call = dyn_cast<CallExpr>(S);
-    if (!Call || !isOneOf(calleeName(Call), Options.NotOptimizableAssertions))
+    if (!Call || !isOneOf(calleeName(Call), Options.NotOptimizableTests))
       return;
     if (!isInAssertionMacro(Call))
       return;
@@ -132,7 +132,7 @@ void VmemmapGuardAnalysis::collectAssertions(const Stmt *Body) {
       Child = E->IgnoreParens();
     NotOptimizedFact F;
     F.Folio = folioVariableOf(folioArgument(Call));
-    F.Reason = NotOptimizedFact::Why::AssertedNotHugetlb;
+    F.Reason = NotOptimizedFact::Why::NotHugetlb;
     F.Evidence = Call->getBeginLoc();
     Assertions.try_emplace(Child, F);
   });
@@ -186,11 +186,11 @@ VmemmapGuardAnalysis::interpretCondition(const Expr *Cond) const {
       F.Reason = NotOptimizedFact::Why::Restored;
       return {std::nullopt, F};
     }
-    // BUG_ON(folio_test_hugetlb(folio)) (also VM_BUG_ON under
-    // CONFIG_DEBUG_VM): execution continues only on the false edge.
-    if (isOneOf(Name, Options.NotOptimizableAssertions) &&
-        isInAssertionMacro(Call)) {
-      F.Reason = NotOptimizedFact::Why::AssertedNotHugetlb;
+    // if (folio_test_hugetlb(folio)) return; and BUG_ON(folio_test_hugetlb(
+    // folio)) (VM_BUG_ON under CONFIG_DEBUG_VM): on the false edge the folio
+    // is not hugetlb, hence never vmemmap-optimized in 6.12.
+    if (isOneOf(Name, Options.NotOptimizableTests)) {
+      F.Reason = NotOptimizedFact::Why::NotHugetlb;
       return {std::nullopt, F};
     }
     return {};

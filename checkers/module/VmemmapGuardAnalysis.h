@@ -12,10 +12,11 @@
 //     the condition or through a variable holding its result;
 //   - the entry of a function that optimizes the folio later: everything
 //     before the optimize call is preparation of a not-yet-optimized folio;
-//   - the statement after an assertion that the folio is not hugetlb, e.g.
-//     VM_WARN_ON_FOLIO(folio_test_hugetlb(folio), folio): only hugetlb
-//     folios are vmemmap-optimized in Linux 6.12.  (An assertion, not a
-//     branch: the macro compiles to sizeof() without CONFIG_DEBUG_VM.)
+//   - the false edge of folio_test_hugetlb(F), and the statement after an
+//     assertion that F is not hugetlb, e.g. VM_WARN_ON_FOLIO(
+//     folio_test_hugetlb(folio), folio): only hugetlb folios have read-only
+//     shared tails in Linux 6.12.  (The assertion is no branch: the macro
+//     compiles to sizeof() without CONFIG_DEBUG_VM.)
 // Facts die at an optimize call and when the folio variable is reassigned.
 #ifndef HVO_CHECKERS_VMEMMAPGUARDANALYSIS_H
 #define HVO_CHECKERS_VMEMMAPGUARDANALYSIS_H
@@ -33,16 +34,16 @@ namespace clang::tidy::hvo {
 
 struct GuardOptions {
   std::vector<std::string> OptimizedTests;
-  /// Tests whose result, asserted false by an assertion macro, proves the
-  /// folio cannot be optimized: VM_WARN_ON_FOLIO(folio_test_hugetlb(f), f).
-  std::vector<std::string> NotOptimizableAssertions;
+  /// Tests whose false result proves the folio cannot be optimized, in a
+  /// branch or asserted: VM_WARN_ON_FOLIO(folio_test_hugetlb(f), f).
+  std::vector<std::string> NotOptimizableTests;
   std::vector<std::string> AssertionMacros;
   std::vector<std::string> RestoreFunctions;
   std::vector<std::string> OptimizeFunctions;
 };
 
 struct NotOptimizedFact {
-  enum class Why { TestedFalse, Restored, BeforeOptimize, AssertedNotHugetlb };
+  enum class Why { TestedFalse, Restored, BeforeOptimize, NotHugetlb };
   const VarDecl *Folio = nullptr; ///< nullptr: any folio of the function
   Why Reason = Why::TestedFalse;
   SourceLocation Evidence;

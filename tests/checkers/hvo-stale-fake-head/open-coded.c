@@ -33,8 +33,19 @@ int aligned(const struct page *page)
 	return IS_ALIGNED((unsigned long)page, PAGE_SIZE) && page->private;
 }
 
-/* Storing the encoding is not a read of the old name. */
+/* Storing the old encoding is a store, not a read, and says so. */
 void store_encoding(struct page *tail, struct page *head)
 {
 	tail->compound_head = (unsigned long)head + 1;
+	// CHECK-MESSAGES: :[[@LINE-1]]:8: warning: store to 'compound_head' writes the pointer+1 tail encoding
+	WRITE_ONCE(tail->compound_head, 0);
+	// CHECK-MESSAGES: :[[@LINE-1]]:19: warning: store to 'compound_head' writes the pointer+1 tail encoding
+}
+
+/* sizeof/typeof of the field evaluate nothing. */
+unsigned long field_size(struct page *page)
+{
+	typeof(page->compound_head) copy = 0;
+
+	return sizeof(page->compound_head) + copy;
 }
