@@ -79,6 +79,35 @@ public:
     return progress;
   }
 
+  // ddmin cannot drop an op that created a folio later ops name: folio ids
+  // are allocation order, so every later id would have to shift down.  Try
+  // exactly that, one op at a time from the end: remove op i and decrement
+  // every nonzero folio/first argument after it.
+  bool remove_with_renumber() {
+    bool progress = false;
+    const auto table = op_table();
+    for (size_t i = best_.ops.size(); i-- > 0;) {
+      if (i >= best_.ops.size())
+        continue;
+      Scenario c = without(best_, i, i + 1);
+      bool renumbered = false;
+      for (size_t k = i; k < c.ops.size(); ++k) {
+        Op &op = c.ops[k];
+        if (op.kind >= table.size())
+          continue;
+        const OpDescriptor &d = table[op.kind];
+        for (size_t a = 0; a < d.args.size(); ++a)
+          if ((d.args[a].name == "folio" || d.args[a].name == "first") && op.args[a] > d.args[a].min) {
+            --op.args[a];
+            renumbered = true;
+          }
+      }
+      if (renumbered && try_candidate(c))
+        progress = true;
+    }
+    return progress;
+  }
+
   // Each argument toward the small end of its range.
   bool simplify_args() {
     bool progress = false;
@@ -108,9 +137,21 @@ public:
     return progress;
   }
 
-  // Fewer nodes, fewer zones, smaller zones (whole sections).
+  // Default vmemmap base and hotplug setting, fewer nodes, fewer zones,
+  // smaller zones (whole sections).
   bool simplify_config() {
     bool progress = false;
+    const Config def;
+    if (best_.config.vmemmap_base != def.vmemmap_base) {
+      Scenario c = best_;
+      c.config.vmemmap_base = def.vmemmap_base;
+      progress |= try_candidate(c);
+    }
+    if (best_.config.memory_hotplug != def.memory_hotplug) {
+      Scenario c = best_;
+      c.config.memory_hotplug = def.memory_hotplug;
+      progress |= try_candidate(c);
+    }
     while (best_.config.nodes.size() > 1) {
       Scenario c = best_;
       c.config.nodes.pop_back();
@@ -179,6 +220,7 @@ MinimizeResult minimize(const Scenario &s, const Admissible &admissible) {
   // made room); stop at a fixpoint, bounded in case of oscillation.
   for (out.rounds = 1; out.rounds <= 8; ++out.rounds) {
     bool progress = r.ddmin();
+    progress |= r.remove_with_renumber();
     progress |= r.simplify_args();
     progress |= r.simplify_config();
     if (!progress)

@@ -13,27 +13,28 @@ namespace hvo::triage {
 
 namespace {
 
-// The folio whose struct pages hold `v`: by pfn, else by vmemmap address.
-// A live folio wins over a gone one that used the same pfns before.
+// The folio whose struct pages hold `v`.  Best first: a live folio that
+// owns the pfn, a live folio whose vmemmap pages hold the address (small
+// folios share vmemmap pages), then the same for folios already gone.
 std::optional<FolioId> folio_of(const Machine &m, const Violation &v) {
-  std::optional<FolioId> gone;
-  const uint64_t S = m.cfg.struct_page_size;
+  std::optional<FolioId> best;
+  int best_rank = 4;
+  const uint64_t S = m.cfg.struct_page_size, ps = m.cfg.page_size();
   for (const HugetlbFolio &f : m.folios) {
     const uint64_t n = uint64_t{1} << f.order;
     const uint64_t head = m.cfg.vmemmap_of_pfn(f.pfn);
     const bool by_pfn = v.pfn != UINT64_MAX && v.pfn >= f.pfn && v.pfn < f.pfn + n;
-    const uint64_t page_mask = ~(m.cfg.page_size() - 1);
-    // The whole vmemmap pages the folio's struct pages occupy.
-    const bool by_vaddr = v.vaddr && v.vaddr >= (head & page_mask) &&
-                          v.vaddr < ((head + n * S + m.cfg.page_size() - 1) & page_mask);
+    const bool by_vaddr = v.vaddr && v.vaddr >= (head & ~(ps - 1)) &&
+                          v.vaddr < ((head + n * S + ps - 1) & ~(ps - 1));
     if (!by_pfn && !by_vaddr)
       continue;
-    if (f.state != FolioState::Gone)
-      return f.id;
-    if (!gone)
-      gone = f.id;
+    const int rank = (f.state == FolioState::Gone ? 2 : 0) + (by_pfn ? 0 : 1);
+    if (rank < best_rank) {
+      best_rank = rank;
+      best = f.id;
+    }
   }
-  return gone;
+  return best;
 }
 
 std::string locate(const Machine &m, FolioId id, const Violation &v) {
@@ -101,7 +102,11 @@ Analysis analyze(const TriageInput &input, bool diagrams) {
     a.diagram_before = vmemmap_diagram(model->machine(), *before, marks);
   if (!a.outcome.in_final_check)
     model->apply(s.ops[a.outcome.failing_op]);
-  std::optional<FolioId> after = before ? before : folio_of(model->machine(), v);
+  // After the op a live folio may hold the struct page instead (demote
+  // hands the pfns to new folios): prefer it, else the one from before.
+  std::optional<FolioId> after = folio_of(model->machine(), v);
+  if (!after || (before && model->machine().folios[*after].state == FolioState::Gone))
+    after = before ? before : after;
   if (!after) {
     a.no_diagram_reason = "no HugeTLB folio holds " + (v.vaddr ? "vaddr " + hex(v.vaddr) : "pfn " + hex(v.pfn));
     return a;

@@ -9,10 +9,13 @@
 //   2. ddmin over the op list (Zeller & Hildebrandt, "Simplifying and
 //      isolating failure-inducing input", TSE 2002): remove chunks of
 //      halving size, down to single ops;
-//   3. argument simplification: each argument of each op toward its
+//   3. removal of an op together with renumbering the folio ids after it
+//      (ids are allocation order, so ddmin alone cannot drop an allocation);
+//   4. argument simplification: each argument of each op toward its
 //      smallest meaningful value (range minimum, default, halving: smaller
 //      orders, node 0, fewer folios, folio 0);
-//   4. configuration simplification: fewer nodes, fewer and smaller zones.
+//   5. configuration simplification: default vmemmap base and hotplug,
+//      fewer nodes, fewer and smaller zones.
 //
 // `admissible` narrows the search (e.g. "still encodable as this target's
 // fuzz bytes"); it is asked before a candidate is run.
