@@ -5,7 +5,9 @@
 
 #include <algorithm>
 
+#include "hvo/compound_info.h"
 #include "hvo/page_flags.h"
+#include "hvo/shared_tail.h"
 #include "hvo/struct_page.h"
 
 namespace hvo {
@@ -75,11 +77,20 @@ void prep_compound_head(Machine &m, uint64_t head, unsigned order) {
   }
 }
 
-void prep_compound_tail(Machine &m, uint64_t head, uint64_t tail_idx) {
+void prep_compound_tail(Machine &m, uint64_t head, uint64_t tail_idx, unsigned order) {
   uint64_t p = head + tail_idx * m.cfg.struct_page_size;
   m.mmu.write(Machine::field(p, sp::kMapping), sp::TAIL_MAPPING, "prep_compound_tail");
-  set_compound_head(m, p, head);
+  set_compound_head(m, p, head, order);
   m.mmu.write(Machine::field(p, sp::kPrivate), 0, "prep_compound_tail");
+}
+
+// What set_compound_head() stores in every tail of an order-@order folio:
+// head + 1 (legacy, or a struct page that is not a power of two), or the
+// same mask for every tail (shared-tail era, page-flags.h @03e0599d).
+static FieldSpec tail_compound_info(const Machine &m, unsigned order) {
+  if (m.cfg.era == Era::SharedTail && mask_encoding(m.cfg))
+    return FieldSpec{compound_info_mask(vmemmap_geometry(m.cfg), order)};
+  return FieldSpec{1, FieldRel::FolioHead, static_cast<uint8_t>(order)};
 }
 
 void prep_compound_tails(Machine &m, uint64_t head, unsigned order, uint64_t first_tail,
@@ -87,8 +98,7 @@ void prep_compound_tails(Machine &m, uint64_t head, unsigned order, uint64_t fir
   uint64_t head_pfn = m.page_to_pfn(head);
   store_struct_pages(m, head_pfn + first_tail, head_pfn + end_tail,
                      {{sp::kMapping, kAll, FieldSpec{sp::TAIL_MAPPING}},
-                      {sp::kCompoundHead, kAll, FieldSpec{1, FieldRel::FolioHead,
-                                                          static_cast<uint8_t>(order)}},
+                      {sp::kCompoundHead, kAll, tail_compound_info(m, order)},
                       {sp::kPrivate, kAll, FieldSpec{0}}},
                      "prep_compound_tail");
 }

@@ -123,6 +123,29 @@ uint64_t Config::total_pages() const {
   return n;
 }
 
+std::string_view variant_name(Variant v) {
+  switch (v) {
+  case Variant::V6_12_0:
+    return "v6.12.0";
+  case Variant::D612:
+    return "D612";
+  case Variant::KirylV6:
+    return "kiryl-v6";
+  case Variant::KirylV7:
+    return "kiryl-v7";
+  case Variant::Muchun:
+    return "muchun";
+  }
+  return "?";
+}
+
+Variant default_variant(Era e) { return e == Era::Legacy ? Variant::D612 : Variant::KirylV7; }
+
+bool variant_of_era(Variant v, Era e) {
+  const bool legacy = v == Variant::V6_12_0 || v == Variant::D612;
+  return legacy == (e == Era::Legacy);
+}
+
 std::string Config::validate() const {
   if (page_shift != 12 && page_shift != 14 && page_shift != 16)
     return "page size must be 4K, 16K or 64K";
@@ -134,8 +157,9 @@ std::string Config::validate() const {
     return "section size must be at most 1 TiB (section-bits <= 40)";
   if (nodes.empty())
     return "no memory: mem= lists no node";
-  if (era == Era::SharedTail)
-    return "era shared-tail is not implemented yet (issue 4)";
+  if (!variant_of_era(variant, era))
+    return "variant " + std::string(variant_name(variant)) + " does not belong to era " +
+           (era == Era::Legacy ? "legacy (D612, v6.12.0)" : "shared-tail (kiryl-v6, kiryl-v7, muchun)");
   uint64_t total = 0;
   for (size_t n = 0; n < nodes.size(); n++) {
     if (nodes[n].zones.empty())
@@ -229,7 +253,7 @@ std::string print_config(const Config &c) {
   s += " section-bits=" + std::to_string(c.section_size_bits) +
        " subsection-bits=" + std::to_string(c.subsection_size_bits) + " vmemmap-base=" + base +
        " era=" + (c.era == Era::Legacy ? "legacy" : "shared-tail") +
-       " variant=" + (c.variant == Variant::D612 ? "D612" : "v6.12.0") +
+       " variant=" + std::string(variant_name(c.variant)) +
        " hvo=" + (c.hvo_enabled ? "on" : "off") + " hotplug=" + (c.memory_hotplug ? "on" : "off");
   if (c.bugs.any()) {
     s += " bugs=";
@@ -275,6 +299,7 @@ std::string parse_config_args(std::string_view args, Config &c) {
       else
         return "config: page-size must be 4K, 16K or 64K, not '" + std::string(v) + "'";
     }
+  bool variant_given = false;
   for (auto &[k, v] : kv) {
     std::string bad = "config: bad value '" + std::string(v) + "' for " + std::string(k);
     if (k == "page-size") {
@@ -307,12 +332,16 @@ std::string parse_config_args(std::string_view args, Config &c) {
       else
         return "config: era must be legacy or shared-tail";
     } else if (k == "variant") {
-      if (v == "D612")
-        c.variant = Variant::D612;
-      else if (v == "v6.12.0")
-        c.variant = Variant::V6_12_0;
-      else
-        return "config: variant must be D612 or v6.12.0";
+      bool found = false;
+      for (Variant cand : {Variant::D612, Variant::V6_12_0, Variant::KirylV6, Variant::KirylV7,
+                           Variant::Muchun})
+        if (v == variant_name(cand)) {
+          c.variant = cand;
+          found = true;
+        }
+      if (!found)
+        return "config: variant must be D612, v6.12.0, kiryl-v6, kiryl-v7 or muchun";
+      variant_given = true;
     } else if (k == "hvo" || k == "hotplug") {
       auto b = on_off(v);
       if (!b)
@@ -332,6 +361,9 @@ std::string parse_config_args(std::string_view args, Config &c) {
       return "config: unknown key '" + std::string(k) + "'";
     }
   }
+  // An era without a variant gets that era's default shape.
+  if (!variant_given)
+    c.variant = default_variant(c.era);
   return {};
 }
 

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <map>
 
+#include "hvo/compound_info.h"
 #include "hvo/machine.h"
+#include "hvo/shared_tail.h"
 #include "hvo/sparse_vmemmap.h"
 #include "hvo/struct_page.h"
 
@@ -44,11 +46,12 @@ uint64_t read_word(Machine &m, uint64_t vaddr) {
   return m.phys.read_word(pte.frame, w);
 }
 
-// Legacy decode, without the fake-head fallback: DAX compound pages are
-// never HugeTLB-optimized, and their aliased pages hold tails.
+// compound_head() without the 6.12 fake-head fallback (DAX compound pages are
+// never HugeTLB-optimized and their aliased pages hold tails): pointer+1 in
+// the legacy era, the mask decode in the shared-tail era.
 uint64_t head_of(Machine &m, uint64_t page) {
   const uint64_t info = read_word(m, Machine::field(page, sp::kCompoundHead));
-  return (info & 1) ? info - 1 : page;
+  return compound_info_decode(vmemmap_geometry(m.cfg), page, info);
 }
 
 void check_compound(Machine &m, const HotplugState &hp, const DevPagemap &p, uint64_t head_pfn,

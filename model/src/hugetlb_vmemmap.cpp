@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "hvo/page_flags.h"
+#include "hvo/shared_tail.h"
 #include "hvo/struct_page.h"
 
 namespace hvo {
@@ -34,7 +35,9 @@ struct VmemmapRemapWalk {
   unsigned flags = 0;
 };
 
-bool d612(const Machine &m) { return m.cfg.variant == Variant::D612; }
+// The shared-tail era kept D612's walk shape (vmemmap_head / vmemmap_tail).
+bool d612(const Machine &m) { return m.cfg.variant != Variant::V6_12_0; }
+bool shared_tail_era(const Machine &m) { return m.cfg.era == Era::SharedTail; }
 
 void list_del(FrameList &list, FrameId f, PhysMem &phys) {
   auto it = std::find(list.rbegin(), list.rend(), f);
@@ -319,14 +322,25 @@ int alloc_vmemmap_page_list(Machine &m, uint64_t start, uint64_t end, FrameList 
 }
 
 // vmemmap_remap_alloc, l.372-386 (D612) / L616 l.414-432 (reuse form).
+// muchun (linux-mm mm/hugetlb_vmemmap.c @0454b15e vmemmap_remap_alloc):
+// the walk restores only PTEs that map the folio's shared tail (a partially
+// optimized folio keeps its private pages).
 int vmemmap_remap_alloc(Machine &m, uint64_t start, uint64_t end, uint64_t reuse,
-                        unsigned flags) {
+                        unsigned flags, unsigned order) {
   FrameList vmemmap_pages;
   VmemmapRemapWalk walk;
   walk.remap_pte = vmemmap_restore_pte;
   walk.vmemmap_pages = &vmemmap_pages;
   walk.flags = flags;
   walk.reuse_addr = reuse;
+  if (m.cfg.variant == Variant::Muchun) {
+    walk.vmemmap_tail = vmemmap_get_tail(m, order, tail_owner_of_pfn(m, m.page_to_pfn(start)));
+    if (walk.vmemmap_tail == kNoFrame) {
+      m.report("K-WARN_ON", start, m.page_to_pfn(start), "a shared tail", "none",
+               "vmemmap_remap_alloc: WARN_ON_ONCE(!vmemmap_tail)");
+      return -ENOMEM_;
+    }
+  }
   if (!d612(m) && start - reuse != m.cfg.page_size())
     m.report("K-BUG_ON", start, UINT64_MAX, "start - reuse == PAGE_SIZE", hex(start - reuse),
              "vmemmap_remap_alloc: BUG_ON(start - reuse != PAGE_SIZE)");
@@ -406,16 +420,17 @@ int __hugetlb_vmemmap_restore_folio(Machine &m, const Hstate &h, HugetlbFolio &f
              "__hugetlb_vmemmap_restore_folio: VM_WARN_ON_ONCE_FOLIO(folio_ref_count)");
   if (!folio_test_hugetlb_vmemmap_optimized(m, head))
     return 0;
-  if (flags & VMEMMAP_SYNCHRONIZE_RCU)
-    synchronize_rcu(m);
+  if ((flags & VMEMMAP_SYNCHRONIZE_RCU) && !shared_tail_era(m))
+    synchronize_rcu(m);  // the shared-tail era removed it with the fake heads
   uint64_t vmemmap_start = head;
   uint64_t vmemmap_end = vmemmap_start + hugetlb_vmemmap_size(m, h);
   uint64_t vmemmap_reuse = vmemmap_start;
   vmemmap_start += m.cfg.page_size();  // HUGETLB_VMEMMAP_RESERVE_SIZE
-  int ret = vmemmap_remap_alloc(m, vmemmap_start, vmemmap_end, vmemmap_reuse, flags);
+  int ret = vmemmap_remap_alloc(m, vmemmap_start, vmemmap_end, vmemmap_reuse, flags, h.order);
   if (!ret) {
     folio_clear_hpg(m, head, sp::HPG_vmemmap_optimized);
-    m.hugetlb_optimize_vmemmap_key--;  // static_branch_dec
+    if (!shared_tail_era(m))
+      m.hugetlb_optimize_vmemmap_key--;  // static_branch_dec
   }
   if (m.hooks)
     m.hooks->restore_done(m, folio, ret);
@@ -467,9 +482,21 @@ int __hugetlb_vmemmap_optimize_folio(Machine &m, const Hstate &h, HugetlbFolio &
     return ret;
   snapshot_pre_optimize(m, h, folio);
 
-  m.hugetlb_optimize_vmemmap_key++;  // static_branch_inc
-  if (flags & VMEMMAP_SYNCHRONIZE_RCU)
-    synchronize_rcu(m);
+  // Shared-tail era: the tail is fetched first, so that -ENOMEM changes
+  // nothing (Kiryl v7 12/18; muchun @0454b15e); no static key, no RCU.
+  FrameId shared_tail = kNoFrame;
+  if (shared_tail_era(m)) {
+    shared_tail = vmemmap_get_tail(m, h.order, tail_owner_of_pfn(m, folio.pfn));
+    if (shared_tail == kNoFrame) {
+      if (m.hooks)
+        m.hooks->optimize_done(m, folio, -ENOMEM_);
+      return -ENOMEM_;
+    }
+  } else {
+    m.hugetlb_optimize_vmemmap_key++;  // static_branch_inc
+    if (flags & VMEMMAP_SYNCHRONIZE_RCU)
+      synchronize_rcu(m);
+  }
   // "Very subtle": set the flag before the copy so the new head carries it.
   folio_set_hpg(m, head, sp::HPG_vmemmap_optimized);
 
@@ -483,7 +510,9 @@ int __hugetlb_vmemmap_optimize_folio(Machine &m, const Hstate &h, HugetlbFolio &
       copy_page_from_vmemmap(m, *vmemmap_head, head, "__hugetlb_vmemmap_optimize_folio");
       list_add(vmemmap_pages, *vmemmap_head, m.phys);
       m.phys.memmap_pages += 1;
-      FrameId vmemmap_tail = *vmemmap_head;
+      // 6.12: the head copy doubles as the tail page; shared-tail era: the
+      // owner's shared tail.
+      FrameId vmemmap_tail = shared_tail_era(m) ? shared_tail : *vmemmap_head;
       ret = vmemmap_remap_free_d612(m, vmemmap_start, vmemmap_end, *vmemmap_head, vmemmap_tail,
                                     vmemmap_pages, flags);
     }
@@ -494,7 +523,8 @@ int __hugetlb_vmemmap_optimize_folio(Machine &m, const Hstate &h, HugetlbFolio &
                                    flags);
   }
   if (ret) {
-    m.hugetlb_optimize_vmemmap_key--;  // static_branch_dec
+    if (!shared_tail_era(m))
+      m.hugetlb_optimize_vmemmap_key--;  // static_branch_dec
     folio_clear_hpg(m, head, sp::HPG_vmemmap_optimized);
   }
   if (m.hooks)

@@ -64,7 +64,7 @@ void memmap_init_compound(Machine &m, uint64_t head, uint64_t head_pfn, unsigned
   if (nr_pages < 2)
     return;
   init_zone_device_pages(m, head_pfn + 1, head_pfn + 2, nid, pgmap);
-  prep_compound_tail(m, head, 1);
+  prep_compound_tail(m, head, 1, order);
   set_page_count(m, m.page(head_pfn + 1), 0, "memmap_init_compound");
   prep_compound_head(m, head, order);
   if (end_pfn <= head_pfn + 2)

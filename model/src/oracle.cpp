@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <map>
 
+#include "hvo/dax_oracle.h"
 #include "hvo/hugetlb_vmemmap.h"
+#include "hvo/shared_tail.h"
 #include "hvo/struct_page.h"
 
 namespace hvo {
@@ -67,7 +69,18 @@ constexpr uint64_t kTailMetadataSlots = 4;  // head + 3 folio-overlay tails (NR_
 
 }  // namespace
 
-const std::vector<InvariantInfo> &invariant_catalog() { return kCatalog; }
+const std::vector<InvariantInfo> &invariant_catalog() {
+  // The core's ids, then the shared-tail era's and device DAX's (M2).
+  static const std::vector<InvariantInfo> all = [] {
+    std::vector<InvariantInfo> v = kCatalog;
+    for (const auto *extra : {&shared_tail_invariant_catalog(), &dax_invariant_catalog()})
+      for (const InvariantInfo &i : *extra)
+        if (std::none_of(v.begin(), v.end(), [&](const InvariantInfo &x) { return x.id == i.id; }))
+          v.push_back(i);
+    return v;
+  }();
+  return all;
+}
 
 Oracle::Oracle(Machine &m) : m_(m) { m_.hooks = this; }
 
@@ -106,6 +119,11 @@ void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
     out.push_back({"I10-optimize-gate", 0, h, f.pfn, "not flagged", "HPG_vmemmap_optimized",
                    "folio " + std::to_string(f.id) + " of order " + std::to_string(f.order) +
                        " is flagged optimized but cannot be optimized"});
+  // Shared-tail era: mask decode, shared tails (shared_tail.cpp).
+  if (c.era == Era::SharedTail) {
+    check_folio_shared_tail(m_, f, opt, max_per_id, out);
+    return;
+  }
 
   // Raw word at a vmemmap address as the kernel would read it now.
   auto peek = [&](uint64_t vaddr, bool &mapped) -> uint64_t {
@@ -295,7 +313,7 @@ void Oracle::check_frames(const std::vector<FrameId> &frames, std::vector<Violat
           out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "list empty at return",
                          "frame " + std::to_string(f) + " on a vmemmap_pages list",
                          "a vmemmap page list was left non-empty"});
-      } else if (r.map_count == 0) {
+      } else if (r.map_count == 0 && !(r.attrs & kFrameSharedTail)) {
         if (leaks++ < max_per_id)
           out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "mapped or freed",
                          "frame " + std::to_string(f) + " allocated, unmapped",
@@ -371,11 +389,16 @@ void Oracle::restore_done(Machine &m, HugetlbFolio &f, int ret) {
       v.push_back({"I9-failure-atomicity", 0, h, f.pfn, "flagged", "un-flagged",
                    "restore of folio " + std::to_string(f.id) + " failed but cleared the flag"});
     Pte p0 = m.pt.ptep_get(h);
+    // Legacy: tails alias the head copy; shared-tail era: the shared tail.
+    const bool shared = m.cfg.era == Era::SharedTail;
+    const FrameId alias =
+        shared ? shared_tail_lookup(m, f.order, tail_owner_of_pfn(m, f.pfn)) : p0.frame;
     for (uint64_t k = 1; k < f.pre_optimize.size(); k++) {
       Pte pk = m.pt.ptep_get(h + k * ps);
-      if (!pk.ro || pk.frame != p0.frame) {
+      if (!pk.ro || pk.frame != alias) {
         v.push_back({"I9-failure-atomicity", 0, h + k * ps, m.page_to_pfn(h + k * ps),
-                     "RO alias of the head page", pk.ro ? "other frame" : "RW",
+                     shared ? "RO alias of the shared tail" : "RO alias of the head page",
+                     pk.ro ? "other frame" : "RW",
                      "failed restore left folio " + std::to_string(f.id) + " half restored"});
         break;
       }
@@ -432,8 +455,9 @@ std::vector<Violation> Oracle::check(uint64_t op_index, const std::vector<FolioI
       check_folio(f, out);
   }
 
-  // I2: the static key counts the optimized folios.
-  if (m_.hugetlb_optimize_vmemmap_key != optimized_count_)
+  // I2: the static key counts the optimized folios (legacy era only: the
+  // shared-tail era has no key).
+  if (m_.cfg.era == Era::Legacy && m_.hugetlb_optimize_vmemmap_key != optimized_count_)
     out.push_back({"I2-fake-head", 0, 0, UINT64_MAX, std::to_string(optimized_count_),
                    std::to_string(m_.hugetlb_optimize_vmemmap_key),
                    "hugetlb_optimize_vmemmap_key does not count the optimized folios"});
@@ -443,7 +467,10 @@ std::vector<Violation> Oracle::check(uint64_t op_index, const std::vector<FolioI
     out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX,
                    std::to_string(m_.phys.live_memmap_boot_frames()),
                    std::to_string(m_.phys.memmap_boot_pages), "memmap_boot_pages is off"});
-  if (m_.phys.memmap_pages != static_cast<int64_t>(m_.phys.live_memmap_buddy_frames()))
+  // Shared tail frames are memmap but never added to memmap_pages by the
+  // kernel (docs/findings-model.md): the ground truth leaves them out.
+  if (m_.phys.memmap_pages != static_cast<int64_t>(m_.phys.live_memmap_buddy_frames() -
+                                                    m_.shared_tails.frames))
     out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX,
                    std::to_string(m_.phys.live_memmap_buddy_frames()),
                    std::to_string(m_.phys.memmap_pages), "memmap_pages is off"});
@@ -458,6 +485,10 @@ std::vector<Violation> Oracle::check(uint64_t op_index, const std::vector<FolioI
   if (full)
     m_.phys.take_touched();
   check_frames(frames, out);
+
+  // I4 / I11: the shared tails themselves and the memmap alignment.
+  if (m_.cfg.era == Era::SharedTail)
+    check_shared_tails(m_, frames, max_per_id, out);
 
   // I8: nothing may stay unflushed when the operation returns.
   if (m_.pt.stale_tlb_entries() != 0)

@@ -3,6 +3,8 @@
 // struct page accessors (see page_flags.h for the kernel line ranges).
 #include "hvo/page_flags.h"
 
+#include "hvo/compound_info.h"
+#include "hvo/shared_tail.h"
 #include "hvo/struct_page.h"
 
 namespace hvo {
@@ -45,7 +47,9 @@ uint64_t compound_head(Machine &m, uint64_t page) {
       return head - 1;
     return page_fixed_fake_head(m, page);
   case Era::SharedTail:
-    break;  // issue 4: mask decode
+    // _compound_head, linux-mm page-flags.h @03e0599d: branch-free mask
+    // decode, or pointer+1 when struct page is not a power of two.
+    return compound_info_decode(vmemmap_geometry(m.cfg), page, head);
   }
   return (head & 1) ? head - 1 : page;
 }
@@ -63,8 +67,13 @@ bool PageHead(Machine &m, uint64_t page) {
   return test_page_flag(m, page, sp::PG_head) && !page_is_fake_head(m, page);
 }
 
-void set_compound_head(Machine &m, uint64_t page, uint64_t head) {
-  m.mmu.write(F(page, sp::kCompoundHead), head + 1, "set_compound_head");
+void set_compound_head(Machine &m, uint64_t page, uint64_t head, unsigned order) {
+  // Shared-tail era: set_compound_head(tail, head, order) writes the mask
+  // (page-flags.h @03e0599d); the legacy era writes head + 1 and has no order.
+  const uint64_t info = m.cfg.era == Era::SharedTail
+                            ? compound_info_encode(vmemmap_geometry(m.cfg), head, order)
+                            : head + 1;
+  m.mmu.write(F(page, sp::kCompoundHead), info, "set_compound_head");
 }
 
 void clear_compound_head(Machine &m, uint64_t page) {
@@ -84,6 +93,10 @@ void clear_page_flag(Machine &m, uint64_t page, unsigned bit, const char *who) {
 }
 
 unsigned page_zonenum(Machine &m, uint64_t page) {
+  // Kiryl v3-v6: per-node tails cannot carry the right zone, so
+  // page_zonenum() read the zone from the head (dropped in v7).
+  if (m.cfg.era == Era::SharedTail && m.cfg.variant == Variant::KirylV6)
+    page = compound_head(m, page);
   return sp::flags_zone(m.mmu.read(F(page, sp::kFlags), "page_zonenum"));
 }
 
@@ -126,8 +139,16 @@ bool page_ref_add_unless(Machine &m, uint64_t page, int nr, uint32_t u) {
     }
     return ret;
   }
-  case Era::SharedTail:
-    break;
+  case Era::SharedTail: {
+    // Kiryl v7: no fake heads, no RCU; atomic_add_unless(&page->_refcount,
+    // nr, u).  A tail slot reads refcount 0 from the read-only shared tail,
+    // so get_page_unless_zero() (u = 0) never writes there.
+    uint32_t c = page_ref_count(m, page);
+    if (c == u)
+      return false;
+    return m.mmu.write_masked(F(page, sp::kCounts), kRefcountMask,
+                              uint64_t{c + static_cast<uint32_t>(nr)} << 32, "page_ref_add_unless");
+  }
   }
   return false;
 }

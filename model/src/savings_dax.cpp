@@ -64,6 +64,10 @@ DaxSavings measure_dax(unsigned page_shift, unsigned S, unsigned order, std::str
 std::vector<DaxSavings> compute_dax_savings(unsigned page_shift, unsigned struct_page_size,
                                             std::string &err) {
   std::vector<DaxSavings> out;
+  // A struct page that is not a power of two disables the optimization
+  // (vmemmap_can_optimize); nothing to measure.
+  if (struct_page_size & (struct_page_size - 1))
+    return out;
   const unsigned max_order = 34 - page_shift;  // MAX_FOLIO_ORDER
   for (unsigned o = 1; o <= max_order; o++) {
     if ((uint64_t{1} << o) * struct_page_size < (uint64_t{1} << page_shift))

@@ -19,7 +19,8 @@ namespace hvo {
 // mm/internal.h 6.12 l.709-720.
 void prep_compound_head(Machine &m, uint64_t head, unsigned order);
 // mm/internal.h 6.12 l.722-729.
-void prep_compound_tail(Machine &m, uint64_t head, uint64_t tail_idx);
+// @order is the folio's (set_compound_head needs it in the shared-tail era).
+void prep_compound_tail(Machine &m, uint64_t head, uint64_t tail_idx, unsigned order);
 // mm/page_alloc.c 6.12 l.593-603; tails [first_tail, 2^order).
 void prep_compound_page(Machine &m, uint64_t head, unsigned order);
 void prep_compound_tails(Machine &m, uint64_t head, unsigned order, uint64_t first_tail,

@@ -23,7 +23,20 @@ enum class Era : uint8_t { Legacy, SharedTail };
 // The two shapes of the legacy walk (kernel-reference 2.3/2.4):
 // V6_12_0 = v6.12.0 mainline (reuse_page/reuse_addr, reset_struct_pages),
 // D612    = Debian 6.12.117 (vmemmap_head/vmemmap_tail, plain copy restore).
-enum class Variant : uint8_t { V6_12_0, D612 };
+//
+// Shared-tail era shapes (M2, docs/model.md "Shared-tail era"):
+// KirylV6 = Kiryl Shutsemau v3-v6: tails per node (pglist_data), filled by
+//           prep_compound_tail only;
+// KirylV7 = Kiryl v7 / as merged: tails per zone, init_compound_tail;
+// Muchun  = Muchun Song's section-based generic HVO (mm tree): per-zone
+//           vmemmap_shared_tail_page, DAX on the same path (saves V-1),
+//           partial-HVO state when a rollback fails.
+enum class Variant : uint8_t { V6_12_0, D612, KirylV6, KirylV7, Muchun };
+std::string_view variant_name(Variant v);
+// The variant an era uses when the config does not name one.
+Variant default_variant(Era e);
+// Whether `v` is one of `e`'s shapes.
+bool variant_of_era(Variant v, Era e);
 
 // include/linux/mmzone.h enum zone_type, the zones a 64-bit x86 machine has.
 enum class ZoneType : uint8_t { DMA, DMA32, Normal, Movable, Device };

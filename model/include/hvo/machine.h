@@ -13,6 +13,7 @@
 
 #include "hvo/config.h"
 #include "hvo/memremap.h"
+#include "hvo/shared_tail.h"
 #include "hvo/mmu.h"
 #include "hvo/pgtable.h"
 #include "hvo/phys_mem.h"
@@ -103,6 +104,8 @@ public:
   // memmap frames mapped more than once.  Set up on first use
   // (hotplug_state_init), so a machine that never hot-adds pays nothing.
   HotplugState hotplug;
+  // Shared-tail era (M2): the shared tail frames per node or zone and order.
+  SharedTailState shared_tails;
 
   std::deque<HugetlbFolio> folios;  // indexed by FolioId; references stay valid
   HugetlbFolio *folio(FolioId id) {

@@ -27,7 +27,9 @@ bool PageCompound(Machine &m, uint64_t page);
 // page-flags.h 6.12 l.832-836.
 bool PageHead(Machine &m, uint64_t page);
 // page-flags.h 6.12 l.853-861.
-void set_compound_head(Machine &m, uint64_t page, uint64_t head);
+// Shared-tail era: linux-mm page-flags.h @03e0599d set_compound_head(tail,
+// head, order), the mask encoding; @order is unused in the legacy era.
+void set_compound_head(Machine &m, uint64_t page, uint64_t head, unsigned order);
 void clear_compound_head(Machine &m, uint64_t page);
 
 // test_bit / __set_bit / __clear_bit on page->flags.

@@ -35,6 +35,7 @@ enum FrameAttr : uint8_t {
   kFramePageTable = 1u << 2,   // holds a PTE table, not struct pages
   kFrameOnList = 1u << 3,      // linked on a vmemmap_pages list (page->lru in use)
   kFrameMemmap = 1u << 4,      // accounted as memmap (memmap_pages / memmap_boot_pages)
+  kFrameSharedTail = 1u << 5,  // a shared tail page (shared-tail era): never freed, not in memmap_pages
 };
 
 struct FrameRec {
