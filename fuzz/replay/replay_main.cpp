@@ -4,7 +4,7 @@
 // LLVMFuzzerTestOneInput, so every target can rerun its corpus, a crash
 // reproducer or a regression input without libFuzzer and with any compiler.
 //
-//   <target>_replay [--twice] [--verbose] FILE_OR_DIR...
+//   <target>_replay [--twice] [--verbose] [--repeat=N] FILE_OR_DIR...
 //
 // Directories are read recursively; inputs run in sorted path order, so two
 // runs over the same tree do the same work in the same order.  --twice replays
@@ -12,12 +12,15 @@
 // outcome digest with the first pass: a difference means the target's result
 // depends on something other than its input (leaked state, uninitialised
 // memory, iteration over pointers), which libFuzzer would turn into
-// irreproducible crashes.  A violation in the target aborts the process, as
-// it does under libFuzzer.
+// irreproducible crashes.  --repeat=N runs each input N times and reports
+// executions per second on stderr (the exec/s figures in docs/fuzzing.md).
+// A violation in the target aborts the process, as it does under libFuzzer.
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -45,12 +48,13 @@ struct Input {
 
 void usage(const char *argv0) {
   std::fprintf(stderr,
-               "usage: %s [--twice] [--verbose] FILE_OR_DIR...\n"
+               "usage: %s [--twice] [--verbose] [--repeat=N] FILE_OR_DIR...\n"
                "  Runs each file (directories recursively, sorted) through "
                "LLVMFuzzerTestOneInput.\n"
                "  --twice    replay everything twice and require identical "
                "outcome digests\n"
-               "  --verbose  print one line per input with its digest\n",
+               "  --verbose  print one line per input with its digest\n"
+               "  --repeat=N run each input N times; executions per second on stderr\n",
                argv0);
 }
 
@@ -104,6 +108,7 @@ uint64_t run_one(const Input &input) {
 int main(int argc, char **argv) {
   bool twice = false;
   bool verbose = false;
+  unsigned long repeat = 1;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -111,6 +116,14 @@ int main(int argc, char **argv) {
       twice = true;
     else if (a == "--verbose")
       verbose = true;
+    else if (a.rfind("--repeat=", 0) == 0) {
+      char *end = nullptr;
+      repeat = std::strtoul(a.c_str() + 9, &end, 10);
+      if (!end || *end || repeat == 0 || repeat > 100000000) {
+        std::fprintf(stderr, "hvo-replay: error: --repeat needs a count in 1..100000000\n");
+        return kExitUsage;
+      }
+    }
     else if (a == "--help" || a == "-h") {
       usage(argv[0]);
       return 0;
@@ -161,11 +174,22 @@ int main(int argc, char **argv) {
     LLVMFuzzerInitialize(&argc, &argv);
 
   std::vector<uint64_t> first(inputs.size());
+  const auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < inputs.size(); ++i) {
+    for (unsigned long r = 1; r < repeat; ++r)
+      run_one(inputs[i]);
     first[i] = run_one(inputs[i]);
     if (verbose)
       std::printf("%s %016llx\n", inputs[i].path.c_str(),
                   static_cast<unsigned long long>(first[i]));
+  }
+
+  if (repeat > 1) {
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double execs = static_cast<double>(repeat) * static_cast<double>(inputs.size());
+    std::fprintf(stderr, "hvo-replay: %.0f executions in %.2f s: %.0f exec/s\n", execs, secs,
+                 secs > 0 ? execs / secs : 0.0);
   }
 
   size_t mismatches = 0;

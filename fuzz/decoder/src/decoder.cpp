@@ -245,6 +245,13 @@ template <class IO> void arg_schema(IO &io, uint64_t &v, const OpArgSpec &spec, 
     io.range(v, spec.min, std::min<uint64_t>(spec.max, ctx.cfg.nodes.size()));
   } else if (name == "index") {
     index_schema(io, v, spec, ctx);
+  } else if (name == "unless") {
+    // page_ref_add_unless(page, nr, u) has two callers, folio_ref_try_add()
+    // and get_page_unless_zero(), and both pass u = 0: a speculative get
+    // never takes a reference on a page whose count is zero.
+    io.range(v, 0, 0);
+  } else if (name == "nr") {
+    io.range(v, std::max<uint64_t>(spec.min, 1), spec.max);  // no caller adds 0
   } else {
     io.range(v, spec.min, spec.max);
   }
