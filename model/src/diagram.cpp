@@ -46,15 +46,21 @@ std::string vmemmap_diagram(Machine &m, FolioId id, const std::vector<DiagramMar
   std::string out = "folio " + std::to_string(id) + ": pfn " + hex(f.pfn) + " order " +
                     std::to_string(f.order) + " node " + std::to_string(f.nid) + " zone " +
                     std::string(zone_type_name(f.zone));
-  if (f.state == FolioState::Gone)
-    return out + ", gone (freed, demoted or leaked)\n";
-  Pte p0 = m.pt.ptep_get(head);
-  bool opt = p0.present() &&
-             ((m.phys.read_word(p0.frame, (head & (ps - 1)) / 8 + sp::kPrivate) >>
-               sp::HPG_vmemmap_optimized) & 1);
-  out += std::string(", ") + (f.state == FolioState::Pool ? "free in pool" : "in use") +
-         (f.surplus ? ", surplus" : "") + (opt ? ", HVO optimized" : ", not optimized") +
-         ", static key " + std::to_string(m.hugetlb_optimize_vmemmap_key) + "\n";
+  if (f.state == FolioState::Gone) {
+    // With marks (hvo-triage's "after" picture of a freeing op) the struct
+    // pages the folio had still tell what the op left behind.
+    if (marks.empty())
+      return out + ", gone (freed, demoted or leaked)\n";
+    out += ", gone (freed, demoted or leaked); the vmemmap of its pfns now:\n";
+  } else {
+    Pte p0 = m.pt.ptep_get(head);
+    bool opt = p0.present() &&
+               ((m.phys.read_word(p0.frame, (head & (ps - 1)) / 8 + sp::kPrivate) >>
+                 sp::HPG_vmemmap_optimized) & 1);
+    out += std::string(", ") + (f.state == FolioState::Pool ? "free in pool" : "in use") +
+           (f.surplus ? ", surplus" : "") + (opt ? ", HVO optimized" : ", not optimized") +
+           ", static key " + std::to_string(m.hugetlb_optimize_vmemmap_key) + "\n";
+  }
   uint64_t first = head & ~(ps - 1), end = (head + n * S + ps - 1) & ~(ps - 1);
   out += "  struct pages " + hex(head) + ".." + hex(head + n * S) + " in " +
          std::to_string((end - first) / ps) + " vmemmap page(s)\n";

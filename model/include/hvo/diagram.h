@@ -20,7 +20,8 @@ std::string vmemmap_diagram(Machine &m, FolioId id);
 // A vmemmap address to point at (hvo-triage: where a bad write or read
 // landed).  The line of the vmemmap page that holds `vaddr` gets
 // "  <== label (struct page N)" appended; a mark outside the folio's
-// vmemmap gets a closing line of its own.
+// vmemmap gets a closing line of its own.  With marks, a folio that is gone
+// (freed, demoted) is still drawn: the vmemmap of the pfns it had.
 struct DiagramMark {
   uint64_t vaddr = 0;
   std::string label;
