@@ -21,8 +21,11 @@ std::string format_regression(const Scenario &s, const Signature &sig, std::stri
   return out;
 }
 
-std::string read_expect_line(std::string_view text) {
-  constexpr std::string_view kTag = "# expect: ";
+std::string read_expect_line(std::string_view text) { return read_header(text, "expect"); }
+
+std::string read_header(std::string_view text, std::string_view key) {
+  const std::string tag = "# " + std::string(key) + ": ";
+  const std::string_view kTag = tag;
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
@@ -33,6 +36,28 @@ std::string read_expect_line(std::string_view text) {
       return std::string(line.substr(kTag.size()));
   }
   return "";
+}
+
+RegressionVerdict check_regression(std::string_view text, std::string_view name) {
+  RegressionVerdict v;
+  Scenario s;
+  if (!parse_scenario(text, name, s, v.error))
+    return v;
+  v.expect = read_expect_line(text);
+  if (v.expect.empty()) {
+    v.error = std::string(name) + ": no '# expect:' line";
+    return v;
+  }
+  v.bugs = bug_names(s.config.bugs);
+  RunOutcome as_written = run_scenario(s);
+  if (!as_written.model_error.empty()) {
+    v.error = std::string(name) + ": the configuration does not boot: " + as_written.model_error;
+    return v;
+  }
+  v.with_bugs = signature_of(s, as_written);
+  s.config.bugs.reset();
+  v.without_bugs = signature_of(s, run_scenario(s));
+  return v;
 }
 
 }  // namespace hvo::triage

@@ -28,5 +28,19 @@ std::string format_regression(const Scenario &s, const Signature &sig, std::stri
 
 // The signature key of the "# expect:" line, or "" if there is none.
 std::string read_expect_line(std::string_view text);
+// The value of a "# KEY: value" header line, or "".
+std::string read_header(std::string_view text, std::string_view key);
+
+// What the regression test decides for one file.
+struct RegressionVerdict {
+  std::string error;             // parse error, missing "# expect:" (one line)
+  std::string expect;            // the "# expect:" signature key
+  std::string bugs;              // the config line's bug switches ("" if none)
+  Signature without_bugs;        // empty invariant: every invariant held
+  Signature with_bugs;           // the run as written
+  bool holds() const { return error.empty() && without_bugs.invariant.empty(); }
+  bool reproduces() const { return error.empty() && with_bugs.key() == expect; }
+};
+RegressionVerdict check_regression(std::string_view text, std::string_view name);
 
 }  // namespace hvo::triage

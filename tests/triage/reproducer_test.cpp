@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The issue 6 pipeline, once per stored reproducer (tests/triage/reproducers/
+// *.hvo with an "# expect:" line): it is shown with its violation and
+// diagrams, replays 10/10, round-trips through its target's fuzz bytes,
+// minimizes to at most its "# smallest-ops:", lands in exactly one group of
+// the mixed reproducer directory, and becomes a regression scenario that
+// fails while the bug is present (its switch on, or always for a model
+// finding without a switch) and passes with the switch off.
+//
+// And: every historic bug switch the model has (config.cpp) has a reproducer.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hvo/fuzz/decoder.h"
+#include "hvo/triage/dedup.h"
+#include "hvo/triage/input.h"
+#include "hvo/triage/minimize.h"
+#include "hvo/triage/regress.h"
+#include "hvo/triage/report.h"
+#include "hvo/triage/run.h"
+
+namespace hvo::triage {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path &p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Reproducer {
+  std::string path, text, expect, target;
+  size_t smallest_ops = 0;
+};
+
+// gtest prints parameters of failing tests; the path says it all.
+void PrintTo(const Reproducer &r, std::ostream *os) { *os << r.path; }
+
+std::vector<Reproducer> reproducers() {
+  std::vector<Reproducer> out;
+  for (const auto &e : fs::directory_iterator(HVO_TRIAGE_REPRODUCERS)) {
+    if (e.path().extension() != ".hvo")
+      continue;
+    Reproducer r;
+    r.path = e.path().string();
+    r.text = slurp(e.path());
+    r.expect = read_expect_line(r.text);
+    if (r.expect.empty())
+      continue;  // a clean input of the mixed directory
+    r.target = read_header(r.text, "target");
+    r.smallest_ops = std::stoul("0" + read_header(r.text, "smallest-ops"));
+    out.push_back(r);
+  }
+  std::sort(out.begin(), out.end(), [](const Reproducer &a, const Reproducer &b) { return a.path < b.path; });
+  return out;
+}
+
+std::string param_name(const testing::TestParamInfo<Reproducer> &info) {
+  std::string n = fs::path(info.param.path).stem().string();
+  for (char &c : n)
+    if (!isalnum(static_cast<unsigned char>(c)))
+      c = '_';
+  return n;
+}
+
+class ReproducerPipeline : public testing::TestWithParam<Reproducer> {
+protected:
+  TriageInput load() {
+    TriageInput in;
+    EXPECT_EQ(load_input(GetParam().path, LoadOptions{}, in), "");
+    return in;
+  }
+};
+
+TEST_P(ReproducerPipeline, ShowNamesTheViolationAndDrawsTheFolio) {
+  Analysis a = analyze(load(), true);
+  ASSERT_TRUE(a.outcome.crashed) << GetParam().path
+                                 << ": no longer crashes; if the model was fixed, move it to regressions/";
+  EXPECT_EQ(a.signature.key(), GetParam().expect);
+  const std::string text = format_show(a);
+  EXPECT_NE(text.find("invariant: " + a.outcome.first.id), std::string::npos);
+  if (a.outcome.first.vaddr || a.outcome.first.pfn != UINT64_MAX) {
+    EXPECT_NE(text.find("-- vmemmap before"), std::string::npos) << text;
+    EXPECT_NE(text.find("<== " + a.outcome.first.id), std::string::npos) << text;
+  }
+}
+
+TEST_P(ReproducerPipeline, ReplaysTenOutOfTen) {
+  RunOutcome first = run_scenario(load().scenario);
+  ASSERT_TRUE(first.crashed);
+  for (int i = 0; i < 10; ++i) {
+    TriageInput in = load();
+    RunOutcome r = run_scenario(in.scenario);
+    EXPECT_EQ(r.digest, first.digest) << "replay " << i;
+    EXPECT_EQ(signature_of(in.scenario, r).key(), GetParam().expect) << "replay " << i;
+  }
+}
+
+TEST_P(ReproducerPipeline, ItsFuzzBytesCrashTheSameWay) {
+  if (GetParam().target.empty())
+    GTEST_SKIP() << "no fuzz target decodes this configuration (see the file's header)";
+  const fuzz::TargetProfile *p = fuzz::find_profile(GetParam().target);
+  ASSERT_NE(p, nullptr) << GetParam().target;
+  TriageInput text = load();
+  Scenario plain = text.scenario;
+  LoadOptions opts;
+  opts.bugs = plain.config.bugs;
+  plain.config.bugs.reset();
+  std::vector<uint8_t> bytes;
+  ASSERT_EQ(fuzz::encode_scenario(*p, plain, bytes), "");
+  TriageInput by_path, inferred;
+  ASSERT_EQ(load_input_bytes(GetParam().target + "/crash-1", bytes, opts, by_path), "");
+  EXPECT_EQ(by_path.target_source, "path");
+  EXPECT_EQ(signature_of(by_path.scenario, run_scenario(by_path.scenario)).key(), GetParam().expect);
+  ASSERT_EQ(load_input_bytes("crash-1", bytes, opts, inferred), "");
+  EXPECT_EQ(inferred.target_source, "inferred");
+  EXPECT_TRUE(run_scenario(inferred.scenario).crashed);
+}
+
+TEST_P(ReproducerPipeline, MinimizesToTheSmallestKnownOpCount) {
+  TriageInput in = load();
+  MinimizeResult m = minimize(in.scenario);
+  EXPECT_EQ(m.signature.key(), GetParam().expect);
+  EXPECT_LE(m.ops_after, GetParam().smallest_ops) << print_scenario(m.scenario);
+  EXPECT_LT(m.ops_after, m.ops_before);
+  EXPECT_EQ(signature_of(m.scenario, run_scenario(m.scenario)).key(), GetParam().expect);
+}
+
+TEST_P(ReproducerPipeline, DedupPutsItInExactlyOneGroup) {
+  DedupReport r;
+  ASSERT_EQ(dedup_dir(HVO_TRIAGE_REPRODUCERS, LoadOptions{}, r), "");
+  EXPECT_TRUE(r.errors.empty());
+  int groups_with_it = 0;
+  for (const DedupGroup &g : r.groups)
+    for (const DedupMember &m : g.members)
+      if (m.path == GetParam().path) {
+        ++groups_with_it;
+        EXPECT_EQ(g.signature.key(), GetParam().expect);
+      }
+  EXPECT_EQ(groups_with_it, 1);
+}
+
+TEST_P(ReproducerPipeline, RegressionFailsWhileTheBugIsPresentAndPassesWithItOff) {
+  TriageInput in = load();
+  MinimizeResult m = minimize(in.scenario);
+  const std::string text = format_regression(m.scenario, m.signature, "test");
+  RegressionVerdict v = check_regression(text, GetParam().path);
+  ASSERT_EQ(v.error, "");
+  EXPECT_TRUE(v.reproduces()) << "with the bug present the regression test must fail";
+  if (v.bugs.empty())
+    EXPECT_FALSE(v.holds()) << "a model finding without a switch: present until the model is fixed";
+  else
+    EXPECT_TRUE(v.holds()) << "with " << v.bugs << " off every invariant must hold: "
+                           << v.without_bugs.key();
+}
+
+INSTANTIATE_TEST_SUITE_P(Stored, ReproducerPipeline, testing::ValuesIn(reproducers()), param_name);
+
+TEST(ReproducerSet, EveryHistoricBugSwitchHasAReproducer) {
+  std::vector<std::string> missing;
+  const std::vector<Reproducer> all = reproducers();
+  for (unsigned i = 0; i < bug_switch_count(); ++i) {
+    const std::string name(bug_switch_name(i));
+    bool found = false;
+    for (const Reproducer &r : all) {
+      Scenario s;
+      std::string err;
+      if (parse_scenario(r.text, r.path, s, err) && s.config.bugs.test(i))
+        found = true;
+    }
+    if (!found)
+      missing.push_back(name);
+  }
+  std::string list;
+  for (const std::string &m : missing)
+    list += " " + m;
+  EXPECT_TRUE(missing.empty()) << "bug switches without a reproducer in tests/triage/reproducers/:" << list;
+}
+
+}  // namespace
+}  // namespace hvo::triage
