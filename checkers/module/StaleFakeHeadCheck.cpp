@@ -114,6 +114,35 @@ StaleFakeHeadCheck::StaleFakeHeadCheck(StringRef Name, ClangTidyContext *Context
       FenceMacroList(splitOptionList(FenceMacros)),
       RemapFunctionList(splitOptionList(RemapFunctions)) {}
 
+bool StaleFakeHeadCheck::holdsCompoundField(const FunctionDecl *Fn,
+                                            const VarDecl *Var,
+                                            ASTContext &Ctx) {
+  if (!Fn || !Var || !Fn->hasBody())
+    return false;
+  auto [It, Inserted] = CompoundFieldVariables.try_emplace(Fn);
+  if (Inserted) {
+    // Locals assigned a value read from ->compound_head / ->compound_info.
+    const auto Field = memberExpr(
+        member(fieldDecl(hasAnyName("compound_head", "compound_info"))));
+    auto Assignments = match(
+        functionDecl(forEachDescendant(
+            binaryOperator(
+                hasOperatorName("="),
+                hasLHS(ignoringParenImpCasts(
+                    declRefExpr(to(varDecl().bind("v"))))),
+                hasRHS(anyOf(ignoringParenImpCasts(Field), hasDescendant(Field))))
+                .bind("a"))),
+        *Fn, Ctx);
+    for (const BoundNodes &B : Assignments)
+      It->second.insert(B.getNodeAs<VarDecl>("v"));
+  }
+  return It->second.contains(Var);
+}
+
+void StaleFakeHeadCheck::onEndOfTranslationUnit() {
+  CompoundFieldVariables.clear();
+}
+
 void StaleFakeHeadCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "FakeHeadFunctions", FakeHeadFunctions);
   Options.store(Opts, "StaticKeys", StaticKeys);
@@ -198,6 +227,19 @@ void StaleFakeHeadCheck::registerMatchers(MatchFinder *Finder) {
                      hasRHS(ignoringParenImpCasts(integerLiteral(equals(1)))))
           .bind("decode"),
       this);
+  // The same with the variable assigned later (`head = p.compound_head;`,
+  // 6.12 mm/debug.c): decided in check() from the function's assignments.
+  Finder->addMatcher(
+      binaryOperator(
+          hasOperatorName("-"),
+          hasLHS(ignoringParenImpCasts(
+              declRefExpr(to(varDecl(hasLocalStorage(),
+                                     unless(hasInitializer(anything())))
+                                 .bind("decoded-var"))))),
+          hasRHS(ignoringParenImpCasts(integerLiteral(equals(1)))),
+          forFunction(functionDecl().bind("decode-fn")))
+          .bind("decode-assigned"),
+      this);
 
   // Any evaluated read of, or store to, the pre-rename field.
   Finder->addMatcher(
@@ -271,6 +313,18 @@ void StaleFakeHeadCheck::check(const MatchFinder::MatchResult &Result) {
     return;
   }
   if (const auto *Decode = Result.Nodes.getNodeAs<BinaryOperator>("decode")) {
+    diag(Decode->getOperatorLoc(),
+         "open-coded decoding of the tail encoding as a pointer; the "
+         "shared-tail encoding stores a mask, use compound_head() or "
+         "page_folio()");
+    return;
+  }
+  if (const auto *Decode =
+          Result.Nodes.getNodeAs<BinaryOperator>("decode-assigned")) {
+    const auto *Var = Result.Nodes.getNodeAs<VarDecl>("decoded-var");
+    const auto *Fn = Result.Nodes.getNodeAs<FunctionDecl>("decode-fn");
+    if (!holdsCompoundField(Fn, Var, *Result.Context))
+      return;
     diag(Decode->getOperatorLoc(),
          "open-coded decoding of the tail encoding as a pointer; the "
          "shared-tail encoding stores a mask, use compound_head() or "

@@ -3,6 +3,8 @@
 #define HVO_CHECKERS_STALEFAKEHEADCHECK_H
 
 #include "clang-tidy/ClangTidyCheck.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include <string>
 #include <vector>
 
@@ -21,11 +23,15 @@ public:
   void registerPPCallbacks(const SourceManager &SM, Preprocessor *PP,
                            Preprocessor *ModuleExpanderPP) override;
   void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
+  void onEndOfTranslationUnit() override;
 
   /// Records a use of a fake-head era macro (called by the PP callbacks).
   void onFenceMacro(SourceLocation Loc, StringRef Name);
 
 private:
+  bool holdsCompoundField(const FunctionDecl *Fn, const VarDecl *Var,
+                          ASTContext &Ctx);
+
   const std::string FakeHeadFunctions;
   const std::string StaticKeys;
   const std::string FenceMacros;
@@ -37,6 +43,9 @@ private:
   // Expansion sites of the fence macros in this unit, in source order.
   std::vector<SourceLocation> FenceMacroUses;
   const SourceManager *SM = nullptr;
+  // Per function: locals assigned from the tail-encoding field.
+  llvm::DenseMap<const FunctionDecl *, llvm::SmallPtrSet<const VarDecl *, 4>>
+      CompoundFieldVariables;
 };
 
 } // namespace clang::tidy::hvo

@@ -49,3 +49,22 @@ unsigned long field_size(struct page *page)
 
 	return sizeof(page->compound_head) + copy;
 }
+
+/* __dump_page() style: the variable is assigned, not initialised. */
+struct page *decode_snapshot(const struct page *page)
+{
+	struct page copy;
+	unsigned long head;
+	unsigned long unrelated;
+
+	copy = *page;
+	unrelated = copy.private;
+	head = copy.compound_head;
+	// CHECK-MESSAGES: :[[@LINE-1]]:14: warning: read of 'compound_head'
+	if (head & 1)
+		return (struct page *)(head - 1);
+	// CHECK-MESSAGES: :[[@LINE-1]]:31: warning: open-coded decoding of the tail encoding as a pointer
+	copy.compound_head &= ~1UL;
+	// CHECK-MESSAGES: :[[@LINE-1]]:7: warning: store to 'compound_head' writes the pointer+1 tail encoding
+	return (struct page *)(unrelated - 1);
+}
