@@ -24,6 +24,9 @@ const std::vector<InvariantInfo> kDaxCatalog = {
      "two private frames and every other vmemmap page to the second; a reused frame's refcount is "
      "1 + the PTEs that alias it; a pgmap that may not be optimized (altmap, V <= 2) shares no "
      "frame"},
+    {"I14-section-bookkeeping",
+     "muchun: a section whose compound order is recorded maps every optimizable pfn's vmemmap "
+     "page, read-only, to the zone's shared tail"},
     {"I13-dax-orphan-section",
      "every hot-added section with a memmap belongs to a live pgmap (depopulate returns all)"},
     {"I1-dax-head-resolution",
@@ -61,17 +64,52 @@ void check_compound(Machine &m, const HotplugState &hp, const DevPagemap &p, uin
   const uint64_t head = m.page(head_pfn);
   const uint64_t last_pfn = std::min(end_pfn, head_pfn + nr);
   const bool early = hp.sections.pfn_to_section(head_pfn).early;
-  const bool optimized = vmemmap_can_optimize(m, &p) && !early;
+  const bool ms = m.cfg.era == Era::SharedTail && m.cfg.variant == Variant::Muchun;
+  // MS optimizes by the section's recorded order, 6.12 by the pgmap.
+  const bool optimized =
+      ms ? vmemmap_optimizable_order(vmemmap_geometry(m.cfg),
+                                     hp.sections.pfn_to_section(head_pfn).compound_order) && !early
+         : vmemmap_can_optimize(m, &p) && !early;
   // The vmemmap pages of this compound page that lie in the range.
   const uint64_t first_page = head & ~(ps - 1);
   const uint64_t end_page = m.page(last_pfn);
-  if (optimized && head % ps == 0) {
+  auto refcount = [&](FrameId f) -> uint64_t {
+    auto it = hp.frame_refcount.find(f);
+    return it == hp.frame_refcount.end() ? 0 : it->second;
+  };
+  if (optimized && ms && head % ps == 0) {
+    // MS: one private frame (the head's), every other vmemmap page maps the
+    // device zone's shared tail read-only (I14: what the section's recorded
+    // order promises), whose refcount is its own reference + one per PTE.
+    const FrameId h = m.pt.ptep_get(first_page).frame;
+    const FrameId t = shared_tail_lookup(m, p.vmemmap_shift, tail_owner_device(m, p.nid));
+    if (h == kNoFrame || h == t || refcount(h) != 1 || m.phys.frame(h).map_count != 1)
+      if (b.take("I13-dax-reuse"))
+        out.push_back({"I13-dax-reuse", 0, first_page, head_pfn, "a private head frame",
+                       h == kNoFrame ? "unmapped" : "frame " + std::to_string(h),
+                       "pgmap " + std::to_string(p.id)});
+    for (uint64_t a = first_page + ps; a < end_page; a += ps) {
+      const Pte pte = m.pt.ptep_get(a);
+      if (pte.frame != t || !pte.ro) {
+        if (b.take("I14-section-bookkeeping"))
+          out.push_back({"I14-section-bookkeeping", 0, a, m.page_to_pfn(a),
+                         "RO shared tail " + std::to_string(t),
+                         pte.present() ? std::string(pte.ro ? "RO" : "RW") + " frame " +
+                                             std::to_string(pte.frame)
+                                       : "unmapped",
+                         "pgmap " + std::to_string(p.id) + " compound page at pfn " +
+                             std::to_string(head_pfn)});
+        break;
+      }
+    }
+    if (t != kNoFrame && refcount(t) != 1 + m.phys.frame(t).map_count)
+      if (b.take("I13-dax-reuse"))
+        out.push_back({"I13-dax-reuse", 0, first_page + ps, head_pfn,
+                       "refcount 1 + " + std::to_string(m.phys.frame(t).map_count) + " PTEs",
+                       std::to_string(refcount(t)), "the device shared tail"});
+  } else if (optimized && head % ps == 0) {
     const FrameId h = m.pt.ptep_get(first_page).frame;
     const FrameId t = m.pt.ptep_get(first_page + ps).frame;
-    auto refcount = [&](FrameId f) -> uint64_t {
-      auto it = hp.frame_refcount.find(f);
-      return it == hp.frame_refcount.end() ? 0 : it->second;
-    };
     if (h == kNoFrame || t == kNoFrame || h == t) {
       if (b.take("I13-dax-reuse"))
         out.push_back({"I13-dax-reuse", 0, first_page, head_pfn, "two private frames",

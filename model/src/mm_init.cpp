@@ -9,6 +9,7 @@
 #include "hvo/compound.h"
 #include "hvo/machine.h"
 #include "hvo/page_flags.h"
+#include "hvo/shared_tail.h"
 #include "hvo/sparse_vmemmap.h"
 #include "hvo/struct_page.h"
 
@@ -83,6 +84,17 @@ uint64_t compound_nr_pages(const Machine &m, const HotplugState &hp, uint64_t pf
   // DAX hot-plugged into an unoccupied subsection of an early section reuses
   // the unoptimized boot memmap.
   const bool early = hp.sections.in_range(pfn) && hp.sections.pfn_to_section(pfn).early;
+  if (m.cfg.era == Era::SharedTail && m.cfg.variant == Variant::Muchun) {
+    // MS: only the head's vmemmap page is private; the shared tail is
+    // initialised once, by vmemmap_shared_tail_page, and mapped read-only,
+    // so memmap_init must stop at VMEMMAP_OPTIMIZATION_NR_STRUCT_PAGES
+    // (kernel-reference 3.3; the MS body of this function was not read).
+    const MemSection *ms = hp.sections.in_range(pfn) ? &hp.sections.pfn_to_section(pfn) : nullptr;
+    if (early || !ms ||
+        !vmemmap_optimizable_order(vmemmap_geometry(m.cfg), ms->compound_order))
+      return pgmap_vmemmap_nr(pgmap);
+    return m.cfg.spp();
+  }
   if (early || !vmemmap_can_optimize(m, &pgmap))
     return pgmap_vmemmap_nr(pgmap);
   return VMEMMAP_RESERVE_NR * m.cfg.spp();

@@ -16,7 +16,8 @@ namespace {
 // MAX_FOLIO_ORDER with hugetlb: log2(16 GiB) - PAGE_SHIFT (kernel-reference 3.1).
 unsigned max_folio_order(unsigned page_shift) { return 34 - page_shift; }
 
-HugetlbSavings measure(unsigned page_shift, unsigned S, unsigned order, std::string &err) {
+HugetlbSavings measure(unsigned page_shift, unsigned S, unsigned order, std::string &err,
+                       Era era) {
   HugetlbSavings s;
   s.order = order;
   s.folio_bytes = uint64_t{1} << (order + page_shift);
@@ -31,6 +32,8 @@ HugetlbSavings measure(unsigned page_shift, unsigned S, unsigned order, std::str
   Config c;
   c.page_shift = page_shift;
   c.struct_page_size = S;
+  c.era = era;
+  c.variant = era == Era::SharedTail ? Variant::Muchun : default_variant(era);
   // Room for the folio and its memmap: twice the folio, at least a section.
   uint64_t section = uint64_t{1} << c.section_size_bits;
   uint64_t mem = std::max<uint64_t>(2 * s.folio_bytes, 2 * section);
@@ -57,14 +60,19 @@ HugetlbSavings measure(unsigned page_shift, unsigned S, unsigned order, std::str
   std::set<FrameId> frames;
   for (uint64_t a = first; a < end; a += ps) {
     Pte p = m.pt.ptep_get(a);
-    frames.insert(p.frame);
     if (m.phys.frame(p.frame).map_count > 1)
       s.shares++;
+    if (m.phys.frame(p.frame).attrs & kFrameSharedTail)
+      continue;  // counted apart: one per (zone, order), for every folio
+    frames.insert(p.frame);
   }
   s.keeps = frames.size();
   s.frees = m.phys.frames_freed() - freed_before;
   uint64_t frames_after = m.phys.live_memmap_boot_frames() + m.phys.live_memmap_buddy_frames();
-  s.saved = static_cast<int64_t>(frames_before) - static_cast<int64_t>(frames_after);
+  // Shared tails are a lifetime cost per (zone, order), reported apart.
+  s.shared_tails = m.shared_tails.frames;
+  s.saved = static_cast<int64_t>(frames_before) - static_cast<int64_t>(frames_after) +
+            static_cast<int64_t>(s.shared_tails);
   s.allocates = s.frees - static_cast<uint64_t>(s.saved);
   s.pte_tables = m.phys.live_pagetable_frames() - tables_before;
   return s;
@@ -86,26 +94,29 @@ std::string size_name(uint64_t bytes) {
 
 }  // namespace
 
-SavingsReport compute_savings(unsigned page_shift, unsigned struct_page_size) {
+SavingsReport compute_savings(unsigned page_shift, unsigned struct_page_size, Era era) {
   SavingsReport rep;
   rep.page_shift = page_shift;
+  rep.era = era;
   // First order with V >= 1/8: 2^o * S >= PAGE_SIZE / 8.
   unsigned first = 1;
   while ((uint64_t{1} << first) * struct_page_size * 8 < (uint64_t{1} << page_shift))
     first++;
   for (unsigned o = first; o <= max_folio_order(page_shift); o++) {
-    HugetlbSavings s = measure(page_shift, struct_page_size, o, rep.error);
+    HugetlbSavings s = measure(page_shift, struct_page_size, o, rep.error, era);
     if (!rep.error.empty())
       return rep;
     rep.hugetlb.push_back(s);
   }
-  rep.dax = compute_dax_savings(page_shift, struct_page_size, rep.error);
+  rep.dax = compute_dax_savings(page_shift, struct_page_size, rep.error, era);
   return rep;
 }
 
 std::string format_savings_table(const SavingsReport &r) {
   std::string out = "HugeTLB vmemmap per folio, PAGE_SIZE " + size_name(1ull << r.page_shift) +
-                    ", struct page 64 bytes (measured by running the model)\n";
+                    ", struct page 64 bytes, era " +
+                    (r.era == Era::Legacy ? "legacy (D612)" : "shared-tail (muchun)") +
+                    " (measured by running the model)\n";
   char line[200];
   std::snprintf(line, sizeof(line), "%5s %6s %8s %10s %6s %6s %6s %7s %7s %6s\n", "order",
                 "size", "vmemmap", "optimized", "keeps", "frees", "alloc", "shares", "saved",
@@ -121,6 +132,9 @@ std::string format_savings_table(const SavingsReport &r) {
                   static_cast<unsigned long long>(s.pte_tables));
     out += line;
   }
+  if (r.era == Era::SharedTail && !r.hugetlb.empty())
+    out += "shared tails: one read-only frame per (zone, order) for every folio of the order, "
+           "allocated on first use and never freed, not in keeps/saved\n";
   out += "keeps: frames mapping the folio's vmemmap after HVO; frees/alloc: frames returned / "
          "allocated by HVO; shares: vmemmap pages aliasing another page's frame; ptes: PTE "
          "tables allocated by the PMD split (not shared)\n";
@@ -137,14 +151,19 @@ std::string format_savings_table(const SavingsReport &r) {
                   static_cast<unsigned long long>(s.pte_tables));
     out += line;
   }
-  out += "keeps: frames mapping one compound page's vmemmap (head page + reused tail page when "
-         "optimized); shares: vmemmap pages aliasing the reused frame; ptes: PTE tables of the "
-         "whole range\n";
+  out += r.era == Era::Legacy
+             ? "keeps: frames mapping one compound page's vmemmap (head page + reused tail page "
+               "when optimized); shares: vmemmap pages aliasing the reused frame; ptes: PTE "
+               "tables of the whole range\n"
+             : "keeps: private frames of one compound page (the head page when optimized; the "
+               "device zone's read-only shared tail is counted apart, one per order); shares: "
+               "vmemmap pages mapping the shared tail; ptes: PTE tables of the whole range\n";
   return out;
 }
 
 std::string format_savings_json(const SavingsReport &r) {
-  std::string out = "{\"page_size\": " + std::to_string(1ull << r.page_shift) +
+  std::string out = "{\"era\": \"" + std::string(r.era == Era::Legacy ? "legacy" : "shared-tail") +
+                    "\", \"page_size\": " + std::to_string(1ull << r.page_shift) +
                     ", \"struct_page_size\": 64, \"hugetlb\": [";
   for (size_t i = 0; i < r.hugetlb.size(); i++) {
     const HugetlbSavings &s = r.hugetlb[i];
@@ -155,7 +174,8 @@ std::string format_savings_json(const SavingsReport &r) {
            ", \"keeps\": " + std::to_string(s.keeps) + ", \"frees\": " + std::to_string(s.frees) +
            ", \"allocates\": " + std::to_string(s.allocates) +
            ", \"shares\": " + std::to_string(s.shares) + ", \"saved\": " + std::to_string(s.saved) +
-           ", \"pte_tables\": " + std::to_string(s.pte_tables) + "}";
+           ", \"pte_tables\": " + std::to_string(s.pte_tables) +
+           ", \"shared_tails\": " + std::to_string(s.shared_tails) + "}";
   }
   out += "], \"dax\": [";
   for (size_t i = 0; i < r.dax.size(); i++) {
@@ -167,6 +187,7 @@ std::string format_savings_json(const SavingsReport &r) {
            ", \"keeps\": " + std::to_string(s.keeps) + ", \"shares\": " + std::to_string(s.shares) +
            ", \"saved\": " + std::to_string(s.saved) +
            ", \"range_pages\": " + std::to_string(s.range_pages) +
+           ", \"shared_tails\": " + std::to_string(s.shared_tails) +
            ", \"pte_tables\": " + std::to_string(s.pte_tables) + "}";
   }
   return out + "]}\n";

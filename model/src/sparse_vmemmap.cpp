@@ -15,6 +15,29 @@ namespace hvo {
 
 namespace {
 
+constexpr int EOPNOTSUPP_ = 95;
+
+// Muchun's section-based generic HVO (linux-mm mm/sparse-vmemmap.c
+// @028871b8, "MS"): device DAX takes the shared-tail path.
+bool muchun(const Machine &m) {
+  return m.cfg.era == Era::SharedTail && m.cfg.variant == Variant::Muchun;
+}
+
+// section_vmemmap_optimizable (MS mm/sparse.h).
+bool section_vmemmap_optimizable(const Machine &m, const MemSection &ms) {
+  return vmemmap_optimizable_order(vmemmap_geometry(m.cfg), ms.compound_order);
+}
+
+// vmemmap_optimizable_pfn (MS include/linux/vmemmap-optimization.h): the
+// pfn's struct page lies past its folio's first vmemmap page, so its vmemmap
+// page is a shared tail.
+bool vmemmap_optimizable_pfn(const Machine &m, const HotplugState &hp, uint64_t pfn) {
+  if (!muchun(m) || !m.cfg.struct_page_pow2() || !hp.sections.in_range(pfn))
+    return false;
+  const uint64_t nr = uint64_t{1} << hp.sections.pfn_to_section(pfn).compound_order;
+  return (pfn & (nr - 1)) >= m.cfg.spp();
+}
+
 // A memmap frame populated by this path starts with page_ref_count 1
 // (alloc_pages / memblock hand out pages with a reference).
 void frame_ref_init(HotplugState &hp, FrameId f) { hp.frame_refcount[f] = 1; }
@@ -95,8 +118,15 @@ bool vmemmap_pmd_populate(Machine &m, uint64_t addr, unsigned node) {
 // vmemmap_pte_populate (l.146-176).  @reuse == kNoFrame: allocate.
 bool vmemmap_pte_populate(Machine &m, HotplugState &hp, uint64_t addr, unsigned node,
                           DevPagemap *altmap_owner, FrameId reuse) {
-  if (m.pt.ptep_get(addr).present())
+  if (m.pt.ptep_get(addr).present()) {
+    // MS: an optimizable pfn must find its PTE empty (WARN_ON_ONCE, NULL).
+    if (vmemmap_optimizable_pfn(m, hp, m.page_to_pfn(addr))) {
+      m.report("K-WARN_ON", addr, m.page_to_pfn(addr), "no PTE", "present",
+               "vmemmap_pte_populate: WARN_ON_ONCE(vmemmap_optimizable_pfn(pfn))");
+      return false;
+    }
     return true;
+  }
   FrameId f;
   if (reuse == kNoFrame) {
     std::optional<FrameId> p = vmemmap_alloc_block_buf(m, hp, 1, node, altmap_owner);
@@ -109,7 +139,10 @@ bool vmemmap_pte_populate(Machine &m, HotplugState &hp, uint64_t addr, unsigned 
     frame_get(hp, reuse);
     f = reuse;
   }
-  m.pt.set_pte_at(addr, Pte{f, false});  // PAGE_KERNEL: DAX tails are RW in 6.12
+  // PAGE_KERNEL: DAX tails are RW in 6.12; Muchun v2 46/69 maps the shared
+  // tail read-only.
+  const bool ro = muchun(m) && (m.phys.frame(f).attrs & kFrameSharedTail);
+  m.pt.set_pte_at(addr, Pte{f, ro});
   return true;
 }
 
@@ -201,9 +234,37 @@ FrameId compound_section_tail_page(Machine &m, uint64_t addr) {
 }
 
 // vmemmap_populate_compound_pages (l.406-455).
+// MS vmemmap_populate_compound_pages: the head vmemmap page is fresh, every
+// other one maps the device zone's shared tail for the section's order
+// (taking a reference each), including in later sections of a compound page
+// larger than a section.
+int vmemmap_populate_compound_pages_ms(Machine &m, HotplugState &hp, uint64_t start_pfn,
+                                       uint64_t start, uint64_t end, unsigned node,
+                                       DevPagemap &pgmap) {
+  const uint64_t ps = m.cfg.page_size();
+  const unsigned order = hp.sections.pfn_to_section(start_pfn).compound_order;
+  const FrameId tail = vmemmap_get_tail(m, order, tail_owner_device(m, node));
+  if (tail == kNoFrame)
+    return -ENOMEM_;
+  hp.frame_refcount.emplace(tail, 1);  // the allocation's own reference, never dropped
+  if (reuse_compound_section(start_pfn, pgmap, m))
+    return vmemmap_populate_range(m, hp, start, end, node, nullptr, tail);
+  const uint64_t size = std::min(end - start, (uint64_t{1} << order) * m.cfg.struct_page_size);
+  for (uint64_t addr = start; addr < end; addr += size) {
+    const uint64_t last = addr + size;
+    if (!vmemmap_populate_address(m, hp, addr, node, nullptr, kNoFrame))
+      return -ENOMEM_;
+    if (vmemmap_populate_range(m, hp, addr + ps, last, node, nullptr, tail))
+      return -ENOMEM_;
+  }
+  return 0;
+}
+
 int vmemmap_populate_compound_pages(Machine &m, HotplugState &hp, uint64_t start_pfn,
                                     uint64_t start, uint64_t end, unsigned node,
                                     DevPagemap &pgmap) {
+  if (muchun(m))
+    return vmemmap_populate_compound_pages_ms(m, hp, start_pfn, start, end, node, pgmap);
   const uint64_t ps = m.cfg.page_size();
   if (reuse_compound_section(start_pfn, pgmap, m)) {
     FrameId tail = compound_section_tail_page(m, start);
@@ -273,10 +334,29 @@ void free_pmd_leaf_block(Machine &m, HotplugState &hp, FrameId first, DevPagemap
 
 } // namespace
 
+// MS section_nr_vmemmap_pages: the order comes from the section, one vmemmap
+// page (VMEMMAP_OPTIMIZATION_PAGES) is kept per compound page.
+static int64_t section_nr_vmemmap_pages_ms(const Machine &m, uint64_t pfn, uint64_t nr_pages) {
+  const HotplugState &hp = m.hotplug;
+  const MemSection &ms = hp.sections.pfn_to_section(pfn);
+  const unsigned order = ms.compound_order;
+  const uint64_t pages_per_compound = uint64_t{1} << order;
+  if (!section_vmemmap_optimizable(m, ms))
+    return static_cast<int64_t>((nr_pages * m.cfg.struct_page_size + m.cfg.page_size() - 1) >>
+                                m.cfg.page_shift);
+  if (order < m.cfg.section_size_bits - m.cfg.page_shift)
+    return static_cast<int64_t>(nr_pages / pages_per_compound);
+  return (pfn & (pages_per_compound - 1)) == 0 ? 1 : 0;
+}
+
 // mm.h l.3942-3958.
 bool vmemmap_can_optimize(const Machine &m, const DevPagemap *pgmap) {
   if (!pgmap || !m.cfg.struct_page_pow2())
     return false;
+  // MS: the generic order test (vmemmap_optimizable_order), no reserved
+  // second page any more, so V >= 2 suffices (MS section_activate).
+  if (muchun(m))
+    return !pgmap->altmap && vmemmap_optimizable_order(vmemmap_geometry(m.cfg), pgmap->vmemmap_shift);
   const uint64_t nr_vmemmap_pages =
       (pgmap_vmemmap_nr(*pgmap) * m.cfg.struct_page_size) >> m.cfg.page_shift;
   return !pgmap->altmap && nr_vmemmap_pages > VMEMMAP_RESERVE_NR;
@@ -285,6 +365,8 @@ bool vmemmap_can_optimize(const Machine &m, const DevPagemap *pgmap) {
 // l.542-565.
 int64_t section_nr_vmemmap_pages(const Machine &m, uint64_t pfn, uint64_t nr_pages,
                                  const DevPagemap *pgmap) {
+  if (muchun(m))
+    return section_nr_vmemmap_pages_ms(m, pfn, nr_pages);
   const unsigned order = pgmap ? pgmap->vmemmap_shift : 0;
   const uint64_t pages_per_compound = uint64_t{1} << order;
   const unsigned pfn_section_shift = m.cfg.section_size_bits - m.cfg.page_shift;
@@ -315,7 +397,9 @@ bool __populate_section_memmap(Machine &m, HotplugState &hp, uint64_t pfn, uint6
     return false;
   }
   int r;
-  if (vmemmap_can_optimize(m, pgmap))
+  const bool compound = muchun(m) ? pgmap && section_vmemmap_optimizable(m, hp.sections.pfn_to_section(pfn))
+                                  : vmemmap_can_optimize(m, pgmap);
+  if (compound)
     r = vmemmap_populate_compound_pages(m, hp, pfn, start, end, nid, *pgmap);
   else
     r = vmemmap_populate(m, hp, start, end, nid, pgmap);
@@ -435,6 +519,11 @@ void section_deactivate(Machine &m, HotplugState &hp, uint64_t pfn, uint64_t nr_
 int section_activate(Machine &m, HotplugState &hp, unsigned nid, uint64_t pfn, uint64_t nr_pages,
                      DevPagemap *pgmap) {
   MemSection &ms = hp.sections.pfn_to_section(pfn);
+  // MS: the compound order is recorded per section, and a sub-section
+  // hot-add into an optimized section is refused.
+  const unsigned order = muchun(m) && vmemmap_can_optimize(m, pgmap) ? pgmap->vmemmap_shift : 0;
+  if (muchun(m) && nr_pages < m.cfg.pages_per_section() && ms.compound_order)
+    return -EOPNOTSUPP_;
   bool allocated_usage = false;
   if (!ms.has_usage) {
     if (!m.phys.kmalloc_attempt(nid))  // kzalloc(mem_section_usage_size(), GFP_KERNEL)
@@ -451,6 +540,8 @@ int section_activate(Machine &m, HotplugState &hp, unsigned nid, uint64_t pfn, u
   // Hot-add into a partially populated early section reuses the boot memmap.
   if (nr_pages < m.cfg.pages_per_section() && ms.early)
     return 0;
+  if (muchun(m))
+    hp.sections.set_compound_order_range(pfn, nr_pages, order);
   if (!populate_section_memmap(m, hp, pfn, nr_pages, nid, pgmap)) {
     section_deactivate(m, hp, pfn, nr_pages, pgmap);
     return -ENOMEM_;

@@ -4,7 +4,7 @@
 // measure HVO savings per order.
 //
 //   hvo-sim run SCENARIO [--diagram FOLIO]... [--full-check] [--quiet]
-//   hvo-sim savings [--page-size 4K|16K|64K] [--json]
+//   hvo-sim savings [--page-size 4K|16K|64K] [--era legacy|shared-tail] [--json]
 //   hvo-sim ops
 //
 // Exit status: 0 clean, 1 the oracle reported violations, 2 usage or input error.
@@ -29,7 +29,7 @@ int usage(const char *msg) {
     std::fprintf(stderr, "hvo-sim: %s\n", msg);
   std::fprintf(stderr,
                "usage: hvo-sim run SCENARIO [--diagram FOLIO]... [--full-check] [--quiet]\n"
-               "       hvo-sim savings [--page-size 4K|16K|64K] [--json]\n"
+               "       hvo-sim savings [--page-size 4K|16K|64K] [--era legacy|shared-tail] [--json]\n"
                "       hvo-sim ops\n");
   return 2;
 }
@@ -129,9 +129,20 @@ int cmd_run(const std::vector<std::string> &args) {
 int cmd_savings(const std::vector<std::string> &args) {
   unsigned shift = 12;
   bool json = false;
+  Era era = Era::Legacy;
   for (size_t i = 0; i < args.size(); i++) {
     if (args[i] == "--json") {
       json = true;
+    } else if (args[i] == "--era") {
+      if (i + 1 >= args.size())
+        return usage("--era needs legacy or shared-tail");
+      const std::string &v = args[++i];
+      if (v == "legacy")
+        era = Era::Legacy;
+      else if (v == "shared-tail")
+        era = Era::SharedTail;
+      else
+        return usage(("bad era '" + v + "' (legacy or shared-tail)").c_str());
     } else if (args[i] == "--page-size") {
       if (i + 1 >= args.size())
         return usage("--page-size needs 4K, 16K or 64K");
@@ -148,7 +159,7 @@ int cmd_savings(const std::vector<std::string> &args) {
       return usage(("unknown option " + args[i]).c_str());
     }
   }
-  SavingsReport r = compute_savings(shift);
+  SavingsReport r = compute_savings(shift, 64, era);
   if (!r.error.empty()) {
     std::fprintf(stderr, "hvo-sim: savings: %s\n", r.error.c_str());
     return 2;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "hvo/config.h"
+
 namespace hvo {
 
 struct HugetlbSavings {
@@ -21,7 +23,8 @@ struct HugetlbSavings {
   uint64_t frees = 0;      // frames returned to the allocator
   uint64_t allocates = 0;  // memmap frames HVO allocated (the head copy)
   uint64_t shares = 0;     // vmemmap pages mapping a frame that another page also maps
-  int64_t saved = 0;       // frees - allocates
+  int64_t saved = 0;       // frees - allocates (shared tails not included)
+  uint64_t shared_tails = 0;  // shared-tail era: tail frames allocated for this order (lifetime, per zone)
   uint64_t pte_tables = 0; // PTE tables the PMD split allocated (not shared)
 };
 
@@ -37,22 +40,28 @@ struct DaxSavings {
   uint64_t keeps = 0;           // distinct frames mapping one compound page's vmemmap
   uint64_t shares = 0;          // vmemmap pages mapping a frame another page also maps
   int64_t saved = 0;            // V - keeps
+  uint64_t shared_tails = 0;    // shared-tail era (muchun): device zone's tail frames for this order
   int64_t memmap_pages_delta = 0;  // memmap_pages change for the whole range
   uint64_t pte_tables = 0;      // PTE tables populated for the whole range
 };
 
+// era SharedTail measures Muchun's section-based path (variant muchun): the
+// shape of the shared-tail era that changed device DAX.
 std::vector<DaxSavings> compute_dax_savings(unsigned page_shift, unsigned struct_page_size,
-                                            std::string &err);
+                                            std::string &err, Era era = Era::Legacy);
 
 struct SavingsReport {
   unsigned page_shift = 12;
+  Era era = Era::Legacy;
   std::vector<HugetlbSavings> hugetlb;
   std::vector<DaxSavings> dax;
   std::string error;  // non-empty: the model could not be run
 };
 
 // Orders from the first with V >= 1/8 up to MAX_FOLIO_ORDER (16 GiB folios).
-SavingsReport compute_savings(unsigned page_shift, unsigned struct_page_size = 64);
+// era SharedTail: variant muchun (Kiryl's shared tails, Muchun's DAX path).
+SavingsReport compute_savings(unsigned page_shift, unsigned struct_page_size = 64,
+                              Era era = Era::Legacy);
 std::string format_savings_table(const SavingsReport &r);
 std::string format_savings_json(const SavingsReport &r);
 
