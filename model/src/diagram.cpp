@@ -53,10 +53,10 @@ std::string vmemmap_diagram(Machine &m, FolioId id, const std::vector<DiagramMar
       return out + ", gone (freed, demoted or leaked)\n";
     out += ", gone (freed, demoted or leaked); the vmemmap of its pfns now:\n";
   } else {
-    Pte p0 = m.pt.ptep_get(head);
+    uint64_t priv = Machine::field(head, sp::kPrivate);  // may be in the next vmemmap page
+    Pte p0 = m.pt.ptep_get(priv);
     bool opt = p0.present() &&
-               ((m.phys.read_word(p0.frame, (head & (ps - 1)) / 8 + sp::kPrivate) >>
-                 sp::HPG_vmemmap_optimized) & 1);
+               ((m.phys.read_word(p0.frame, (priv & (ps - 1)) / 8) >> sp::HPG_vmemmap_optimized) & 1);
     out += std::string(", ") + (f.state == FolioState::Pool ? "free in pool" : "in use") +
            (f.surplus ? ", surplus" : "") + (opt ? ", HVO optimized" : ", not optimized") +
            ", static key " + std::to_string(m.hugetlb_optimize_vmemmap_key) + "\n";

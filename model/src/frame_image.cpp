@@ -118,6 +118,8 @@ uint64_t ImagePool::eval(const FieldSpec &fs, uint64_t slot) const {
 
 uint64_t ImagePool::word(uint32_t id, uint64_t origin_vpn, uint64_t w) const {
   const Image &im = images_[id];
+  if (w >= geo_.words_per_page)
+    return 0;  // not a word of this frame: callers must split at page boundaries
   if (!im.dense.empty())
     return im.dense[w];
   if (!im.overrides.empty()) {

@@ -90,10 +90,12 @@ Oracle::~Oracle() {
 }
 
 bool Oracle::flagged(HugetlbFolio &f) {
-  Pte p = m_.pt.ptep_get(m_.page(f.pfn));
+  // head->private may sit in the next vmemmap page (72/80-byte struct page).
+  uint64_t a = Machine::field(m_.page(f.pfn), sp::kPrivate);
+  Pte p = m_.pt.ptep_get(a);
   if (!p.present())
     return false;
-  uint64_t w = (m_.page(f.pfn) & (m_.cfg.page_size() - 1)) / 8 + sp::kPrivate;
+  uint64_t w = (a & (m_.cfg.page_size() - 1)) / 8;
   return (m_.phys.read_word(p.frame, w) >> sp::HPG_vmemmap_optimized) & 1;
 }
 
