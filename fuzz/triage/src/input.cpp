@@ -159,15 +159,8 @@ std::string load_input_bytes(const std::string &path, std::span<const uint8_t> d
     else
       out.other_crashing_targets.push_back(std::string(p.name));
   }
-  std::vector<std::string> others = std::move(out.other_crashing_targets);
-  if (chosen) {
-    decode(*chosen);
-    out.target_source = "inferred";
-  } else {
-    decode(fuzz::profiles().front());
-    out.target_source = "default (no target crashes on these bytes)";
-  }
-  out.other_crashing_targets = std::move(others);
+  decode(chosen ? *chosen : fuzz::profiles().front());
+  out.target_source = chosen ? "inferred" : "default (no target crashes on these bytes)";
   return "";
 }
 

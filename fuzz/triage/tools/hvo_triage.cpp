@@ -287,6 +287,21 @@ int load_and_minimize(const Options &o, bool minimize_it, Shrunk &s) {
     return usage("takes exactly one file");
   if (o.out.empty())
     return usage("needs -o OUT");
+  // Refuse an output we cannot write before spending replays on it.
+  {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path out(o.out);
+    const fs::path dir = fs::is_directory(out, ec) ? out : out.parent_path();
+    if (!dir.empty() && !fs::is_directory(dir, ec)) {
+      print_error(o.out + ": no such directory " + dir.string());
+      return kExitBadInput;
+    }
+    if (o.out.back() == '/' && !fs::is_directory(out, ec)) {
+      print_error(o.out + ": no such directory");
+      return kExitBadInput;
+    }
+  }
   if (std::string err = load_input(o.files[0], o.load, s.input); !err.empty()) {
     print_error(err);
     return kExitBadInput;
