@@ -95,4 +95,10 @@ bool isOneOf(llvm::StringRef Name, const std::vector<std::string> &Names) {
   return llvm::any_of(Names, [&](const std::string &N) { return N == Name; });
 }
 
+bool hasPrefixIn(llvm::StringRef Name, const std::vector<std::string> &Prefixes) {
+  return llvm::any_of(Prefixes, [&](const std::string &P) {
+    return Name.size() > P.size() && Name.starts_with(P);
+  });
+}
+
 } // namespace clang::tidy::hvo

@@ -46,6 +46,9 @@ std::vector<std::string> splitOptionList(llvm::StringRef Value);
 /// True when \p Name equals one of \p Names.
 bool isOneOf(llvm::StringRef Name, const std::vector<std::string> &Names);
 
+/// True when \p Name is longer than, and starts with, one of \p Prefixes.
+bool hasPrefixIn(llvm::StringRef Name, const std::vector<std::string> &Prefixes);
+
 } // namespace clang::tidy::hvo
 
 #endif

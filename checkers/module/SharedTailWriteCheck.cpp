@@ -4,7 +4,6 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/Lex/Preprocessor.h"
-#include "llvm/Support/Regex.h"
 
 using namespace clang::ast_matchers;
 
@@ -46,11 +45,19 @@ const Expr *storedPage(const Expr *LHS) {
   return Page;
 }
 
-bool startsWithAny(StringRef Name, const std::vector<std::string> &Prefixes) {
-  for (const std::string &P : Prefixes)
-    if (Name.starts_with(P) && Name.size() > P.size())
-      return true;
-  return false;
+AST_MATCHER(MemberExpr, landsInStructPage) {
+  (void)Finder;
+  (void)Builder;
+  return storedPage(&Node) != nullptr;
+}
+
+// Plain identifier prefix test: cheaper than matchesName(), which builds
+// the qualified name of every callee in the unit.
+AST_MATCHER_P(NamedDecl, hasIdentifierPrefixIn, std::vector<std::string>,
+              Prefixes) {
+  (void)Finder;
+  (void)Builder;
+  return Node.getIdentifier() && hasPrefixIn(Node.getName(), Prefixes);
 }
 
 } // namespace
@@ -90,14 +97,8 @@ void SharedTailWriteCheck::registerMatchers(MatchFinder *Finder) {
 
   // set_page_count(page, 0), SetPageDirty(page), ... : first argument.
   std::vector<StringRef> SetterNames(SetterList.begin(), SetterList.end());
-  std::string PrefixRegex = "^::(";
-  for (size_t I = 0; I < PrefixList.size(); ++I)
-    PrefixRegex += (I ? "|" : "") + llvm::Regex::escape(PrefixList[I]);
-  PrefixRegex += ")[A-Za-z0-9_]+$";
   const auto Setter = functionDecl(
-      anyOf(hasAnyName(SetterNames),
-            PrefixList.empty() ? functionDecl(unless(anything()))
-                               : functionDecl(matchesName(PrefixRegex))));
+      anyOf(hasAnyName(SetterNames), hasIdentifierPrefixIn(PrefixList)));
   Finder->addMatcher(
       callExpr(callee(Setter.bind("callee")),
                hasArgument(0, PagePointerArg), InFunction, Evaluated)
@@ -106,7 +107,7 @@ void SharedTailWriteCheck::registerMatchers(MatchFinder *Finder) {
 
   // page->mapping = NULL, page->flags &= ~x, ++page->private.
   // WRITE_ONCE(page->field, v) stores through *(volatile T *)&(page->field).
-  const auto PageField = memberExpr().bind("lhs");
+  const auto PageField = memberExpr(landsInStructPage()).bind("lhs");
   const auto StoreTarget = ignoringParenImpCasts(anyOf(
       PageField,
       unaryOperator(hasOperatorName("*"),
@@ -127,7 +128,8 @@ void SharedTailWriteCheck::registerMatchers(MatchFinder *Finder) {
 
   // atomic_set(&page->_refcount, 1), atomic_inc(&page->_mapcount), ...
   Finder->addMatcher(
-      callExpr(callee(functionDecl(matchesName("^::(raw_|arch_)?atomic"))
+      callExpr(callee(functionDecl(hasIdentifierPrefixIn(std::vector<std::string>{
+                                       "atomic", "raw_atomic", "arch_atomic"}))
                           .bind("callee")),
                hasArgument(0, ignoringParenImpCasts(unaryOperator(
                                   hasOperatorName("&"),
@@ -161,8 +163,6 @@ void SharedTailWriteCheck::check(const MatchFinder::MatchResult &Result) {
     if (!Callee->getIdentifier())
       return;
     StringRef Name = Callee->getName();
-    if (!isOneOf(Name, SetterList) && !startsWithAny(Name, PrefixList))
-      return;
     Page = Result.Nodes.getNodeAs<Expr>("page");
     At = Call;
     What = (Name + "()").str();

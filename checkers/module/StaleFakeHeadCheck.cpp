@@ -204,15 +204,14 @@ void StaleFakeHeadCheck::registerMatchers(MatchFinder *Finder) {
       hasAnyOperatorName("&", "%"),
       hasEitherOperand(ignoringParenImpCasts(
           explicitCastExpr(hasSourceExpression(PagePointer)))));
-  const auto PgHeadTest =
-      declRefExpr(to(enumConstantDecl(hasName("PG_head"))));
+  // Start from the rare PG_head reference and look up for the &&.
   Finder->addMatcher(
-      binaryOperator(
-          hasOperatorName("&&"),
-          hasEitherOperand(expr(anyOf(hasDescendant(PageAddressBits),
-                                      ignoringParenImpCasts(PageAddressBits)))),
-          hasEitherOperand(hasDescendant(PgHeadTest)))
-          .bind("aligned-head-test"),
+      declRefExpr(to(enumConstantDecl(hasName("PG_head"))), hasAncestor(
+          binaryOperator(hasOperatorName("&&"),
+                         hasEitherOperand(expr(anyOf(
+                             hasDescendant(PageAddressBits),
+                             ignoringParenImpCasts(PageAddressBits)))))
+              .bind("aligned-head-test"))),
       this);
 
   // head - 1 where head holds ->compound_head: decoding the tail encoding
@@ -223,8 +222,9 @@ void StaleFakeHeadCheck::registerMatchers(MatchFinder *Finder) {
           ignoringParenImpCasts(ReadOfCompoundField),
           hasDescendant(ReadOfCompoundField)))))))));
   Finder->addMatcher(
-      binaryOperator(hasOperatorName("-"), hasLHS(CompoundValue),
-                     hasRHS(ignoringParenImpCasts(integerLiteral(equals(1)))))
+      binaryOperator(hasOperatorName("-"),
+                     hasRHS(ignoringParenImpCasts(integerLiteral(equals(1)))),
+                     hasLHS(CompoundValue))
           .bind("decode"),
       this);
   // The same with the variable assigned later (`head = p.compound_head;`,
@@ -232,11 +232,11 @@ void StaleFakeHeadCheck::registerMatchers(MatchFinder *Finder) {
   Finder->addMatcher(
       binaryOperator(
           hasOperatorName("-"),
+          hasRHS(ignoringParenImpCasts(integerLiteral(equals(1)))),
           hasLHS(ignoringParenImpCasts(
               declRefExpr(to(varDecl(hasLocalStorage(),
                                      unless(hasInitializer(anything())))
                                  .bind("decoded-var"))))),
-          hasRHS(ignoringParenImpCasts(integerLiteral(equals(1)))),
           forFunction(functionDecl().bind("decode-fn")))
           .bind("decode-assigned"),
       this);
