@@ -52,6 +52,8 @@ bool Mmu::store_field_page(uint64_t page_vaddr, unsigned field, uint64_t mask, F
                            phys_.read_word(t.pte.frame, w), value.literal, who});
     return false;
   }
+  if (value.rel != FieldRel::None)
+    phys_.rebase(t.pte.frame, (page_vaddr - cfg_.vmemmap_base) >> cfg_.page_shift);
   phys_.store_field_all(t.pte.frame, field, mask, value);
   phys_.touch(t.pte.frame);
   return true;
@@ -63,8 +65,16 @@ bool Mmu::store_fields_page(uint64_t page_vaddr, const std::vector<FieldStore> &
   if (!t.pte.present() || t.pte.ro || stores.empty())
     return stores.empty() || store_field_page(page_vaddr, stores[0].field, stores[0].mask,
                                               stores[0].value, who);  // records the fault
+  const uint64_t vpn = (page_vaddr - cfg_.vmemmap_base) >> cfg_.page_shift;
   FrameRec &r = phys_.frame(t.pte.frame);
-  if (r.image == memo.old_image && memo.new_image != UINT32_MAX) {
+  bool relative = false;
+  for (const FieldStore &s : stores)
+    relative |= s.value.rel != FieldRel::None;
+  if (relative && r.origin_vpn != vpn) {
+    // Contents made for another vmemmap page (a copy): address-relative
+    // values must be computed for where the stores land.
+    phys_.rebase(t.pte.frame, vpn);
+  } else if (r.image == memo.old_image && memo.new_image != UINT32_MAX) {
     phys_.images().get(memo.new_image);
     phys_.images().put(r.image);
     r.image = memo.new_image;

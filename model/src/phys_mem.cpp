@@ -171,6 +171,15 @@ void PhysMem::set_image(FrameId f, uint32_t image, uint64_t origin_vpn) {
   r.origin_vpn = static_cast<uint32_t>(origin_vpn);
 }
 
+void PhysMem::rebase(FrameId f, uint64_t vpn) {
+  FrameRec &r = frames_[f];
+  if (r.origin_vpn == vpn)
+    return;
+  r.image = images_.unshare(r.image);
+  images_.make_dense(r.image, r.origin_vpn);
+  r.origin_vpn = static_cast<uint32_t>(vpn);
+}
+
 void PhysMem::copy_frame(FrameId dst, FrameId src) {
   if (dst == src)
     return;

@@ -85,6 +85,9 @@ public:
   // Makes `id` exclusively owned by the caller (clone if shared) and returns
   // the id to use from now on; the caller's reference moves to the result.
   uint32_t unshare(uint32_t id);
+  // Turns an exclusively owned image into a dense copy of what it holds at
+  // `origin_vpn` (its words no longer depend on the origin).
+  void make_dense(uint32_t id, uint64_t origin_vpn) { densify(id, origin_vpn); }
   // Stores into an exclusively owned image.
   void store_word(uint32_t id, uint64_t origin_vpn, uint64_t w, uint64_t value);
   // Stores `value` under `mask` into field `f` of every struct page slot of an

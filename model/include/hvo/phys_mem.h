@@ -102,6 +102,11 @@ public:
   void store_field_all(FrameId f, unsigned field, uint64_t mask, FieldSpec value);
   // Replaces the contents with a fresh image made for vmemmap page `origin_vpn`.
   void set_image(FrameId f, uint32_t image, uint64_t origin_vpn);
+  // The frame is now mapped at vmemmap page `vpn`; stores whose value depends
+  // on the struct page's address must be computed there, so a frame whose
+  // contents were made elsewhere (a copy) is first made dense, keeping every
+  // word it holds, and takes `vpn` as its origin.
+  void rebase(FrameId f, uint64_t vpn);
   // copy_page(dst, src) through the linear map: shares the source's image.
   void copy_frame(FrameId dst, FrameId src);
   bool same_contents(FrameId a, FrameId b) const;
