@@ -2,7 +2,6 @@
 #include "Baseline.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -50,18 +49,10 @@ llvm::Expected<std::set<std::string>> readBaseline(const std::string &Path) {
   return Known;
 }
 
-llvm::Error writeBaseline(const std::string &Path, const std::vector<Finding> &Findings) {
-  std::error_code Ec;
-  llvm::raw_fd_ostream OS(Path, Ec, llvm::sys::fs::OF_Text);
-  if (Ec)
-    return llvm::createStringError(Ec, Path + ": " + Ec.message());
+void writeBaseline(llvm::raw_ostream &OS, const std::vector<Finding> &Findings) {
   OS << Header << ": fingerprint, then check and location for readers\n";
   for (const Finding &F : Findings)
     OS << F.Fingerprint << ' ' << F.Check << ' ' << F.Where.File << ':' << F.Where.Line << '\n';
-  OS.close();
-  if (OS.has_error())
-    return llvm::createStringError(OS.error(), Path + ": " + OS.error().message());
-  return llvm::Error::success();
 }
 
 size_t dropKnownFindings(std::vector<Finding> &Findings, const std::set<std::string> &Known) {

@@ -9,6 +9,7 @@
 #include "Findings.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <set>
 #include <string>
@@ -20,7 +21,7 @@ llvm::Expected<std::set<std::string>> readBaseline(const std::string &Path);
 
 // One line per finding: fingerprint, check, file:line (the latter two for
 // people reading the file; only the fingerprint is matched).
-llvm::Error writeBaseline(const std::string &Path, const std::vector<Finding> &Findings);
+void writeBaseline(llvm::raw_ostream &OS, const std::vector<Finding> &Findings);
 
 // Removes the findings whose fingerprint is in Known; returns how many.
 size_t dropKnownFindings(std::vector<Finding> &Findings, const std::set<std::string> &Known);

@@ -7,14 +7,14 @@
 
 #include "Findings.h"
 
-#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <string>
 #include <vector>
 
 namespace hvo::scan {
 
-llvm::Error exportFixes(const std::string &Path, const std::vector<Finding> &Findings);
+void exportFixes(llvm::raw_ostream &OS, const std::vector<Finding> &Findings);
 
 } // namespace hvo::scan
 

@@ -45,16 +45,30 @@ void noteDroppedFlags(const CompileDatabase &Db) {
   llvm::errs() << '\n';
 }
 
-llvm::Error writeSarifFile(const std::string &Path, const std::vector<Finding> &Findings,
-                           const std::vector<std::string> &Checks, const std::string &Root) {
+// Output files are opened before the scan: a path that cannot be written is
+// an input error found in a second, not after the scan.
+struct OutputFile {
+  std::string Path;
+  std::unique_ptr<llvm::raw_fd_ostream> Stream;
+};
+
+llvm::Expected<std::optional<OutputFile>> openOutput(const std::optional<std::string> &Path) {
+  if (!Path)
+    return std::nullopt;
   std::error_code Ec;
-  llvm::raw_fd_ostream OS(Path, Ec, llvm::sys::fs::OF_Text);
+  auto Stream = std::make_unique<llvm::raw_fd_ostream>(*Path, Ec, llvm::sys::fs::OF_Text);
   if (Ec)
-    return llvm::createStringError(Ec, Path + ": " + Ec.message());
-  writeSarif(OS, Findings, Checks, Root);
-  OS.close();
-  if (OS.has_error())
-    return llvm::createStringError(OS.error(), Path + ": " + OS.error().message());
+    return llvm::createStringError(Ec, *Path + ": " + Ec.message());
+  return OutputFile{*Path, std::move(Stream)};
+}
+
+llvm::Error closeOutput(std::optional<OutputFile> &File) {
+  if (!File)
+    return llvm::Error::success();
+  File->Stream->close();
+  if (File->Stream->has_error())
+    return llvm::createStringError(File->Stream->error(),
+                                   File->Path + ": " + File->Stream->error().message());
   return llvm::Error::success();
 }
 
@@ -84,6 +98,16 @@ int main(int argc, const char **argv) {
     Known = std::move(*Read);
   }
 
+  llvm::Expected<std::optional<OutputFile>> Sarif = openOutput(Options.SarifFile);
+  if (!Sarif)
+    return fail(Sarif.takeError());
+  llvm::Expected<std::optional<OutputFile>> Fixes = openOutput(Options.FixesFile);
+  if (!Fixes)
+    return fail(Fixes.takeError());
+  llvm::Expected<std::optional<OutputFile>> NewBaseline = openOutput(Options.WriteBaselineFile);
+  if (!NewBaseline)
+    return fail(NewBaseline.takeError());
+
   llvm::Expected<KernelTree> Tree = locateKernelTree(Options);
   if (!Tree)
     return fail(Tree.takeError());
@@ -108,9 +132,8 @@ int main(int argc, const char **argv) {
                  << Outcome.AnalysedHeaderDefinitions << " distinct definitions)\n";
 
   std::vector<Finding> Findings = collectFindings(Outcome.Errors, Tree->Root);
-  if (Options.WriteBaselineFile)
-    if (llvm::Error E = writeBaseline(*Options.WriteBaselineFile, Findings))
-      return fail(std::move(E));
+  if (*NewBaseline)
+    writeBaseline(*(*NewBaseline)->Stream, Findings);
   ScanCounts Counts;
   Counts.Units = Run.Units.size();
   Counts.UnitsWithErrors = Outcome.UnitsWithErrors.size();
@@ -123,11 +146,12 @@ int main(int argc, const char **argv) {
     printFindings(llvm::outs(), Findings);
   printSummary(llvm::outs(), Findings, Checks, Counts);
   llvm::outs().flush();
-  if (Options.SarifFile)
-    if (llvm::Error E = writeSarifFile(*Options.SarifFile, Findings, Checks, Tree->Root))
-      return fail(std::move(E));
-  if (Options.FixesFile)
-    if (llvm::Error E = exportFixes(*Options.FixesFile, Findings))
+  if (*Sarif)
+    writeSarif(*(*Sarif)->Stream, Findings, Checks, Tree->Root);
+  if (*Fixes)
+    exportFixes(*(*Fixes)->Stream, Findings);
+  for (std::optional<OutputFile> *File : {&*Sarif, &*Fixes, &*NewBaseline})
+    if (llvm::Error E = closeOutput(*File))
       return fail(std::move(E));
 
   if (!Outcome.UnitsWithErrors.empty()) {

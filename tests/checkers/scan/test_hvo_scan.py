@@ -294,6 +294,8 @@ class HvoScanTest(unittest.TestCase):
             (["--tree", root, "--checks", "-*,no-such-check"], "enables no check"),
             (["--tree", root, "--baseline", os.path.join(self.out, "nothere")], "nothere"),
             (["--tree", root, "--baseline", bad_baseline], "bad-baseline.txt:2:"),
+            (["--tree", root, "--sarif", os.path.join(self.out, "nodir", "x.sarif")],
+             "nodir/x.sarif: No such file or directory"),
         ]
         for args, message in cases:
             proc = run(args)
