@@ -68,15 +68,44 @@ std::string vmemmap_diagram(Machine &m, FolioId id, const std::vector<DiagramMar
   // Name frames by first appearance so the diagram reads top-down.
   std::map<FrameId, unsigned> first_seen;
   uint64_t k = 0;
+  // One line per run of vmemmap pages that map the same frame, or
+  // consecutive private frames, with the same permission and contents.
+  struct PageLine {
+    Pte pte;
+    Translation t;
+    std::string desc;
+    uint32_t refs = 0;
+    bool reserved = false;
+  };
+  auto line_of = [&](uint64_t a) {
+    PageLine l;
+    l.t = m.pt.translate(a);
+    l.pte = m.pt.ptep_get(a);
+    if (l.pte.present()) {
+      const FrameRec &r = m.phys.frame(l.pte.frame);
+      l.desc = describe_frame(m, l.pte.frame, head);
+      l.refs = r.map_count;
+      l.reserved = r.attrs & kFrameReserved;
+    }
+    return l;
+  };
   for (uint64_t a = first; a < end;) {
-    Translation t = m.pt.translate(a);
-    Pte pt = m.pt.ptep_get(a);
+    PageLine l0 = line_of(a);
+    Translation t = l0.t;
+    Pte pt = l0.pte;
     uint64_t run_end = a + ps;
-    while (run_end < end) {
-      Translation t2 = m.pt.translate(run_end);
-      Pte p2 = m.pt.ptep_get(run_end);
-      if (!(p2 == pt) || !(t2.pte == t.pte))
+    bool consecutive = false;
+    while (run_end < end && pt.present() && !t.stale) {
+      PageLine l = line_of(run_end);
+      uint64_t i = (run_end - a) / ps;
+      bool same = l.pte == pt;
+      bool next = !same && l.pte.present() && l.pte.ro == pt.ro && l0.refs == 1 && l.refs == 1 &&
+                  l.pte.frame == pt.frame + i && l.desc == l0.desc && l.reserved == l0.reserved;
+      // Stop at a stale page, a break in the pattern, or a change of mode
+      // (same frame vs consecutive frames) after the first pair.
+      if (l.t.stale || !(same || next) || (i > 1 && same == consecutive))
         break;
+      consecutive = next;
       run_end += ps;
     }
     uint64_t k_end = k + (run_end - a) / ps - 1;
@@ -92,17 +121,20 @@ std::string vmemmap_diagram(Machine &m, FolioId id, const std::vector<DiagramMar
     } else {
       const FrameRec &r = m.phys.frame(pt.frame);
       auto [it, fresh] = first_seen.emplace(pt.frame, static_cast<unsigned>(k));
+      std::string frame = "#" + std::to_string(pt.frame);
+      if (consecutive)
+        frame += "..#" + std::to_string(pt.frame + (k_end - k));
       char line[160];
-      std::snprintf(line, sizeof(line), "%-8s #%-8u %-5u ",
-                    pt.ro ? "RO" : "RW", pt.frame, r.map_count);
+      std::snprintf(line, sizeof(line), "%-8s %-10s %-5u ", pt.ro ? "RO" : "RW", frame.c_str(),
+                    r.map_count);
       out += line;
       if (!fresh)
         out += "= frame of page " + std::to_string(it->second) + " (shared)";
       else
-        out += describe_frame(m, pt.frame, head) + (r.map_count > 1 ? " (shared)" : "");
+        out += l0.desc + (r.map_count > 1 ? " (shared)" : "");
       if (t.stale)
         out += "  [TLB stale: still translates to #" + std::to_string(t.pte.frame) + "]";
-      if (r.attrs & kFrameReserved)
+      if (l0.reserved)
         out += " [memblock]";
       out += "\n";
     }
