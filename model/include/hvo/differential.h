@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The differential oracle: one operation sequence on two models, one per era,
+// and the results a caller of the kernel could observe compared after every
+// operation.  The two eras must agree on
+//
+//   * each operation's return value and the folios it created or touched;
+//   * for every live HugeTLB folio and device-DAX compound page, on sampled
+//     struct pages: compound_head(), PageHead(), PageTail(), page_to_nid(),
+//     page_zonenum(), page_ref_count() and the tail's _mapcount;
+//   * the folio metadata read through the head: flags, refcount, order,
+//     nr_pages, entire / large mapcount, pincount, page type, hugetlb flags
+//     other than HPG_vmemmap_optimized (whether HVO happened is not
+//     observable: it is what both eras must hide);
+//
+// except for the documented differences (docs/model.md, "Differential
+// rules"), which are recorded as allowances.  Anything else is a divergence,
+// reported with the first diverging operation and struct page.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hvo/config.h"
+#include "hvo/model.h"
+#include "hvo/ops.h"
+
+namespace hvo {
+
+struct DiffOptions {
+  Variant legacy_variant = Variant::D612;
+  Variant shared_variant = Variant::KirylV7;
+  /// Compare every struct page of every folio instead of a sample.
+  bool all_slots = false;
+};
+
+/// A documented difference met on the way (docs/model.md, "Differential rules").
+struct DiffAllowance {
+  std::string id;  ///< "fault-injection-target", "memory-budget", "dax-section-order"
+  uint64_t op_index = 0;
+  std::string detail;
+};
+
+struct DiffResult {
+  bool diverged = false;
+  uint64_t op_index = 0;       ///< the first diverging operation
+  std::string op;              ///< its text form
+  std::string observable;      ///< "ret", "folios", "compound_head", "PageTail", ...
+  uint64_t pfn = UINT64_MAX;   ///< the struct page, when the observable is per page
+  std::string legacy, shared;  ///< what each era showed
+  /// The comparison stopped without a divergence because an allowed
+  /// difference made the two machines hold different folios.
+  bool stopped = false;
+  std::vector<DiffAllowance> allowed;
+  uint64_t ops_compared = 0;
+  /// One line: "diverged at op N (text) pfn P: observable legacy=.. shared=.."
+  /// or "agreed on N ops (allowed: ...)".
+  std::string format() const;
+};
+
+/// Runs both eras side by side.  The stepwise form is what fuzzers call: one
+/// op at a time, stop at the first divergence.
+class Differential {
+public:
+  Differential(const Config &base, const DiffOptions &opt = {});
+
+  /// Applies @op to both models and compares; false once diverged (or
+  /// stopped).  Ops after that are ignored.
+  bool step(const Op &op);
+  const DiffResult &result() const { return r_; }
+
+  Model &legacy() { return *legacy_; }
+  Model &shared() { return *shared_; }
+
+private:
+  void compare_state(const std::string &op_text);
+  bool differ(const std::string &what, uint64_t pfn, uint64_t a, uint64_t b,
+              const std::string &op_text);
+
+  DiffOptions opt_;
+  std::unique_ptr<Model> legacy_, shared_;
+  DiffResult r_;
+  uint64_t index_ = 0;
+};
+
+/// The whole sequence at once.  A config that one era cannot boot yields a
+/// divergence at op 0 with observable "config".
+DiffResult run_differential(const Config &base, std::span<const Op> ops,
+                            const DiffOptions &opt = {});
+
+} // namespace hvo

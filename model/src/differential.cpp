@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The differential oracle (see differential.h).
+#include "hvo/differential.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "hvo/page_flags.h"
+#include "hvo/struct_page.h"
+
+namespace hvo {
+
+namespace {
+
+constexpr int64_t kENOMEM = -12, kEOPNOTSUPP = -95;
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof(b), "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+Config era_config(const Config &base, Era era, Variant v) {
+  Config c = base;
+  c.era = era;
+  c.variant = v;
+  return c;
+}
+
+// The struct pages of an order-@order compound page to compare: all of them,
+// or every struct page of the head's vmemmap page, both ends of every vmemmap page
+// (where 6.12's fake heads and the shared tails begin) and the last.
+std::vector<uint64_t> sample(unsigned order, uint64_t spp, bool all) {
+  const uint64_t n = uint64_t{1} << order;
+  std::vector<uint64_t> idx;
+  if (all || n <= 2 * spp) {
+    for (uint64_t i = 0; i < n; i++)
+      idx.push_back(i);
+    return idx;
+  }
+  for (uint64_t i = 0; i < spp; i++)  // the head's vmemmap page: the folio metadata
+    idx.push_back(i);
+  // At most 64 vmemmap pages, spread over the folio.
+  const uint64_t pages = n / spp;
+  const uint64_t stride = std::max<uint64_t>(1, pages / 64);
+  for (uint64_t k = 1; k < pages; k += stride) {
+    idx.push_back(k * spp);
+    idx.push_back(k * spp + 1);
+    idx.push_back(k * spp + spp - 1);
+  }
+  idx.push_back(n - 1);
+  std::sort(idx.begin(), idx.end());
+  idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+  return idx;
+}
+
+uint64_t total_free(const Machine &m) {
+  uint64_t f = 0;
+  for (unsigned n = 0; n < m.phys.nr_nodes(); n++)
+    f += m.phys.node_free_pages(n);
+  return f;
+}
+
+} // namespace
+
+std::string DiffResult::format() const {
+  std::string allowances;
+  for (const DiffAllowance &a : allowed)
+    allowances += (allowances.empty() ? "" : ", ") + a.id + "@" + std::to_string(a.op_index);
+  if (diverged)
+    return "diverged at op " + std::to_string(op_index) + " (" + op + ")" +
+           (pfn == UINT64_MAX ? "" : " pfn " + hex(pfn)) + ": " + observable +
+           " legacy=" + legacy + " shared=" + shared +
+           (allowances.empty() ? "" : " (allowed before: " + allowances + ")");
+  return std::string(stopped ? "stopped" : "agreed") + " after " + std::to_string(ops_compared) +
+         " ops" + (allowances.empty() ? "" : " (allowed: " + allowances + ")");
+}
+
+Differential::Differential(const Config &base, const DiffOptions &opt) : opt_(opt) {
+  std::string e1, e2;
+  legacy_ = Model::create(era_config(base, Era::Legacy, opt.legacy_variant), &e1);
+  shared_ = Model::create(era_config(base, Era::SharedTail, opt.shared_variant), &e2);
+  if (!legacy_ || !shared_) {
+    r_.diverged = true;
+    r_.observable = "config";
+    r_.op = "config";
+    r_.legacy = legacy_ ? "ok" : e1;
+    r_.shared = shared_ ? "ok" : e2;
+  }
+}
+
+bool Differential::differ(const std::string &what, uint64_t pfn, uint64_t a, uint64_t b,
+                          const std::string &op_text) {
+  if (a == b)
+    return false;
+  r_.diverged = true;
+  r_.op_index = index_;
+  r_.op = op_text;
+  r_.observable = what;
+  r_.pfn = pfn;
+  r_.legacy = hex(a);
+  r_.shared = hex(b);
+  return true;
+}
+
+// Folios, then device-DAX compound pages, struct page by struct page.
+void Differential::compare_state(const std::string &op_text) {
+  Machine &L = legacy_->machine(), &S = shared_->machine();
+  const uint64_t spp = L.cfg.spp();
+  if (differ("folio count", UINT64_MAX, L.folios.size(), S.folios.size(), op_text))
+    return;
+  auto page_view = [&](Machine &m, uint64_t page, uint64_t head, uint64_t idx, auto &&emit) {
+    const uint64_t counts = m.mmu.read(Machine::field(page, sp::kCounts), "differential");
+    emit("compound_head", compound_head(m, page) - head);
+    emit("PageHead", PageHead(m, page));
+    emit("PageTail", PageTail(m, page));
+    emit("page_to_nid", page_to_nid(m, page));
+    emit("page_zonenum", page_zonenum(m, page));
+    // A 6.12 fake head reads the head's struct page: its raw refcount and
+    // _mapcount are the head's (rule "fake-head raw fields", docs/model.md).
+    // What a caller sees of them is what page_ref_add_unless sees: a fake
+    // head counts as 0 there, as every tail does.
+    const bool fake = idx != 0 && m.cfg.era == Era::Legacy && page_is_fake_head(m, page);
+    emit("page_ref_count", fake ? 0 : sp::refcount_of(counts));
+    if (idx >= 4 && !fake)  // tails past the folio metadata: _mapcount
+      emit("_mapcount", sp::mapcount_of(counts));
+    if (idx == 0) {
+      // Folio metadata through the head (HPG_vmemmap_optimized masked off).
+      const uint64_t h1 = head + m.cfg.struct_page_size;
+      emit("head flags", m.mmu.read(Machine::field(head, sp::kFlags), "differential"));
+      emit("head private", m.mmu.read(Machine::field(head, sp::kPrivate), "differential") &
+                               ~(uint64_t{1} << sp::HPG_vmemmap_optimized));
+      emit("page type", sp::mapcount_of(counts));
+      emit("folio order", m.mmu.read(Machine::field(h1, sp::kFlags), "differential") & 0xff);
+      emit("folio nr_pages", m.mmu.read(Machine::field(h1, sp::kFolioNrPages), "differential"));
+      emit("folio mapcounts", m.mmu.read(Machine::field(h1, sp::kFolioMapcounts), "differential"));
+      emit("folio pincount", m.mmu.read(Machine::field(h1, sp::kFolioPinned), "differential"));
+    }
+  };
+  auto compare_compound = [&](uint64_t head_pfn, unsigned order) -> bool {
+    for (uint64_t idx : sample(order, spp, opt_.all_slots)) {
+      const uint64_t pfn = head_pfn + idx;
+      std::vector<std::pair<const char *, uint64_t>> a, b;
+      page_view(L, L.page(pfn), L.page(head_pfn), idx,
+                [&](const char *n, uint64_t v) { a.emplace_back(n, v); });
+      page_view(S, S.page(pfn), S.page(head_pfn), idx,
+                [&](const char *n, uint64_t v) { b.emplace_back(n, v); });
+      for (size_t i = 0; i < a.size() && i < b.size(); i++)
+        if (differ(a[i].first, pfn, a[i].second, b[i].second, op_text))
+          return true;
+    }
+    return false;
+  };
+  for (size_t id = 0; id < L.folios.size(); id++) {
+    const HugetlbFolio &fl = L.folios[id], &fs = S.folios[id];
+    if (differ("folio " + std::to_string(id) + " state", fl.pfn,
+               static_cast<uint64_t>(fl.state) << 32 | fl.order,
+               static_cast<uint64_t>(fs.state) << 32 | fs.order, op_text) ||
+        differ("folio " + std::to_string(id) + " pfn", fl.pfn, fl.pfn, fs.pfn, op_text))
+      return;
+    if (fl.state == FolioState::Gone)
+      continue;
+    if (compare_compound(fl.pfn, fl.order))
+      return;
+  }
+  // Device DAX: the pgmaps, then up to 4 compound pages at each end of each.
+  const auto &pl = L.hotplug.pgmaps, &ps = S.hotplug.pgmaps;
+  if (differ("pgmap count", UINT64_MAX, pl.size(), ps.size(), op_text))
+    return;
+  for (size_t i = 0; i < pl.size(); i++) {
+    if (differ("pgmap " + std::to_string(i) + " live", pl[i].range_start_pfn, pl[i].live,
+               ps[i].live, op_text))
+      return;
+    if (!pl[i].live)
+      continue;
+    const DevPagemap &p = pl[i];
+    const uint64_t nr = pgmap_vmemmap_nr(p);
+    uint64_t start = p.range_start_pfn;
+    if (p.altmap)
+      start = p.altmap->base_pfn + p.altmap->reserve + p.altmap->free;
+    const uint64_t end = p.range_start_pfn + p.range_nr_pages;
+    const uint64_t count = end > start ? (end - start + nr - 1) / nr : 0;
+    for (uint64_t k = 0; k < count; k++) {
+      if (k >= 4 && k + 4 < count)
+        continue;
+      const uint64_t head = start + k * nr;
+      if (head + nr > end)
+        continue;  // a partial compound page at the end: initialised past the range
+      if (compare_compound(head, p.vmemmap_shift))
+        return;
+    }
+  }
+}
+
+bool Differential::step(const Op &op) {
+  if (r_.diverged || r_.stopped)
+    return false;
+  const std::string text = print_op(op);
+  const uint64_t armed_l = legacy_->machine().phys.fault.fail_nth;
+  const uint64_t armed_s = shared_->machine().phys.fault.fail_nth;
+  const StepResult a = legacy_->apply(op);
+  const StepResult b = shared_->apply(op);
+  const bool fired = (armed_l && !legacy_->machine().phys.fault.fail_nth) ||
+                     (armed_s && !shared_->machine().phys.fault.fail_nth);
+  if (a.result.ret != b.result.ret || a.result.folios != b.result.folios) {
+    std::string allowed;
+    const auto &desc = op_table()[op.kind < op_table().size() ? op.kind : 0];
+    if (fired) {
+      allowed = "fault-injection-target";  // the eras allocate in a different order
+    } else if ((a.result.ret == kENOMEM || b.result.ret == kENOMEM) &&
+               total_free(legacy_->machine()) != total_free(shared_->machine())) {
+      allowed = "memory-budget";  // shared tails are frames the legacy era does not have
+    } else if (opt_.shared_variant == Variant::Muchun && desc.name == "dax_add" &&
+               b.result.ret == kEOPNOTSUPP) {
+      allowed = "dax-section-order";  // Muchun refuses sub-section adds into optimized sections
+    }
+    if (allowed.empty()) {
+      r_.diverged = true;
+      r_.op_index = index_;
+      r_.op = text;
+      r_.observable = a.result.ret != b.result.ret ? "ret" : "folios";
+      r_.legacy = format_ret(a.result.ret);
+      r_.shared = format_ret(b.result.ret);
+      return false;
+    }
+    r_.allowed.push_back({allowed, index_, r_.observable + " " + format_ret(a.result.ret) + " vs " +
+                                               format_ret(b.result.ret)});
+    // One side did something the other did not (a folio, a pgmap, an
+    // optimization): the two machines no longer hold the same objects, so
+    // the comparison ends here, without a divergence.
+    r_.stopped = true;
+    r_.ops_compared = ++index_;
+    return false;
+  }
+  compare_state(text);
+  r_.ops_compared = ++index_;
+  return !r_.diverged;
+}
+
+DiffResult run_differential(const Config &base, std::span<const Op> ops, const DiffOptions &opt) {
+  Differential d(base, opt);
+  for (const Op &op : ops)
+    if (!d.step(op))
+      break;
+  return d.result();
+}
+
+} // namespace hvo
