@@ -89,9 +89,14 @@ TEST_P(ReproducerPipeline, ShowNamesTheViolationAndDrawsTheFolio) {
   EXPECT_EQ(a.signature.key(), GetParam().expect);
   const std::string text = format_show(a);
   EXPECT_NE(text.find("invariant: " + a.outcome.first.id), std::string::npos);
-  if (a.outcome.first.vaddr || a.outcome.first.pfn != UINT64_MAX) {
+  // A HugeTLB folio gets both diagrams with the struct page marked; a
+  // violation elsewhere (device DAX, global counters) says why there is none.
+  if (a.folio) {
     EXPECT_NE(text.find("-- vmemmap before"), std::string::npos) << text;
+    EXPECT_NE(text.find("-- vmemmap after"), std::string::npos) << text;
     EXPECT_NE(text.find("<== " + a.outcome.first.id), std::string::npos) << text;
+  } else {
+    EXPECT_NE(text.find("(no vmemmap diagram: "), std::string::npos) << text;
   }
 }
 
@@ -132,7 +137,7 @@ TEST_P(ReproducerPipeline, MinimizesToTheSmallestKnownOpCount) {
   MinimizeResult m = minimize(in.scenario);
   EXPECT_EQ(m.signature.key(), GetParam().expect);
   EXPECT_LE(m.ops_after, GetParam().smallest_ops) << print_scenario(m.scenario);
-  EXPECT_LT(m.ops_after, m.ops_before);
+  EXPECT_LE(m.ops_after, m.ops_before);
   EXPECT_EQ(signature_of(m.scenario, run_scenario(m.scenario)).key(), GetParam().expect);
 }
 

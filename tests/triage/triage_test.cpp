@@ -111,6 +111,17 @@ TEST(Signature, CleanRunHasNoSignature) {
   EXPECT_EQ(m.ops_after, m.ops_before) << "nothing to minimize without a crash";
 }
 
+TEST(Signature, GroupByKeepsOnlyTheNamedParts) {
+  Signature s{"I3-ro-write", "optimize", "legacy", "4K sp64 D612 hvo=on"};
+  unsigned parts = 0;
+  ASSERT_EQ(parse_signature_parts("op,invariant", parts), "");
+  EXPECT_EQ(coarsen(s, parts).key(), "I3-ro-write | optimize | * | *");
+  EXPECT_EQ(coarsen(s, kPartAll).key(), s.key());
+  EXPECT_NE(parse_signature_parts("invariant,stack", parts).find("unknown signature part 'stack'"),
+            std::string::npos);
+  EXPECT_NE(parse_signature_parts("", parts), "");
+}
+
 TEST(Json, EscapesControlAndHighBytes) {
   EXPECT_EQ(json_escape("a\"b\\c\n\x01\xff"), "\"a\\\"b\\\\c\\n\\u0001\\u00ff\"");
   JsonWriter j;

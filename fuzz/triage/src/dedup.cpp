@@ -13,7 +13,8 @@
 
 namespace hvo::triage {
 
-std::string dedup_dir(const std::string &dir, const LoadOptions &opts, DedupReport &out) {
+std::string dedup_dir(const std::string &dir, const LoadOptions &opts, DedupReport &out,
+                      unsigned parts) {
   namespace fs = std::filesystem;
   out = DedupReport{};
   out.dir = dir;
@@ -53,7 +54,7 @@ std::string dedup_dir(const std::string &dir, const LoadOptions &opts, DedupRepo
       out.clean.push_back(m);
       continue;
     }
-    Signature sig = signature_of(in.scenario, r);
+    Signature sig = coarsen(signature_of(in.scenario, r), parts);
     DedupGroup &g = by_key[sig.key()];
     g.signature = sig;
     g.members.push_back(m);

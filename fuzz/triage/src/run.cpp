@@ -99,6 +99,39 @@ std::string config_class(const Config &c) {
   return s;
 }
 
+Signature coarsen(const Signature &s, unsigned parts) {
+  Signature c = s;
+  if (!(parts & kPartInvariant))
+    c.invariant = "*";
+  if (!(parts & kPartOp))
+    c.op = "*";
+  if (!(parts & kPartEra))
+    c.era = "*";
+  if (!(parts & kPartConfig))
+    c.config_class = "*";
+  return c;
+}
+
+std::string parse_signature_parts(std::string_view text, unsigned &parts) {
+  parts = 0;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view name = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (name == "invariant")
+      parts |= kPartInvariant;
+    else if (name == "op")
+      parts |= kPartOp;
+    else if (name == "era")
+      parts |= kPartEra;
+    else if (name == "config")
+      parts |= kPartConfig;
+    else
+      return "unknown signature part '" + std::string(name) + "' (invariant, op, era, config)";
+  }
+  return parts ? "" : "no signature part given (invariant, op, era, config)";
+}
+
 Signature signature_of(const Scenario &s, const RunOutcome &r) {
   Signature sig;
   if (!r.crashed)

@@ -5,7 +5,8 @@
 //
 //   hvo-triage show FILE...                 trace, violation, before/after vmemmap
 //   hvo-triage replay FILE... [--runs N]    N replays each (default 10)
-//   hvo-triage dedup DIR                    one line per crash signature
+//   hvo-triage dedup DIR [--group-by invariant,op,era,config]
+//                                           one line per crash signature
 //   hvo-triage minimize FILE -o OUT [--bytes OUT.bin]
 //   hvo-triage regress FILE -o OUT.hvo|DIR [--no-minimize]
 //
@@ -46,6 +47,7 @@ struct Options {
   std::string out, bytes_out;
   LoadOptions load;
   uint64_t runs = 10;
+  unsigned group_by = kPartAll;
   bool json = false;
   bool no_minimize = false;
 };
@@ -56,7 +58,7 @@ int usage(const std::string &msg) {
   std::fprintf(stderr,
                "usage: hvo-triage show FILE... [options]\n"
                "       hvo-triage replay FILE... [--runs N] [options]\n"
-               "       hvo-triage dedup DIR [options]\n"
+               "       hvo-triage dedup DIR [--group-by invariant,op,era,config] [options]\n"
                "       hvo-triage minimize FILE -o OUT [--bytes OUT.bin] [options]\n"
                "       hvo-triage regress FILE -o OUT.hvo|DIR [--no-minimize] [options]\n"
                "options: --target NAME  --format scenario|bytes  --bugs a,b  --json\n"
@@ -110,6 +112,11 @@ std::string parse_options(const std::vector<std::string> &args, Options &o) {
       bugs_given = true;
       if (std::string e = parse_bug_list(v, o.load.bugs); !e.empty())
         return "--bugs: " + e;
+    } else if (a == "--group-by") {
+      if (!value(v))
+        return "--group-by needs a list of invariant, op, era, config";
+      if (std::string e = parse_signature_parts(v, o.group_by); !e.empty())
+        return "--group-by: " + e;
     } else if (a == "--runs") {
       if (!value(v) || v.empty() || v.size() > 6 ||
           !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
@@ -244,7 +251,7 @@ int cmd_dedup(const Options &o) {
   if (o.files.size() != 1)
     return usage("dedup takes exactly one directory");
   DedupReport r;
-  if (std::string err = dedup_dir(o.files[0], o.load, r); !err.empty()) {
+  if (std::string err = dedup_dir(o.files[0], o.load, r, o.group_by); !err.empty()) {
     print_error(err);
     return kExitBadInput;
   }

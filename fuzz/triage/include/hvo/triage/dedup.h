@@ -37,7 +37,9 @@ struct DedupReport {
 };
 
 // Returns "" or a one-line error about DIR itself (missing, not a directory).
-std::string dedup_dir(const std::string &dir, const LoadOptions &opts, DedupReport &out);
+// `parts`: the signature parts that make a group (kPartAll: all four).
+std::string dedup_dir(const std::string &dir, const LoadOptions &opts, DedupReport &out,
+                      unsigned parts = kPartAll);
 
 std::string format_dedup(const DedupReport &r);
 void write_dedup_json(JsonWriter &j, const DedupReport &r);

@@ -41,6 +41,16 @@ struct Signature {
   bool operator==(const Signature &) const = default;
 };
 
+// The parts of a signature dedup can group by (--group-by); the ones left
+// out are replaced by "*".
+enum SignaturePart : unsigned {
+  kPartInvariant = 1, kPartOp = 2, kPartEra = 4, kPartConfig = 8,
+  kPartAll = kPartInvariant | kPartOp | kPartEra | kPartConfig,
+};
+Signature coarsen(const Signature &s, unsigned parts);
+// "invariant,op,era,config" (any subset, any order) -> parts; "" on error.
+std::string parse_signature_parts(std::string_view text, unsigned &parts);
+
 // Empty invariant when the run did not crash.
 Signature signature_of(const Scenario &s, const RunOutcome &r);
 
