@@ -95,6 +95,8 @@ TEST_P(ReproducerPipeline, ShowNamesTheViolationAndDrawsTheFolio) {
     EXPECT_NE(text.find("-- vmemmap before"), std::string::npos) << text;
     EXPECT_NE(text.find("-- vmemmap after"), std::string::npos) << text;
     EXPECT_NE(text.find("<== " + a.outcome.first.id), std::string::npos) << text;
+    if (a.outcome.first.pfn != UINT64_MAX)  // the folio drawn owns the pfn
+      EXPECT_EQ(a.location.rfind("struct page ", 0), 0u) << a.location;
   } else {
     EXPECT_NE(text.find("(no vmemmap diagram: "), std::string::npos) << text;
   }

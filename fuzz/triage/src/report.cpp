@@ -16,7 +16,7 @@ namespace {
 // The folio whose struct pages hold `v`.  Best first: a live folio that
 // owns the pfn, a live folio whose vmemmap pages hold the address (small
 // folios share vmemmap pages), then the same for folios already gone.
-std::optional<FolioId> folio_of(const Machine &m, const Violation &v) {
+std::optional<FolioId> folio_of(const Machine &m, const Violation &v, int *rank_out = nullptr) {
   std::optional<FolioId> best;
   int best_rank = 4;
   const uint64_t S = m.cfg.struct_page_size, ps = m.cfg.page_size();
@@ -34,6 +34,8 @@ std::optional<FolioId> folio_of(const Machine &m, const Violation &v) {
       best = f.id;
     }
   }
+  if (rank_out)
+    *rank_out = best_rank;
   return best;
 }
 
@@ -102,11 +104,13 @@ Analysis analyze(const TriageInput &input, bool diagrams) {
     a.diagram_before = vmemmap_diagram(model->machine(), *before, marks);
   if (!a.outcome.in_final_check)
     model->apply(s.ops[a.outcome.failing_op]);
-  // After the op a live folio may hold the struct page instead (demote
-  // hands the pfns to new folios): prefer it, else the one from before.
-  std::optional<FolioId> after = folio_of(model->machine(), v);
-  if (!after || (before && model->machine().folios[*after].state == FolioState::Gone))
-    after = before ? before : after;
+  // After the op a live folio may own the pfn instead (demote hands the
+  // pfns to new folios): prefer it; else stay with the folio from before
+  // (drawn even if the op freed it), else whatever holds the address now.
+  int rank = 4;
+  std::optional<FolioId> after = folio_of(model->machine(), v, &rank);
+  if (before && rank != 0)
+    after = before;
   if (!after) {
     a.no_diagram_reason = "no HugeTLB folio holds " + (v.vaddr ? "vaddr " + hex(v.vaddr) : "pfn " + hex(v.pfn));
     return a;
