@@ -128,7 +128,7 @@ void noteTailSlotEvidence(ClangTidyCheck &Check, const TailSlotAccess &Access) {
   Check.diag(O.Formed->getBeginLoc(),
              "%0 formed here; only the first %1 struct pages of an optimized "
              "folio (PAGE_SIZE %2 / sizeof(struct page) %3%select{|, PAGE_SIZE "
-             "from the PageSize option}4) stay writable",
+             "from the PageSize option}4) keep a vmemmap page of their own",
              DiagnosticIDs::Note)
       << describeOrigin(O.How) << static_cast<unsigned>(Access.Kept.Count)
       << static_cast<unsigned>(Access.Kept.PageSize)

@@ -9,6 +9,7 @@ expectations written inline, clang-tidy style:
   // FIXTURE-ARGS: <extra compiler arguments>
   // FIXTURE-CONFIG: <clang-tidy --config value>
   // FIXTURE-TIDY-ARGS: <extra clang-tidy arguments>
+  // FIXTURE-EXPORT-FIXES: <text the --export-fixes YAML must contain>
 
 Every warning/error in the fixture must be expected (same line and column,
 expected text contained in the message; `{{regex}}` inside the text is a
@@ -32,7 +33,7 @@ EXPECT = re.compile(
     r"//\s*CHECK-(MESSAGES|NOTES):\s*:\[\[@LINE([+-]\d+)?\]\]:(\d+):\s*"
     r"(warning|error|note):\s*(.*?)\s*$")
 FIXES = re.compile(r"//\s*CHECK-FIXES:\s*(.*?)\s*$")
-DIRECTIVE = re.compile(r"//\s*FIXTURE-(ARGS|CONFIG|TIDY-ARGS):\s*(.*?)\s*$")
+DIRECTIVE = re.compile(r"//\s*FIXTURE-(ARGS|CONFIG|TIDY-ARGS|EXPORT-FIXES):\s*(.*?)\s*$")
 DIAG = re.compile(r"^(.*?):(\d+):(\d+): (warning|error|note): (.*)$")
 
 
@@ -64,7 +65,7 @@ def parse_fixture(path):
     except OSError as e:
         fail_input(f"{path}: cannot read fixture: {e.strerror}")
     expected, notes, fixes = [], [], []
-    directives = {"ARGS": [], "CONFIG": None, "TIDY-ARGS": []}
+    directives = {"ARGS": [], "CONFIG": None, "TIDY-ARGS": [], "EXPORT-FIXES": []}
     for number, text in enumerate(lines, start=1):
         if "CHECK-" in text and "//" in text:
             m = EXPECT.search(text)
@@ -88,6 +89,8 @@ def parse_fixture(path):
             key, value = m.groups()
             if key == "CONFIG":
                 directives["CONFIG"] = value
+            elif key == "EXPORT-FIXES":
+                directives["EXPORT-FIXES"].append(value)
             else:
                 directives[key] += shlex.split(value)
     return expected, notes, fixes, directives
@@ -179,12 +182,29 @@ def main():
         fail_input(f"{args.load}: no such plugin")
 
     expected, notes, fixes, directives = parse_fixture(args.fixture)
-    output, command = run_tool(args, args.fixture, directives, [])
+    extra = []
+    if directives["EXPORT-FIXES"]:
+        os.makedirs(args.scratch, exist_ok=True)
+        exported = os.path.join(args.scratch, "exported-fixes.yaml")
+        if os.path.exists(exported):
+            os.remove(exported)
+        extra = [f"--export-fixes={exported}"]
+    output, command = run_tool(args, args.fixture, directives, extra)
     problems = compare(args.fixture, expected, notes, diagnostics_in(output, args.fixture))
     if "Found compiler error" in output:
         problems.append(f"{args.fixture}: does not compile cleanly (see output)")
     if fixes:
         problems += check_fixes(args, args.fixture, directives, fixes)
+    if directives["EXPORT-FIXES"]:
+        try:
+            with open(exported, encoding="utf-8") as f:
+                yaml_text = f.read()
+        except OSError:
+            yaml_text = ""
+            problems.append(f"{args.fixture}: --export-fixes wrote no {exported}")
+        for text in directives["EXPORT-FIXES"]:
+            if text not in yaml_text:
+                problems.append(f"{args.fixture}: exported fixes lack: {text}")
 
     if args.expect_failure:
         if problems:

@@ -10,5 +10,5 @@ void sixteen_k(struct folio *folio)
 	set_page_count(folio_page(folio, 255), 0);
 	set_page_count(folio_page(folio, 256), 0);
 	// CHECK-MESSAGES: :[[@LINE-1]]:2: warning: set_page_count() writes a struct page
-	// CHECK-NOTES: :[[@LINE-2]]:17: note: struct page indexed into the folio formed here; only the first 256 struct pages of an optimized folio (PAGE_SIZE 16384 / sizeof(struct page) 64) stay writable
+	// CHECK-NOTES: :[[@LINE-2]]:17: note: struct page indexed into the folio formed here; only the first 256 struct pages of an optimized folio (PAGE_SIZE 16384 / sizeof(struct page) 64) keep a vmemmap page of their own
 }

@@ -10,7 +10,7 @@ void reset_tail_refcounts(struct folio *folio)
 	for (i = 1; i < folio_nr_pages(folio); i++)
 		set_page_count(folio_page(folio, i), 0);
 	// CHECK-MESSAGES: :[[@LINE-1]]:3: warning: set_page_count() writes a struct page that may be a tail slot of a vmemmap-optimized folio, mapped from a shared read-only frame [hvo-shared-tail-write]
-	// CHECK-NOTES: :[[@LINE-2]]:18: note: struct page indexed into the folio formed here; only the first 64 struct pages of an optimized folio (PAGE_SIZE 4096 / sizeof(struct page) 64) stay writable
+	// CHECK-NOTES: :[[@LINE-2]]:18: note: struct page indexed into the folio formed here; only the first 64 struct pages of an optimized folio (PAGE_SIZE 4096 / sizeof(struct page) 64) keep a vmemmap page of their own
 }
 
 void mark_tails(struct folio *folio)
