@@ -15,11 +15,18 @@ RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8
   std::size_t next_byte = 0;
   for (unsigned steps = 0;; ++steps) {
     std::vector<unsigned> runnable;
-    for (unsigned i = 0; i < threads.size(); ++i)
-      if (!done[i])
+    bool unfinished = false;
+    for (unsigned i = 0; i < threads.size(); ++i) {
+      if (done[i])
+        continue;
+      unfinished = true;
+      if (!threads[i].runnable || threads[i].runnable())
         runnable.push_back(i);
-    if (runnable.empty())
+    }
+    if (runnable.empty()) {
+      r.deadlock = unfinished;
       break;
+    }
     if (steps == max_steps) {
       r.step_limit_hit = true;
       break;

@@ -31,6 +31,9 @@ struct StepResult {
 struct Thread {
   std::string name;
   std::function<StepResult()> step;
+  /// Optional: false while the thread is blocked (e.g. in synchronize_rcu()
+  /// waiting for readers); a blocked thread is not offered to the schedule.
+  std::function<bool()> runnable;
 };
 
 /// One executed step, for traces and replays.
@@ -49,6 +52,8 @@ struct RunResult {
   std::vector<std::uint8_t> branching;
   /// True if a thread exceeded the step limit (a livelock in the scenario).
   bool step_limit_hit = false;
+  /// True if unfinished threads were all blocked (a deadlock in the scenario).
+  bool deadlock = false;
 };
 
 /// Runs @threads to completion under @schedule.  @max_steps bounds the total

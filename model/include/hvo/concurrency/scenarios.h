@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The three concurrency scenarios of issue 4, section 3, as deterministic
+// interleavings of small steps over one model (scheduler.h).  Each step is a
+// piece of the ported kernel code between two accesses another CPU can
+// observe; the schedule byte string picks the order.  A scenario runs under
+// one schedule (replay) or under every schedule (exhaustive), and its check
+// turns what happened into violations.
+//
+//  1. get-tail race: two CPUs in vmemmap_get_tail() for the same (zone,
+//     order); fixed = cmpxchg publication, the loser frees (Kiryl v3+);
+//     unfixed = the v1 plain store.
+//  2. speculative reader: page_ref_add_unless(tail slot, 1, 0) on one CPU
+//     against HugeTLB optimize (freeze, synchronize_rcu, remap, unfreeze) or
+//     restore on another; legacy era with or without the synchronize_rcu,
+//     in the 6.12 read order (fake-head test, then refcount) or the fixed
+//     one (refcount, then fake-head test); shared-tail era (no fake heads).
+//  3. optimize of folio A against restore of folio B of the same order and
+//     zone, which share one tail frame (shared-tail era), with a reader
+//     resolving both folios' tail slots in between.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hvo/concurrency/scheduler.h"
+#include "hvo/config.h"
+#include "hvo/violation.h"
+
+namespace hvo::concurrency {
+
+/// How a scenario's kernel code is ordered.
+struct ScenarioOptions {
+  Variant shared_variant = Variant::KirylV7;  ///< scenarios 1 and 3
+  bool cmpxchg_publish = true;   ///< scenario 1: false = v1's plain store
+  Era era = Era::Legacy;         ///< scenario 2
+  bool synchronize_rcu = true;   ///< scenario 2, legacy: the writer waits for readers
+  bool refcount_first = false;   ///< scenario 2, legacy: Yu Zhao's read order
+  bool restore = false;          ///< scenario 2: the writer restores instead of optimizing
+};
+
+enum class ScenarioKind : uint8_t { GetTailRace, SpeculativeReader, OptimizeVsRestore };
+
+/// One run: the trace, the schedule actually taken, and what the checks found.
+struct ScenarioRun {
+  RunResult run;
+  std::vector<Violation> violations;
+  std::string trace;
+};
+
+/// Runs @kind under @schedule over a fresh machine.
+ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
+                         const std::vector<uint8_t> &schedule);
+
+/// Every schedule: how many, how many had violations, and the first bad one.
+struct Exploration {
+  uint64_t schedules = 0;
+  uint64_t bad = 0;
+  std::vector<uint8_t> first_bad;      ///< its canonical schedule (replayable)
+  std::vector<Violation> first_bad_violations;
+};
+Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt);
+
+} // namespace hvo::concurrency

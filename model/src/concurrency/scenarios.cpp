@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The issue-4 concurrency scenarios (see scenarios.h).  Steps call the ported
+// kernel functions; only the points where another CPU can look in between
+// are split.  State lives in a World built fresh for every run.
+#include "hvo/concurrency/scenarios.h"
+
+#include <cstdio>
+#include <memory>
+
+#include "hvo/hugetlb_vmemmap.h"
+#include "hvo/model.h"
+#include "hvo/page_flags.h"
+#include "hvo/shared_tail.h"
+#include "hvo/struct_page.h"
+
+namespace hvo::concurrency {
+
+namespace {
+
+// RCU as the scenarios need it: which threads are inside a read-side
+// critical section, and the set a synchronize_rcu() waits for.
+struct Rcu {
+  std::vector<bool> in_cs;
+  std::vector<bool> waited;  // snapshot taken when synchronize_rcu started
+  bool grace_period_over() const {
+    for (size_t i = 0; i < in_cs.size(); i++)
+      if (waited[i] && in_cs[i])
+        return false;
+    return true;
+  }
+};
+
+struct World {
+  std::unique_ptr<Model> md;
+  Rcu rcu;
+  std::vector<Violation> found;  // scenario-specific findings
+  // Scenario 1: what each CPU's vmemmap_get_tail returned.
+  FrameId got[2] = {kNoFrame, kNoFrame};
+  Machine &m() { return md->machine(); }
+};
+
+Op parse(const std::string &line) {
+  Op o;
+  parse_op(line, o);
+  return o;
+}
+
+std::unique_ptr<World> boot(Era era, Variant v, const char *mem = "0:Normal:4G") {
+  Config c;
+  parse_config_args(std::string("page-size=4K mem=") + mem, c);
+  c.era = era;
+  c.variant = v;
+  auto w = std::make_unique<World>();
+  w->md = std::make_unique<Model>(c);
+  return w;
+}
+
+void apply(World &w, const std::string &line) { w.md->apply(parse(line)); }
+
+// A thread from a list of steps run in order; each returns its label.
+Thread sequence(std::string name, std::vector<std::function<std::string()>> steps,
+                std::vector<std::function<bool()>> gates = {}) {
+  auto pc = std::make_shared<size_t>(0);
+  auto st = std::make_shared<std::vector<std::function<std::string()>>>(std::move(steps));
+  auto gt = std::make_shared<std::vector<std::function<bool()>>>(std::move(gates));
+  Thread t;
+  t.name = name;
+  t.step = [pc, st] {
+    const size_t i = (*pc)++;
+    return StepResult{(*st)[i](), *pc == st->size()};
+  };
+  t.runnable = [pc, gt] { return *pc >= gt->size() || !(*gt)[*pc] || (*gt)[*pc](); };
+  return t;
+}
+
+std::string hexs(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof(b), "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+// ---- 1. two CPUs in vmemmap_get_tail -----------------------------------------------
+
+std::vector<Thread> get_tail_race(World &w, const ScenarioOptions &opt) {
+  const unsigned order = 9;
+  std::vector<Thread> t;
+  for (int cpu = 0; cpu < 2; cpu++) {
+    auto tail = std::make_shared<FrameId>(kNoFrame);
+    auto cand = std::make_shared<FrameId>(kNoFrame);
+    World *wp = &w;
+    auto owner = [wp] { return tail_owner_of_pfn(wp->m(), 0); };
+    t.push_back(sequence(
+        "cpu" + std::to_string(cpu),
+        {[=] {  // tail = READ_ONCE(zone->vmemmap_tails[idx])
+           *tail = shared_tail_lookup(wp->m(), order, owner());
+           return "READ_ONCE(vmemmap_tails[idx]) = " +
+                  (*tail == kNoFrame ? std::string("NULL") : "frame " + std::to_string(*tail));
+         },
+         [=] {  // alloc_pages_node + init_compound_tail on every slot
+           if (*tail != kNoFrame)
+             return std::string("fast path");
+           *cand = tail_alloc_and_init(wp->m(), order, owner());
+           return "alloc + init frame " + std::to_string(*cand);
+         },
+         [=] {  // cmpxchg(&vmemmap_tails[idx], NULL, tail), loser frees
+           if (*tail == kNoFrame && *cand != kNoFrame) {
+             if (opt.cmpxchg_publish) {
+               *tail = tail_publish(wp->m(), order, owner(), *cand);
+             } else {
+               tail_publish_unlocked(wp->m(), order, owner(), *cand);
+               *tail = *cand;
+             }
+           }
+           wp->got[cpu] = *tail;
+           return std::string(opt.cmpxchg_publish ? "cmpxchg" : "WRITE_ONCE") + " -> frame " +
+                  std::to_string(*tail);
+         }}));
+  }
+  return t;
+}
+
+void check_get_tail(World &w) {
+  Machine &m = w.m();
+  const FrameId slot = shared_tail_lookup(m, 9, tail_owner_of_pfn(m, 0));
+  for (int cpu = 0; cpu < 2; cpu++)
+    if (w.got[cpu] != slot)
+      w.found.push_back({"I4-shared-tail-content", 0, 0, UINT64_MAX, "frame " + std::to_string(slot),
+                         "frame " + std::to_string(w.got[cpu]),
+                         "cpu" + std::to_string(cpu) + " got a tail that is not the published one"});
+  // Every live shared-tail frame must be the published one: anything else
+  // was lost (allocated, never freed, never reachable).
+  for (size_t f = 0; f < m.phys.frame_table_size(); f++) {
+    const FrameRec &r = m.phys.frame(static_cast<FrameId>(f));
+    if (r.state == FrameState::Allocated && (r.attrs & kFrameSharedTail) && f != slot)
+      w.found.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "freed by the cmpxchg loser",
+                         "frame " + std::to_string(f) + " live and unreachable",
+                         "a shared tail frame was lost"});
+  }
+}
+
+// ---- 2. speculative reader against optimize / restore --------------------------------
+
+std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
+  World *wp = &w;
+  Machine &m = w.m();
+  const HugetlbFolio &f = m.folios[0];
+  const uint64_t head = m.page(f.pfn);
+  const uint64_t p = head + m.cfg.spp() * m.cfg.struct_page_size;  // first slot of vmemmap page 1
+  w.rcu.in_cs.assign(2, false);
+  w.rcu.waited.assign(2, false);
+  std::vector<Thread> t;
+
+  // The reader: page_ref_add_unless(p, 1, 0), i.e. get_page_unless_zero.
+  auto fake = std::make_shared<bool>(false);
+  auto count = std::make_shared<uint32_t>(0);
+  auto refuse = std::make_shared<bool>(false);
+  auto add = [wp, p, refuse] {
+    if (*refuse)
+      return std::string("refused");
+    // atomic_add_unless(&page->_refcount, 1, 0): one atomic RMW.
+    const uint32_t c = page_ref_count(wp->m(), p);
+    if (c == 0)
+      return std::string("atomic_add_unless: 0, no add");
+    wp->m().mmu.write_masked(Machine::field(p, sp::kCounts), 0xffffffff00000000ull,
+                             uint64_t{c + 1} << 32, "page_ref_add_unless");
+    return "atomic_add_unless: " + std::to_string(c) + " -> " + std::to_string(c + 1);
+  };
+  if (opt.era == Era::SharedTail) {
+    t.push_back(sequence("reader", {add}));
+  } else {
+    auto lock = [wp] {
+      wp->rcu.in_cs[0] = true;
+      return std::string("rcu_read_lock");
+    };
+    auto unlock = [wp] {
+      wp->rcu.in_cs[0] = false;
+      return std::string("rcu_read_unlock");
+    };
+    auto test_fake = [wp, p, fake, refuse, count] {
+      *fake = page_is_fake_head(wp->m(), p);
+      *refuse = *refuse || *fake;
+      return std::string("page_is_fake_head = ") + (*fake ? "true" : "false");
+    };
+    auto test_count = [wp, p, count, refuse] {
+      *count = page_ref_count(wp->m(), p);
+      *refuse = *refuse || *count == 0;
+      return "page_ref_count = " + std::to_string(*count);
+    };
+    // 6.12 (page_ref.h l.231-244): fake-head test, then refcount;
+    // fixed (Yu Zhao): refcount first, fake-head test second.
+    if (opt.refcount_first)
+      t.push_back(sequence("reader", {lock, test_count, test_fake, add, unlock}));
+    else
+      t.push_back(sequence("reader", {lock, test_fake, test_count, add, unlock}));
+  }
+
+  // The writer: freeze, [synchronize_rcu], optimize or restore, unfreeze.
+  const Hstate h{f.order};
+  auto freeze = [wp, head] {
+    const bool ok = page_ref_freeze(wp->m(), head, 1);
+    return std::string("page_ref_freeze(head, 1) = ") + (ok ? "1" : "0");
+  };
+  auto sync_begin = [wp] {
+    wp->rcu.waited = wp->rcu.in_cs;
+    wp->m().events.synchronize_rcu++;
+    return std::string("synchronize_rcu: waits for readers");
+  };
+  auto sync_end = [] { return std::string("synchronize_rcu returns"); };
+  auto remap = [wp, h, restore = opt.restore] {
+    HugetlbFolio &fo = wp->m().folios[0];
+    if (restore) {
+      const int ret = __hugetlb_vmemmap_restore_folio(wp->m(), h, fo, 0);
+      return "restore = " + std::to_string(ret);
+    }
+    FrameList l;
+    const int ret = __hugetlb_vmemmap_optimize_folio(wp->m(), h, fo, l, 0);
+    free_vmemmap_page_list(wp->m(), l);
+    return "optimize (remap) = " + std::to_string(ret);
+  };
+  auto unfreeze = [wp, head] {
+    page_ref_unfreeze(wp->m(), head, 1);
+    return std::string("page_ref_unfreeze(head, 1)");
+  };
+  std::vector<std::function<std::string()>> ws{freeze};
+  std::vector<std::function<bool()>> gates{nullptr};
+  if (opt.era == Era::Legacy && opt.synchronize_rcu) {
+    ws.push_back(sync_begin);
+    gates.push_back(nullptr);
+    ws.push_back(sync_end);
+    gates.push_back([wp] { return wp->rcu.grace_period_over(); });
+  }
+  ws.push_back(remap);
+  ws.push_back(unfreeze);
+  t.push_back(sequence("writer", ws, gates));
+  (void)hexs;
+  return t;
+}
+
+// ---- 3. optimize of A against restore of B, one shared tail ------------------------
+
+std::vector<Thread> optimize_vs_restore(World &w, const ScenarioOptions &) {
+  World *wp = &w;
+  Machine &m = w.m();
+  const uint64_t S = m.cfg.struct_page_size, spp = m.cfg.spp();
+  std::vector<Thread> t;
+  t.push_back(sequence("cpuA", {[wp] {
+                         HugetlbFolio &a = wp->m().folios[1];
+                         hugetlb_vmemmap_optimize_folio(wp->m(), Hstate{a.order}, a);
+                         return std::string("optimize folio A");
+                       }}));
+  t.push_back(sequence("cpuB", {[wp] {
+                         HugetlbFolio &b = wp->m().folios[0];
+                         const int ret = hugetlb_vmemmap_restore_folio(wp->m(), Hstate{b.order}, b);
+                         return "restore folio B = " + std::to_string(ret);
+                       }}));
+  // A reader that resolves both folios' tail slots and tries a speculative get.
+  auto resolve = [wp, S, spp](unsigned id) {
+    return [wp, S, spp, id] {
+      Machine &mm = wp->m();
+      const uint64_t head = mm.page(mm.folios[id].pfn);
+      const uint64_t slot = head + spp * S + S;
+      const uint64_t got = compound_head(mm, slot);
+      if (got != head || !PageTail(mm, slot))
+        wp->found.push_back({"I1-head-resolution", 0, slot, mm.page_to_pfn(slot), hexs(head),
+                             hexs(got), "reader resolved a wrong head mid-race"});
+      return std::string("compound_head(") + (id ? "A" : "B") + " tail) = " + hexs(got);
+    };
+  };
+  t.push_back(sequence("reader", {resolve(1), resolve(0), [wp, S, spp] {
+                                    Machine &mm = wp->m();
+                                    const uint64_t slot = mm.page(mm.folios[0].pfn) + spp * S;
+                                    const bool ok = page_ref_add_unless(mm, slot, 1, 0);
+                                    return std::string("get_page_unless_zero(B tail) = ") +
+                                           (ok ? "1" : "0");
+                                  }}));
+  (void)m;
+  return t;
+}
+
+std::unique_ptr<World> setup(ScenarioKind kind, const ScenarioOptions &opt) {
+  switch (kind) {
+  case ScenarioKind::GetTailRace:
+    return boot(Era::SharedTail, opt.shared_variant);
+  case ScenarioKind::SpeculativeReader: {
+    // The restore case runs v6.12.0's restore: D612's copies the head page
+    // into every tail vmemmap page (findings-model.md), which the oracle
+    // reports in every schedule and would hide the race.
+    const Variant legacy = opt.restore ? Variant::V6_12_0 : Variant::D612;
+    auto w = boot(opt.era, opt.era == Era::Legacy ? legacy : opt.shared_variant);
+    if (opt.restore) {
+      apply(*w, "alloc_folio order=9 node=0");  // optimized at allocation
+    } else {
+      apply(*w, "sysctl_hvo value=0");
+      apply(*w, "alloc_folio order=9 node=0");
+      apply(*w, "sysctl_hvo value=1");
+    }
+    apply(*w, "get_folio folio=0");  // in use: refcount 1
+    return w;
+  }
+  case ScenarioKind::OptimizeVsRestore: {
+    auto w = boot(Era::SharedTail, opt.shared_variant);
+    apply(*w, "alloc_folio order=9 node=0");  // B, optimized: the tail exists
+    apply(*w, "sysctl_hvo value=0");
+    apply(*w, "alloc_folio order=9 node=0");  // A, not yet
+    apply(*w, "sysctl_hvo value=1");
+    return w;
+  }
+  }
+  return nullptr;
+}
+
+std::vector<Thread> threads_of(ScenarioKind kind, World &w, const ScenarioOptions &opt) {
+  switch (kind) {
+  case ScenarioKind::GetTailRace:
+    return get_tail_race(w, opt);
+  case ScenarioKind::SpeculativeReader:
+    return speculative_reader(w, opt);
+  case ScenarioKind::OptimizeVsRestore:
+    return optimize_vs_restore(w, opt);
+  }
+  return {};
+}
+
+// The scenario's own checks, then the whole oracle (faults taken by the
+// steps become I3 / I12, frames I6, tails I4, TLB I8).
+std::vector<Violation> finish(ScenarioKind kind, World &w, const RunResult &r) {
+  if (kind == ScenarioKind::GetTailRace)
+    check_get_tail(w);
+  std::vector<Violation> v = w.found;
+  if (r.deadlock)
+    v.push_back({"C-deadlock", 0, 0, UINT64_MAX, "all threads finish", "all blocked",
+                 "the scenario deadlocked"});
+  for (Violation &x : w.md->check_all())
+    v.push_back(std::move(x));
+  return v;
+}
+
+} // namespace
+
+ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
+                         const std::vector<uint8_t> &schedule) {
+  std::unique_ptr<World> w = setup(kind, opt);
+  ScenarioRun out;
+  std::vector<Thread> threads = threads_of(kind, *w, opt);
+  std::vector<std::string> names;
+  for (const Thread &t : threads)
+    names.push_back(t.name);
+  out.run = run_schedule(std::move(threads), schedule);
+  out.violations = finish(kind, *w, out.run);
+  out.trace = format_trace(out.run, names);
+  return out;
+}
+
+Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt) {
+  Exploration e;
+  std::shared_ptr<World> current;
+  e.schedules = for_each_schedule(
+      [&] {
+        current = setup(kind, opt);
+        return threads_of(kind, *current, opt);
+      },
+      [&](const RunResult &r) {
+        std::vector<Violation> v = finish(kind, *current, r);
+        if (!v.empty()) {
+          if (e.bad == 0) {
+            e.first_bad = r.choices;
+            e.first_bad_violations = v;
+          }
+          e.bad++;
+        }
+        return true;
+      });
+  return e;
+}
+
+} // namespace hvo::concurrency
