@@ -71,7 +71,15 @@ void memmap_init_compound(Machine &m, uint64_t head, uint64_t head_pfn, unsigned
   if (end_pfn <= head_pfn + 2)
     return;
   init_zone_device_pages(m, head_pfn + 2, end_pfn, nid, pgmap);
-  prep_compound_tails(m, head, order, 2, nr_pages);
+  if ((head_pfn & ((uint64_t{1} << order) - 1)) == 0) {
+    prep_compound_tails(m, head, order, 2, nr_pages);
+  } else {
+    // A head that is not naturally aligned (an altmap whose size is not a
+    // multiple of the compound size): the bulk form assumes alignment, so
+    // tail by tail, as the kernel does anyway.
+    for (uint64_t i = 2; i < nr_pages; i++)
+      prep_compound_tail(m, head, i, order);
+  }
   store_field_range(m, head_pfn + 2, end_pfn, sp::kCounts, 0xffffffff00000000ull, 0,
                     "memmap_init_compound");
 }

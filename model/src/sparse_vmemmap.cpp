@@ -152,12 +152,19 @@ bool vmemmap_populate_address(Machine &m, HotplugState &hp, uint64_t addr, unsig
   if (!vmemmap_pmd_populate(m, addr, node))
     return false;
   if (m.pt.pmd_leaf(m.pt.pmd_index(addr))) {
-    // pte_offset_kernel() on a PMD leaf: the kernel would treat struct pages
-    // as a PTE table.  Unreachable on x86-64 4K, where one PMD of vmemmap is
-    // exactly one section; reported rather than guessed at.
-    m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "a PTE table", "a PMD leaf",
-             "vmemmap_populate_address: PTE populate under a PMD leaf");
-    return false;
+    // The address is already mapped by a PMD leaf that a neighbouring
+    // section's vmemmap_populate_hugepages() installed: with a 72/80-byte
+    // struct page a section's memmap is not a whole number of PMDs.  The
+    // kernel's vmemmap_pte_populate() would then read a "PTE" out of the
+    // struct pages the leaf maps (pte_offset_kernel on a leaf); the model
+    // does not emulate that, reports it, and keeps the leaf's mapping.
+    const uint64_t pmd_mask = ~(m.cfg.pmd_size() - 1);
+    const bool same_pmd = !m.reports.empty() && m.reports.back().id == "K-model-limit" &&
+                          (m.reports.back().vaddr & pmd_mask) == (addr & pmd_mask);
+    if (!same_pmd)  // once per PMD
+      m.report("K-model-limit", addr, m.page_to_pfn(addr), "a PTE table", "a PMD leaf",
+               "vmemmap_pte_populate under a PMD leaf (struct page not a power of two)");
+    return true;
   }
   return vmemmap_pte_populate(m, hp, addr, node, altmap_owner, reuse);
 }
