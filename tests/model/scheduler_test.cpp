@@ -18,7 +18,8 @@ Thread counting_thread(const std::string &name, unsigned n) {
   return {name, [pc, n, name] {
             const unsigned i = (*pc)++;
             return StepResult{name + "." + std::to_string(i), *pc == n};
-          }};
+          },
+          {}};
 }
 
 std::uint64_t binomial(unsigned n, unsigned k) {
@@ -70,7 +71,7 @@ TEST(Schedule, EmptyScheduleRunsThreadsInCreationOrder) {
 }
 
 TEST(Schedule, StepLimitReportsALivelockInsteadOfHanging) {
-  Thread spinner{"spin", [] { return StepResult{"spin", false}; }};
+  Thread spinner{"spin", [] { return StepResult{"spin", false}; }, {}};
   const RunResult r = run_schedule({spinner}, {}, 50);
   EXPECT_TRUE(r.step_limit_hit);
   EXPECT_EQ(r.trace.size(), 50u);
@@ -101,7 +102,8 @@ TEST(Schedule, ExhaustiveSearchFindsALostUpdateAndNotAnAtomicOne) {
                            }
                            *counter = *local + 1;
                            return StepResult{"store", true};
-                         }});
+                         },
+                         {}});
           }
           last_counter = counter; // inspected once the run has finished
 
