@@ -15,8 +15,19 @@ namespace {
 constexpr std::array<std::string_view, kNrZoneTypes> kZoneNames = {"DMA", "DMA32", "Normal",
                                                                    "Movable", "Device"};
 
-// Historic bug switches (issue 5 adds entries).  Index = bit in BugSet.
-constexpr std::array<std::string_view, 0> kBugNames = {};
+// Historic bug switches (issue 5).  Index = bit in BugSet = enum Bug.
+constexpr std::array<std::string_view, 9> kBugNames = {
+    "get-tail-plain-store",
+    "tail-init-no-node-mapcount",
+    "zonenum-per-node-tail",
+    "memmap-init-shared-tail",
+    "rollback-flush-wrong-start",
+    "no-memmap-alignment-check",
+    "speculative-ref-fake-head-first",
+    "hvo-no-synchronize-rcu",
+    "restore-no-reset-struct-pages",
+};
+static_assert(kBugNames.size() == static_cast<unsigned>(Bug::RestoreNoResetStructPages) + 1);
 
 // The model keeps one small record per frame that backs the memmap; this
 // bounds host memory (64 Mi frames ~ 1 GiB of records).

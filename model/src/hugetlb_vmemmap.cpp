@@ -238,7 +238,11 @@ void vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   FrameId page = walk.vmemmap_pages->back();
   list_del(*walk.vmemmap_pages, page, m.phys);
   copy_page_from_vmemmap(m, page, walk.reuse_addr, "vmemmap_restore_pte");
-  reset_struct_pages(m, page);
+  // Historic bug RestoreNoResetStructPages: before reset_struct_pages the
+  // restored page was a plain copy of the reuse page, so its first slots
+  // carried the head's and the first tails' metadata.
+  if (!m.cfg.has(Bug::RestoreNoResetStructPages))
+    reset_struct_pages(m, page);
   m.pt.set_pte_at(addr, Pte{page, false});
 }
 
@@ -267,7 +271,14 @@ int vmemmap_remap_free_d612(Machine &m, uint64_t start, uint64_t end, FrameId vm
   back.vmemmap_tail = vmemmap_tail;
   back.vmemmap_pages = &vmemmap_pages;
   back.flags = 0;
-  vmemmap_remap_range(m, start, end, back);
+  // Historic bug RollbackFlushWrongStart (Kiryl v2, fixed in v3 "pass
+  // correct start address for TLB flush"): the error path kept the
+  // pre-refactor range base, the first tail vmemmap page, so the rollback's
+  // flush missed vmemmap page 0, whose PTE the failed walk had switched to
+  // the head copy without a flush.
+  const uint64_t rollback_start =
+      m.cfg.has(Bug::RollbackFlushWrongStart) ? start + m.cfg.page_size() : start;
+  vmemmap_remap_range(m, rollback_start, end, back);
   return ret;
 }
 

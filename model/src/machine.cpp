@@ -11,8 +11,22 @@
 
 namespace hvo {
 
+namespace {
+
+// The architecture's vmemmap placement.  Historic bug NoMemmapAlignmentCheck:
+// before Kiryl v7 05-06/18 riscv and LoongArch aligned VMEMMAP_START only to
+// what their page tables need, not to MAX_FOLIO_VMEMMAP_ALIGN, and before
+// 08/18 sparse_init() did not check; modelled as a base one PMD up.
+Config arch_vmemmap_layout(Config c) {
+  if (c.has(Bug::NoMemmapAlignmentCheck) && c.era == Era::SharedTail)
+    c.vmemmap_base += c.pmd_size();
+  return c;
+}
+
+} // namespace
+
 Machine::Machine(const Config &c)
-    : cfg(c), phys(cfg), pt(cfg, phys), mmu(cfg, phys, pt),
+    : cfg(arch_vmemmap_layout(c)), phys(cfg), pt(cfg, phys), mmu(cfg, phys, pt),
       vmemmap_optimize_enabled(c.hvo_enabled) {
   sparse_init();
   memmap_init();

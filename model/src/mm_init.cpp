@@ -101,6 +101,11 @@ uint64_t compound_nr_pages(const Machine &m, const HotplugState &hp, uint64_t pf
     if (early || !ms ||
         !vmemmap_optimizable_order(vmemmap_geometry(m.cfg), ms->compound_order))
       return pgmap_vmemmap_nr(pgmap);
+    // Historic bug MemmapInitSharedTail: this function left as 6.12 had it
+    // (head page plus the reserved tail page), so memmap_init writes the
+    // second vmemmap page, which is now the zone's read-only shared tail.
+    if (m.cfg.has(Bug::MemmapInitSharedTail))
+      return VMEMMAP_RESERVE_NR * m.cfg.spp();
     return m.cfg.spp();
   }
   if (early || !vmemmap_can_optimize(m, &pgmap))

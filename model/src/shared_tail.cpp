@@ -53,8 +53,10 @@ std::array<FieldSpec, kMaxStructPageWords> tail_fields(const Machine &m, unsigne
   f[sp::kMapping] = FieldSpec{sp::TAIL_MAPPING};
   f[sp::kCompoundHead] = FieldSpec{compound_info_mask(vmemmap_geometry(m.cfg), order)};
   f[sp::kPrivate] = FieldSpec{0};
-  if (m.cfg.variant == Variant::KirylV6)
-    return f;  // v6: a zeroed page plus prep_compound_tail, nothing else
+  // v6: a zeroed page plus prep_compound_tail, nothing else.  Historic bug
+  // TailInitNoNodeMapcount puts that v6 code back into the later shapes.
+  if (m.cfg.variant == Variant::KirylV6 || m.cfg.has(Bug::TailInitNoNodeMapcount))
+    return f;
   // init_compound_tail (v7 12/18, mm/internal.h): _mapcount = -1, node, zone;
   // muchun adds PG_reserved for ZONE_DEVICE.
   uint64_t flags = sp::page_links(owner.zone, owner.nid);
@@ -95,7 +97,11 @@ TailOwner tail_owner_of_pfn(const Machine &m, uint64_t pfn) {
     return o;
   o.nid = z->nid;
   o.zone = static_cast<unsigned>(z->type);
-  o.key = m.cfg.variant == Variant::KirylV6
+  // Historic bug ZonenumPerNodeTail: Kiryl v1/v2 kept the tails per node
+  // while page_zonenum() still read the zone from the struct page itself
+  // (v2 moved it to the head), so a node's second zone used a tail that
+  // carries the first zone.
+  o.key = m.cfg.variant == Variant::KirylV6 || m.cfg.has(Bug::ZonenumPerNodeTail)
               ? z->nid
               : static_cast<unsigned>(z - m.phys.zones().data());
   o.valid = true;
@@ -214,7 +220,9 @@ void check_shared_tails(Machine &m, const std::vector<FrameId> &frames, size_t m
                         std::vector<Violation> &out) {
   const VmemmapGeometry g = vmemmap_geometry(m.cfg);
   // sparse_init() warns once (Kiryl v7 08/18); so does the oracle.
-  if (!vmemmap_base_is_aligned(g, m.cfg.vmemmap_base) && !m.shared_tails.misaligned_reported) {
+  // Historic bug NoMemmapAlignmentCheck: no such check before Kiryl v7 08/18.
+  if (!vmemmap_base_is_aligned(g, m.cfg.vmemmap_base) && !m.shared_tails.misaligned_reported &&
+      !m.cfg.has(Bug::NoMemmapAlignmentCheck)) {
     m.shared_tails.misaligned_reported = true;
     out.push_back({"I11-alignment", 0, m.cfg.vmemmap_base, 0,
                    "a multiple of " + hex(max_folio_vmemmap_align(g)), hex(m.cfg.vmemmap_base),

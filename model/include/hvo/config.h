@@ -60,6 +60,20 @@ struct NodeSpec {
 // the kernel once got it wrong.
 inline constexpr unsigned kMaxBugSwitches = 32;
 using BugSet = std::bitset<kMaxBugSwitches>;
+// One enumerator per switch, in the order of the name table; each sits at
+// the line where the kernel once got it wrong (docs/fuzzing.md has the
+// table with sources and the fuzz target that finds each).
+enum class Bug : uint8_t {
+  GetTailPlainStore,          // Kiryl v1 vmemmap_get_tail: plain store, both CPUs publish
+  TailInitNoNodeMapcount,     // Kiryl v6 (seed 002 review): tails lack node, zone, mapcount
+  ZonenumPerNodeTail,         // Kiryl v1/v2: per-node tails, page_zonenum reads the tail
+  MemmapInitSharedTail,       // Muchun: memmap_init still initialises 2 * SPP struct pages
+  RollbackFlushWrongStart,    // Kiryl v2: vmemmap_remap_free rollback from the wrong start
+  NoMemmapAlignmentCheck,     // Kiryl v7 05-08/18: unaligned vmemmap base, no check
+  SpeculativeRefFakeHeadFirst,  // 6.12 page_ref_add_unless: fake-head test before refcount
+  HvoNoSynchronizeRcu,        // before bd225530a4c7: HVO does not wait for RCU readers
+  RestoreNoResetStructPages,  // before reset_struct_pages: restore copies head metadata
+};
 std::string_view bug_switch_name(unsigned bit);
 std::optional<unsigned> parse_bug_switch(std::string_view name);
 unsigned bug_switch_count();
@@ -76,6 +90,7 @@ struct Config {
   bool hvo_enabled = true;     // boot parameter hugetlb_free_vmemmap=
   bool memory_hotplug = true;  // CONFIG_MEMORY_HOTPLUG (self-hosted check)
   BugSet bugs;
+  bool has(Bug b) const { return bugs.test(static_cast<unsigned>(b)); }
 
   // Derived geometry.
   uint64_t page_size() const { return 1ull << page_shift; }
