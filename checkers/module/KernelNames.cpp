@@ -51,21 +51,6 @@ llvm::StringRef calleeName(const CallExpr *Call) {
   return FD->getName();
 }
 
-llvm::StringRef outermostMacroAt(SourceLocation Loc, const SourceManager &SM,
-                                 const LangOptions &LangOpts) {
-  llvm::StringRef Name;
-  while (Loc.isMacroID()) {
-    // Only expansions that begin at this very token count: a statement
-    // from the middle of a macro body is not "that macro".
-    SourceLocation ExpansionStart;
-    if (!SM.isAtStartOfImmediateMacroExpansion(Loc, &ExpansionStart))
-      return Name;
-    Name = Lexer::getImmediateMacroName(Loc, SM, LangOpts);
-    Loc = ExpansionStart;
-  }
-  return Name;
-}
-
 bool startsMacroNamed(SourceLocation Loc, llvm::StringRef Name,
                       const SourceManager &SM, const LangOptions &LangOpts) {
   while (Loc.isMacroID()) {

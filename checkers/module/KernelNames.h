@@ -29,12 +29,6 @@ const Expr *stripNoise(const Expr *E);
 /// Name of the function a call calls directly, or "" for indirect calls.
 llvm::StringRef calleeName(const CallExpr *Call);
 
-/// The outermost macro whose expansion starts exactly at \p Loc, or "" when
-/// \p Loc is not the first token of a macro expansion.  BUG_ON(x) at statement
-/// position gives "BUG_ON" even though the statement comes from its body.
-llvm::StringRef outermostMacroAt(SourceLocation Loc, const SourceManager &SM,
-                                 const LangOptions &LangOpts);
-
 /// Whether some macro expansion named \p Name (at any nesting level) begins
 /// exactly where \p Loc's expansion chain begins.
 bool startsMacroNamed(SourceLocation Loc, llvm::StringRef Name,

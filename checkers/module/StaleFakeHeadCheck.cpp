@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "StaleFakeHeadCheck.h"
+#include "FieldAccess.h"
 #include "KernelNames.h"
 #include "clang/AST/ASTContext.h"
-#include "clang/AST/ParentMapContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/Lex/PPCallbacks.h"
 #include "clang/Lex/Preprocessor.h"
@@ -36,46 +36,6 @@ bool isStructPageField(const FieldDecl *Field) {
       return false;
   }
   return false;
-}
-
-enum class FieldAccess { Read, Store, Unevaluated };
-
-// How a member access is used: walking up through what keeps it an lvalue
-// (parens, & and *, casts other than the load), an assignment or ++/--
-// makes it a store; typeof()/sizeof() make it unevaluated (READ_ONCE and
-// WRITE_ONCE repeat their argument inside typeof).
-FieldAccess accessKind(const MemberExpr *ME, ASTContext &Ctx) {
-  const Stmt *Cur = ME;
-  bool StillLValue = true;
-  FieldAccess Kind = FieldAccess::Read;
-  for (unsigned Steps = 0; Steps < 256; ++Steps) {
-    DynTypedNodeList Parents = Ctx.getParents(*Cur);
-    if (Parents.empty())
-      return Kind;
-    if (Parents[0].get<TypeLoc>())
-      return FieldAccess::Unevaluated;
-    const Stmt *P = Parents[0].get<Stmt>();
-    if (!P)
-      return Kind;
-    if (isa<UnaryExprOrTypeTraitExpr>(P))
-      return FieldAccess::Unevaluated;
-    if (StillLValue && Kind == FieldAccess::Read) {
-      const auto *BO = dyn_cast<BinaryOperator>(P);
-      const auto *UO = dyn_cast<UnaryOperator>(P);
-      const auto *Cast = dyn_cast<CastExpr>(P);
-      if (BO && BO->isAssignmentOp() && BO->getLHS() == Cur)
-        Kind = FieldAccess::Store;
-      else if (UO && UO->isIncrementDecrementOp())
-        Kind = FieldAccess::Store;
-      else if (!(isa<ParenExpr>(P) ||
-                 (UO && (UO->getOpcode() == UO_AddrOf ||
-                         UO->getOpcode() == UO_Deref)) ||
-                 (Cast && Cast->getCastKind() != CK_LValueToRValue)))
-        StillLValue = false;
-    }
-    Cur = P;
-  }
-  return Kind;
 }
 
 class FenceMacroCallbacks : public PPCallbacks {
@@ -150,10 +110,9 @@ void StaleFakeHeadCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "RemapFunctions", RemapFunctions);
 }
 
-void StaleFakeHeadCheck::registerPPCallbacks(const SourceManager &SM,
+void StaleFakeHeadCheck::registerPPCallbacks(const SourceManager &,
                                              Preprocessor *PP,
                                              Preprocessor *) {
-  this->SM = &SM;
   PP->addPPCallbacks(
       std::make_unique<FenceMacroCallbacks>(*this, FenceMacroList));
 }

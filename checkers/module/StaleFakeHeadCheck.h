@@ -42,7 +42,6 @@ private:
   std::vector<std::string> RemapFunctionList;
   // Expansion sites of the fence macros in this unit, in source order.
   std::vector<SourceLocation> FenceMacroUses;
-  const SourceManager *SM = nullptr;
   // Per function: locals assigned from the tail-encoding field.
   llvm::DenseMap<const FunctionDecl *, llvm::SmallPtrSet<const VarDecl *, 4>>
       CompoundFieldVariables;
