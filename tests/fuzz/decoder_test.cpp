@@ -17,6 +17,7 @@
 
 #include "hvo/fuzz/byte_codec.h"
 #include "hvo/fuzz/decoder.h"
+#include "hvo/fuzz/race_input.h"
 #include "hvo/fuzz/trace.h"
 
 namespace {
@@ -229,6 +230,63 @@ TEST(ByteCodecTest, FullRangeDoesNotDivideByZero) {
   uint64_t v = 0;
   r.range(v, 0, UINT64_MAX);
   EXPECT_EQ(v, 0x0807060504030201ull);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(RaceInputTest, EveryByteStringDecodesAndRoundTrips) {
+  for (const auto &in : sample_inputs()) {
+    const hvo::fuzz::RaceInput race = hvo::fuzz::decode_race_input(in);
+    EXPECT_LE(race.schedule.size(), hvo::fuzz::kMaxScheduleBytes);
+    std::vector<uint8_t> bytes;
+    ASSERT_EQ(hvo::fuzz::encode_race_input(race, bytes), "") << hvo::fuzz::print_race_input(race);
+    EXPECT_EQ(hvo::fuzz::decode_race_input(bytes), race);
+    hvo::fuzz::RaceInput back;
+    ASSERT_EQ(hvo::fuzz::parse_race_input(hvo::fuzz::print_race_input(race), "t", back), "");
+    EXPECT_EQ(back, race) << hvo::fuzz::print_race_input(race);
+  }
+}
+
+TEST(RaceInputTest, CheckedInSeedsRoundTrip) {
+  const std::filesystem::path dir = std::filesystem::path(HVO_FUZZ_CORPUS_DIR) / "hvo_fuzz_race";
+  size_t n = 0;
+  for (const auto &e : std::filesystem::directory_iterator(dir)) {
+    std::ifstream f(e.path());
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    hvo::fuzz::RaceInput race;
+    ASSERT_EQ(hvo::fuzz::parse_race_input(text, e.path().string(), race), "");
+    std::vector<uint8_t> bytes;
+    ASSERT_EQ(hvo::fuzz::encode_race_input(race, bytes), "") << e.path();
+    EXPECT_EQ(hvo::fuzz::decode_race_input(bytes), race) << e.path();
+    ++n;
+  }
+  EXPECT_GT(n, 0u);
+}
+
+TEST(RaceInputTest, ParseErrorsNameTheLine) {
+  hvo::fuzz::RaceInput race;
+  EXPECT_EQ(hvo::fuzz::parse_race_input("# c\nrace scenario=nope\n", "f", race),
+            "f:2: scenario must be get-tail, speculative-reader or optimize-vs-restore");
+  EXPECT_EQ(hvo::fuzz::parse_race_input("race scenario=get-tail schedule=0g\n", "f", race),
+            "f:1: schedule must be hex byte pairs");
+  EXPECT_EQ(hvo::fuzz::parse_race_input("\n\n", "f", race), "f:1: no race line");
+}
+
+TEST(RaceInputTest, BugSwitchesSelectTheOlderKernelsCode) {
+  hvo::fuzz::RaceInput race;
+  hvo::Config fixed, plain, order, no_rcu;
+  EXPECT_TRUE(hvo::fuzz::race_options(race, fixed).cmpxchg_publish);
+  EXPECT_TRUE(hvo::fuzz::race_options(race, fixed).refcount_first);
+  EXPECT_TRUE(hvo::fuzz::race_options(race, fixed).synchronize_rcu);
+  plain.bugs.set(static_cast<unsigned>(hvo::Bug::GetTailPlainStore));
+  EXPECT_FALSE(hvo::fuzz::race_options(race, plain).cmpxchg_publish);
+  order.bugs.set(static_cast<unsigned>(hvo::Bug::SpeculativeRefFakeHeadFirst));
+  EXPECT_FALSE(hvo::fuzz::race_options(race, order).refcount_first);
+  EXPECT_TRUE(hvo::fuzz::race_options(race, order).synchronize_rcu);
+  no_rcu.bugs.set(static_cast<unsigned>(hvo::Bug::HvoNoSynchronizeRcu));
+  EXPECT_FALSE(hvo::fuzz::race_options(race, no_rcu).synchronize_rcu);
 }
 
 }  // namespace

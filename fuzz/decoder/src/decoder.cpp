@@ -450,10 +450,8 @@ const std::vector<TargetProfile> &profile_list() {
         "fail_nth"},
        ConfigSpace{.max_nodes = 2, .shapes = {{Era::Legacy, Variant::V6_12_0}}},
        32},
-      {"hvo_fuzz_race",
-       {"alloc_folio", "optimize", "restore", "free_folio", "ref_add_unless", "race"},
-       ConfigSpace{.max_nodes = 2},
-       24},
+      // Its input is a RaceInput (race_input.h), not ops.
+      {"hvo_fuzz_race", {}, ConfigSpace{}, 0, Runner::Race},
   };
   return list;
 }

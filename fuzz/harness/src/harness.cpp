@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "hvo/concurrency/scenarios.h"
 #include "hvo/fuzz/decoder.h"
+#include "hvo/fuzz/race_input.h"
 #include "hvo/fuzz/trace.h"
 #include "hvo/model.h"
 
@@ -93,13 +95,50 @@ struct Digest {
   std::abort();
 }
 
+[[noreturn]] void report_race(const Violation &first, const RaceInput &in,
+                              const concurrency::ScenarioRun &run, size_t size) {
+  std::fprintf(stderr, "==HVO== VIOLATION %s\n", format_violation(first).c_str());
+  std::fprintf(stderr, "==HVO== target %s, input %zu bytes, %zu schedule bytes%s%s\n",
+               std::string(g_settings.profile->name).c_str(), size, in.schedule.size(),
+               g_settings.bugs_text.empty() ? "" : ", HVO_FUZZ_BUGS=", g_settings.bugs_text.c_str());
+  std::fprintf(stderr, "==HVO== decoded race (the text form of hvo_fuzz_race inputs):\n%s\n",
+               print_race_input(in).c_str());
+  std::fprintf(stderr, "==HVO== interleaving:\n%s", run.trace.c_str());
+  for (const Violation &v : run.violations)
+    std::fprintf(stderr, "#   VIOLATION %s\n", format_violation(v).c_str());
+  std::fprintf(stderr, "==HVO== end of trace\n");
+  std::fflush(stderr);
+  std::abort();
+}
+
+// One concurrency scenario under the input's schedule; the scenario's own
+// checks and the whole oracle run after it (scenarios.h).
+int run_race_input(const uint8_t *data, size_t size) {
+  const RaceInput in = decode_race_input(std::span<const uint8_t>(data, size));
+  Config bugs;
+  bugs.bugs = g_settings.bugs;
+  concurrency::ScenarioRun run = concurrency::run_scenario(in.kind, race_options(in, bugs), in.schedule);
+  if (run.run.step_limit_hit)
+    run.violations.insert(run.violations.begin(),
+                          Violation{"R-step-limit", 0, 0, UINT64_MAX, "every thread finishes",
+                                    "step limit hit", "a thread spins: livelock in the scenario"});
+  Digest digest;
+  digest.str(run.trace);
+  for (const Violation &v : run.violations)
+    digest.str(format_violation(v));
+  if (!run.violations.empty())
+    report_race(run.violations.front(), in, run, size);
+  g_last_digest = digest.h;
+  return 0;
+}
+
 } // namespace
 
 void initialize_target(std::string_view target) {
   g_settings.profile = find_profile(target);
   if (!g_settings.profile)
     usage_error("no fuzz profile named '" + std::string(target) + "'");
-  if (profile_kinds(*g_settings.profile).empty())
+  if (g_settings.profile->runner == Runner::Ops && profile_kinds(*g_settings.profile).empty())
     usage_error(std::string(target) + ": the model provides none of this target's operations");
   const char *env = std::getenv("HVO_FUZZ_BUGS");
   g_settings.bugs_text = env ? env : "";
@@ -110,6 +149,8 @@ int run_target_input(std::string_view target, const uint8_t *data, size_t size) 
   // A replay driver built without LLVMFuzzerInitialize support still works.
   if (!g_settings.profile || g_settings.profile->name != target)
     initialize_target(target);
+  if (g_settings.profile->runner == Runner::Race)
+    return run_race_input(data, size);
   Scenario s = decode_input(*g_settings.profile, std::span<const uint8_t>(data, size));
   s.config.bugs = g_settings.bugs;
 

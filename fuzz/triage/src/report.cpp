@@ -42,16 +42,18 @@ std::optional<FolioId> folio_of(const Machine &m, const Violation &v, int *rank_
 std::string locate(const Machine &m, FolioId id, const Violation &v) {
   const HugetlbFolio &f = m.folios[id];
   const uint64_t head = m.cfg.vmemmap_of_pfn(f.pfn), S = m.cfg.struct_page_size;
-  const uint64_t ps = m.cfg.page_size();
-  uint64_t addr = v.vaddr ? v.vaddr : m.cfg.vmemmap_of_pfn(v.pfn);
-  std::string s;
-  if (addr >= head && addr < head + (uint64_t{1} << f.order) * S)
-    s = "struct page " + std::to_string((addr - head) / S) + " of folio " + std::to_string(id);
-  else
-    s = "folio " + std::to_string(id) + "'s vmemmap";
-  s += " (vmemmap page " + std::to_string((addr & ~(ps - 1)) / ps - (head & ~(ps - 1)) / ps) +
-       " of the folio, word " + std::to_string((addr % S) / 8) + " of its struct page)";
-  return s;
+  const uint64_t ps = m.cfg.page_size(), n = uint64_t{1} << f.order;
+  const uint64_t addr = v.vaddr ? v.vaddr : m.cfg.vmemmap_of_pfn(v.pfn);
+  const uint64_t first = head & ~(ps - 1), end = (head + n * S + ps - 1) & ~(ps - 1);
+  if (addr < first || addr >= end)
+    return "outside folio " + std::to_string(id) + "'s vmemmap";
+  const std::string page = "vmemmap page " + std::to_string((addr - first) / ps) + " of the folio";
+  if (addr < head || addr >= head + n * S)
+    return "folio " + std::to_string(id) + "'s " + page + ", not one of its struct pages";
+  // Struct pages are S bytes from the head on (vmemmap_base need not be a
+  // multiple of a 72- or 80-byte S).
+  return "struct page " + std::to_string((addr - head) / S) + " of folio " + std::to_string(id) +
+         " (" + page + ", word " + std::to_string((addr - head) % S / 8) + " of the struct page)";
 }
 
 std::string op_text(const Scenario &s, const RunOutcome &r) {

@@ -71,11 +71,18 @@ struct ConfigSpace {
   std::vector<Shape> shapes = kDefaultShapes;
 };
 
+// What a target does with a decoded input.
+enum class Runner : uint8_t {
+  Ops,   // a Scenario (config + ops) on one Model, the oracle after each op
+  Race,  // a concurrency scenario under a schedule (race_input.h)
+};
+
 struct TargetProfile {
   std::string_view name;                 // the fuzz target, e.g. "hvo_fuzz_hugetlb"
   std::vector<std::string_view> ops;     // op names the target draws from
   ConfigSpace config;
   unsigned max_ops = 48;                 // bounds the work per input
+  Runner runner = Runner::Ops;
 };
 
 // Every profile, in a fixed order; and lookup by target name.
