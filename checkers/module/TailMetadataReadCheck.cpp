@@ -99,7 +99,7 @@ void TailMetadataReadCheck::check(const MatchFinder::MatchResult &Result) {
     if (!Counterpart.empty() && Folio && !Access->Origin.Through &&
         Access->Origin.How == TailSlotOrigin::Kind::FolioPage &&
         !Folio->HasSideEffects(Ctx) &&
-        !Access->Origin.Index->HasSideEffects(Ctx) &&
+        Access->Origin.Index && !Access->Origin.Index->HasSideEffects(Ctx) &&
         Range.getBegin().isFileID() && Range.getEnd().isFileID() &&
         isDeclaredFunction(Ctx, Counterpart)) {
       CharSourceRange FolioRange = Lexer::makeFileCharRange(

@@ -119,6 +119,8 @@ llvm::StringRef describeOrigin(TailSlotOrigin::Kind K) {
     return "struct page offset within a loop over the folio";
   case TailSlotOrigin::Kind::PfnInFolio:
     return "struct page of a pfn inside the folio";
+  case TailSlotOrigin::Kind::PointerWalk:
+    return "struct page pointer stepped through the folio";
   }
   return "struct page";
 }

@@ -195,28 +195,33 @@ bool TailSlotFinder::isIndexBelowKept(const Expr *Index) const {
   return false;
 }
 
-bool TailSlotFinder::mentionsFolioSize(const Expr *E) const {
+bool TailSlotFinder::callsFolioSize(const Stmt *S) const {
   bool Found = false;
-  forEachStmt(E, [&](const Stmt *S) {
-    if (const auto *Call = dyn_cast<CallExpr>(S))
+  forEachStmt(S, [&](const Stmt *Sub) {
+    if (const auto *Call = dyn_cast<CallExpr>(Sub))
       if (isOneOf(calleeName(Call), FolioSizeFunctions))
         Found = true;
   });
-  if (Found)
+  return Found;
+}
+
+bool TailSlotFinder::mentionsFolioSize(const Expr *E) const {
+  if (callsFolioSize(E))
     return true;
-  // One level through a local: nr = folio_nr_pages(folio); i < nr.
-  if (const VarDecl *V = localVariable(E))
-    for (const Expr *Value : valuesAssignedTo(V))
-      if (Value != E && !localVariable(Value)) {
-        forEachStmt(Value, [&](const Stmt *S) {
-          if (const auto *Call = dyn_cast<CallExpr>(S))
-            if (isOneOf(calleeName(Call), FolioSizeFunctions))
-              Found = true;
-        });
-        if (Found)
-          return true;
-      }
-  return false;
+  // One level through locals: nr = folio_nr_pages(folio); i < nr, or
+  // end = head + folio_nr_pages(folio); p < end.
+  bool Found = false;
+  forEachStmt(E, [&](const Stmt *S) {
+    if (Found)
+      return;
+    if (const VarDecl *V = localVariable(dyn_cast<Expr>(S)))
+      for (const Expr *Value : valuesAssignedTo(V))
+        if (callsFolioSize(Value)) {
+          Found = true;
+          return;
+        }
+  });
+  return Found;
 }
 
 bool TailSlotFinder::isFolioSizedLoopCounter(const Expr *Index) const {
@@ -384,8 +389,71 @@ std::optional<TailSlotOrigin> TailSlotFinder::classify(const Expr *E,
         return O;
       }
     }
+    return classifyWalk(V, Depth);
   }
   return std::nullopt;
+}
+
+// A page pointer stepped through a loop over the folio size:
+//   for (p = &folio->page; p < end; p++)
+//   for (i = 0; i < folio_nr_pages(folio); i++, p = nth_page(p, 1))
+std::optional<TailSlotOrigin> TailSlotFinder::classifyWalk(const VarDecl *V,
+                                                           unsigned Depth) const {
+  if (!Fn || !Fn->getBody() || !isPointerToKernelStruct(V->getType(), "page"))
+    return std::nullopt;
+  auto SelfStep = [&](const Expr *Value) {
+    Value = strip(Value);
+    if (const auto *BO = dyn_cast_or_null<BinaryOperator>(Value))
+      return BO->getOpcode() == BO_Add &&
+             (refersTo(BO->getLHS(), V) || refersTo(BO->getRHS(), V));
+    if (const auto *Call = dyn_cast_or_null<CallExpr>(Value))
+      return calleeName(Call) == "nth_page" && Call->getNumArgs() == 2 &&
+             refersTo(Call->getArg(0), V);
+    return false;
+  };
+  const Stmt *Step = nullptr;
+  forEachStmt(Fn->getBody(), [&](const Stmt *S) {
+    if (Step)
+      return;
+    if (const auto *UO = dyn_cast<UnaryOperator>(S)) {
+      if (UO->isIncrementOp() && refersTo(UO->getSubExpr(), V))
+        Step = S;
+    } else if (const auto *BO = dyn_cast<BinaryOperator>(S)) {
+      if ((BO->getOpcode() == BO_AddAssign && refersTo(BO->getLHS(), V)) ||
+          (BO->getOpcode() == BO_Assign && refersTo(BO->getLHS(), V) &&
+           SelfStep(BO->getRHS())))
+        Step = S;
+    }
+  });
+  if (!Step)
+    return std::nullopt;
+  // The step must sit in a loop whose condition is about the folio size;
+  // a walk over a handful of pages stays inside the kept struct pages.
+  bool OverFolio = false;
+  DynTypedNodeList Parents = Ctx.getParents(*Step);
+  for (unsigned Steps = 0; !Parents.empty() && Steps < 64 && !OverFolio; ++Steps) {
+    const DynTypedNode &N = Parents[0];
+    if (const Expr *Cond = loopCondition(N))
+      OverFolio = mentionsFolioSize(Cond);
+    if (N.get<FunctionDecl>())
+      break;
+    Parents = Ctx.getParents(N);
+  }
+  if (!OverFolio)
+    return std::nullopt;
+  TailSlotOrigin O;
+  O.How = TailSlotOrigin::Kind::PointerWalk;
+  O.Formed = dyn_cast<Expr>(Step);
+  O.Through = V;
+  for (const Expr *Value : valuesAssignedTo(V))
+    if (!SelfStep(Value))
+      if (const Expr *Folio = folioOfBase(Value, Depth + 1)) {
+        O.Folio = Folio;
+        break;
+      }
+  if (!O.Formed)
+    return std::nullopt;
+  return O;
 }
 
 } // namespace clang::tidy::hvo

@@ -21,10 +21,11 @@ struct TailSlotOrigin {
     FolioPage,     ///< folio_page(folio, i), &folio->page + i
     PageOffset,    ///< page + i / &page[i] / nth_page(page, i) in a folio loop
     PfnInFolio,    ///< pfn_to_page(folio_pfn(folio) + i)
+    PointerWalk,   ///< p++ / p = nth_page(p, 1) in a loop over the folio
   };
   Kind How = Kind::FolioPage;
   const Expr *Formed = nullptr;  ///< where the tail pointer is formed
-  const Expr *Index = nullptr;   ///< the offset into the folio
+  const Expr *Index = nullptr;   ///< the offset into the folio (null: a walk)
   const Expr *Folio = nullptr;   ///< the folio, when the pointer names one
   const VarDecl *Through = nullptr; ///< local pointer variable in between
 };
@@ -50,11 +51,14 @@ private:
                                                const Expr *Base,
                                                const Expr *Index,
                                                unsigned Depth) const;
+  std::optional<TailSlotOrigin> classifyWalk(const VarDecl *V,
+                                             unsigned Depth) const;
   std::optional<TailSlotOrigin> classifyPfn(const Expr *Whole, const Expr *Pfn,
                                             unsigned Depth) const;
   const Expr *folioOfBase(const Expr *Base, unsigned Depth) const;
   bool isFolioSizedLoopCounter(const Expr *Index) const;
   bool mentionsFolioSize(const Expr *E) const;
+  bool callsFolioSize(const Stmt *S) const;
   std::vector<const Expr *> valuesAssignedTo(const VarDecl *V) const;
 
   ASTContext &Ctx;
