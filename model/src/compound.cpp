@@ -28,6 +28,10 @@ uint64_t eval_for_slot(const Machine &m, const FieldSpec &fs, uint64_t pfn) {
   return fs.literal;
 }
 
+// Struct pages of a vmemmap page outside the range up to which the page is
+// still stored in bulk (see below).
+constexpr uint64_t kMaxOutsideSlots = 8;
+
 // The same stores into every struct page of pfns [a, b): whole vmemmap pages
 // at once when all their struct pages are in the range, else one by one.
 void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<FieldStore> &st,
@@ -45,6 +49,19 @@ void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<Fi
       continue;
     }
     uint64_t lo = std::max(a, first_slot), hi = std::min(b, last_slot + 1);
+    const uint64_t outside = (last_slot + 1 - first_slot) - (hi - lo);
+    if (m.cfg.struct_page_pow2() && outside <= kMaxOutsideSlots) {
+      // Mostly inside (a folio's first vmemmap page: all but the head): one
+      // bulk store that leaves the outside struct pages' words alone, so the
+      // frame keeps a compact image instead of one override per word.
+      std::vector<uint32_t> untouched;
+      for (uint64_t pfn = first_slot; pfn <= last_slot; pfn++)
+        if (pfn < lo || pfn >= hi)
+          for (const FieldStore &s : st)
+            untouched.push_back(static_cast<uint32_t>(((m.page(pfn) + 8 * s.field) & (ps - 1)) / 8));
+      m.mmu.store_fields_page_except(p, st, untouched, who);
+      continue;
+    }
     for (uint64_t pfn = lo; pfn < hi; pfn++)
       for (const FieldStore &s : st) {
         uint64_t addr = m.page(pfn) + 8 * s.field;

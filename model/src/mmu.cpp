@@ -99,6 +99,30 @@ bool Mmu::store_fields_page(uint64_t page_vaddr, const std::vector<FieldStore> &
   return true;
 }
 
+bool Mmu::store_fields_page_except(uint64_t page_vaddr, const std::vector<FieldStore> &stores,
+                                   const std::vector<uint32_t> &untouched, const char *who) {
+  Translation t = pt_.translate(page_vaddr);
+  if (!t.pte.present() || t.pte.ro || stores.empty())
+    return stores.empty() || store_field_page(page_vaddr, stores[0].field, stores[0].mask,
+                                              stores[0].value, who);  // records the fault
+  const uint64_t vpn = (page_vaddr - cfg_.vmemmap_base) >> cfg_.page_shift;
+  FrameId f = t.pte.frame;
+  std::vector<std::pair<uint32_t, uint64_t>> keep;
+  keep.reserve(untouched.size());
+  for (uint32_t w : untouched)
+    keep.emplace_back(w, phys_.read_word(f, w));
+  for (const FieldStore &s : stores) {
+    if (s.value.rel != FieldRel::None)
+      phys_.rebase(f, vpn);
+    phys_.store_field_all(f, s.field, s.mask, s.value);
+  }
+  for (auto [w, v] : keep)
+    if (phys_.read_word(f, w) != v)
+      phys_.write_word(f, w, v);
+  phys_.touch(f);
+  return true;
+}
+
 void Mmu::release_memo(StoreMemo &memo) {
   if (memo.old_image != UINT32_MAX) {
     phys_.images().put(memo.old_image);

@@ -58,6 +58,12 @@ public:
   bool store_fields_page(uint64_t page_vaddr, const std::vector<FieldStore> &stores,
                          StoreMemo &memo, const char *who);
   void release_memo(StoreMemo &memo);
+  // The stores of store_fields_page into the struct pages of the vmemmap page
+  // at `page_vaddr` except those whose words are listed in `untouched` (word
+  // indices within the page): one memory effect, equal to storing slot by
+  // slot, with no access to the untouched words.
+  bool store_fields_page_except(uint64_t page_vaddr, const std::vector<FieldStore> &stores,
+                                const std::vector<uint32_t> &untouched, const char *who);
 
   // The frame an access to `vaddr` would use right now (kNoFrame: unmapped).
   Translation translate(uint64_t vaddr) const { return pt_.translate(vaddr); }
