@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <map>
 
+#include "hvo/compound_info.h"
 #include "hvo/page_flags.h"
+#include "hvo/shared_tail.h"
 #include "hvo/struct_page.h"
 
 namespace hvo {
@@ -19,16 +21,21 @@ std::string hex(uint64_t v) {
   return b;
 }
 
-// What the first struct page of a frame looks like, in a few words.
-std::string describe_frame(Machine &m, FrameId f, uint64_t head) {
+// What the first struct page of a frame looks like, in a few words.  @slot is
+// the vmemmap address that frame is seen at: the shared-tail era's mask
+// decode needs it (M2).
+std::string describe_frame(Machine &m, FrameId f, uint64_t head, uint64_t slot) {
   uint64_t flags = m.phys.read_word(f, sp::kFlags);
   uint64_t w1 = m.phys.read_word(f, sp::kCompoundHead);
   if (flags == ~uint64_t{0})
     return "uninitialised (poison)";
   if ((flags >> sp::PG_head) & 1)
     return w1 & 1 ? "PG_head with tail encoding?" : "head struct page + first tails";
-  if (w1 & 1)
-    return w1 - 1 == head ? "tails of this folio" : "tails of folio at " + hex(w1 - 1);
+  if (w1 & 1) {
+    const uint64_t h = compound_info_decode(vmemmap_geometry(m.cfg), slot, w1);
+    const std::string what = m.phys.frame(f).attrs & kFrameSharedTail ? "shared tail, " : "";
+    return h == head ? what + "tails of this folio" : what + "tails of folio at " + hex(h);
+  }
   return "plain struct pages (not compound)";
 }
 
@@ -83,7 +90,7 @@ std::string vmemmap_diagram(Machine &m, FolioId id, const std::vector<DiagramMar
     l.pte = m.pt.ptep_get(a);
     if (l.pte.present()) {
       const FrameRec &r = m.phys.frame(l.pte.frame);
-      l.desc = describe_frame(m, l.pte.frame, head);
+      l.desc = describe_frame(m, l.pte.frame, head, a);
       l.refs = r.map_count;
       l.reserved = r.attrs & kFrameReserved;
     }

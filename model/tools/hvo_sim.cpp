@@ -6,6 +6,7 @@
 //   hvo-sim run SCENARIO [--diagram FOLIO]... [--full-check] [--quiet]
 //   hvo-sim savings [--page-size 4K|16K|64K] [--era legacy|shared-tail] [--json]
 //   hvo-sim ops
+//   hvo-sim diff SCENARIO [--legacy D612|v6.12.0] [--shared kiryl-v6|kiryl-v7|muchun] [--all-slots]
 //
 // Exit status: 0 clean, 1 the oracle reported violations, 2 usage or input error.
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "hvo/diagram.h"
+#include "hvo/differential.h"
 #include "hvo/model.h"
 #include "hvo/ops.h"
 #include "hvo/savings.h"
@@ -30,7 +32,9 @@ int usage(const char *msg) {
   std::fprintf(stderr,
                "usage: hvo-sim run SCENARIO [--diagram FOLIO]... [--full-check] [--quiet]\n"
                "       hvo-sim savings [--page-size 4K|16K|64K] [--era legacy|shared-tail] [--json]\n"
-               "       hvo-sim ops\n");
+               "       hvo-sim ops\n"
+               "       hvo-sim diff SCENARIO [--legacy D612|v6.12.0] [--shared kiryl-v6|kiryl-v7|muchun]"
+               " [--all-slots]\n");
   return 2;
 }
 
@@ -180,6 +184,73 @@ int cmd_ops() {
 
 }  // namespace
 
+// The differential oracle over a scenario: the scenario's config with each
+// era's variant, the ops on both, the first divergence (M2, differential.h).
+int cmd_diff(const std::vector<std::string> &args) {
+  std::string path;
+  DiffOptions opt;
+  for (size_t i = 0; i < args.size(); i++) {
+    auto variant = [&](Era era, Variant &out) -> bool {
+      if (i + 1 >= args.size())
+        return false;
+      const std::string &v = args[++i];
+      for (Variant c : {Variant::D612, Variant::V6_12_0, Variant::KirylV6, Variant::KirylV7,
+                        Variant::Muchun})
+        if (v == variant_name(c) && variant_of_era(c, era)) {
+          out = c;
+          return true;
+        }
+      return false;
+    };
+    if (args[i] == "--legacy") {
+      if (!variant(Era::Legacy, opt.legacy_variant))
+        return usage("--legacy needs D612 or v6.12.0");
+    } else if (args[i] == "--shared") {
+      if (!variant(Era::SharedTail, opt.shared_variant))
+        return usage("--shared needs kiryl-v6, kiryl-v7 or muchun");
+    } else if (args[i] == "--all-slots") {
+      opt.all_slots = true;
+    } else if (!args[i].empty() && args[i][0] == '-') {
+      return usage(("unknown option " + args[i]).c_str());
+    } else if (path.empty()) {
+      path = args[i];
+    } else {
+      return usage("more than one scenario given");
+    }
+  }
+  if (path.empty())
+    return usage("diff needs a scenario file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "%s:0: cannot open file\n", path.c_str());
+    return 2;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  Scenario sc;
+  std::string err;
+  if (!parse_scenario(buf.str(), path, sc, err)) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 2;
+  }
+  const DiffResult r = run_differential(sc.config, sc.ops, opt);
+  if (r.diverged && r.observable == "config") {
+    std::fprintf(stderr, "%s:1: impossible configuration: legacy: %s; shared-tail: %s\n",
+                 path.c_str(), r.legacy.c_str(), r.shared.c_str());
+    return 2;
+  }
+  std::printf("legacy %s vs shared-tail %s\n", std::string(variant_name(opt.legacy_variant)).c_str(),
+              std::string(variant_name(opt.shared_variant)).c_str());
+  for (const DiffAllowance &a : r.allowed)
+    std::printf("  allowed %s at op %llu (line %u): %s\n", a.id.c_str(),
+                static_cast<unsigned long long>(a.op_index),
+                a.op_index < sc.lines.size() ? sc.lines[a.op_index] : 0, a.detail.c_str());
+  if (r.diverged && r.op_index < sc.lines.size())
+    std::printf("%s:%u: ", path.c_str(), sc.lines[r.op_index]);
+  std::printf("%s\n", r.format().c_str());
+  return r.diverged ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2)
     return usage(nullptr);
@@ -189,6 +260,8 @@ int main(int argc, char **argv) {
     return cmd_run(args);
   if (cmd == "savings")
     return cmd_savings(args);
+  if (cmd == "diff")
+    return cmd_diff(args);
   if (cmd == "ops")
     return cmd_ops();
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {
