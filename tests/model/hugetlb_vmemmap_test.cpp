@@ -370,3 +370,63 @@ TEST(Determinism, SameOpsSameResultsByteForByte) {
 
 }  // namespace
 }  // namespace hvo
+
+namespace hvo {
+namespace {
+
+// The walk flags, one combination at a time, on the kernel entry points:
+// VMEMMAP_SYNCHRONIZE_RCU waits for readers once; VMEMMAP_REMAP_NO_TLB_FLUSH
+// leaves the remapped PTEs to the caller's flush_tlb_all (stale until then);
+// VMEMMAP_SPLIT_NO_TLB_FLUSH does the same for the PMD split.
+class WalkFlags : public testing::TestWithParam<unsigned> {};
+
+TEST_P(WalkFlags, FlushAndRcuFollowTheFlags) {
+  const unsigned flags = GetParam();
+  Model md(test::machine_config(12, 4ull << 30, 2));
+  Machine &m = md.machine();
+  run(md, "sysctl_hvo", {0});
+  ASSERT_EQ(run(md, "alloc_folio", {18, 1}).result.ret, 0);
+  run(md, "sysctl_hvo", {1});
+  HugetlbFolio &f = m.folios[0];
+  const Hstate h{18};
+  uint64_t rcu = m.events.synchronize_rcu;
+  FrameList list;
+  if (flags & VMEMMAP_SPLIT_NO_TLB_FLUSH) {
+    // The batch's way to split: no flush per PMD...
+    ASSERT_EQ(hugetlb_vmemmap_split_folio(m, h, f), 0);
+    EXPECT_GT(m.pt.stale_tlb_entries(), 0u);  // old huge translations cached
+    m.pt.flush_tlb_all();                     // ...one flush for all
+  }
+  ASSERT_EQ(__hugetlb_vmemmap_optimize_folio(m, h, f, list, flags & ~VMEMMAP_SPLIT_NO_TLB_FLUSH), 0);
+  EXPECT_EQ(m.events.synchronize_rcu - rcu, (flags & VMEMMAP_SYNCHRONIZE_RCU) ? 1u : 0u);
+  if (flags & VMEMMAP_REMAP_NO_TLB_FLUSH) {
+    EXPECT_EQ(m.pt.stale_tlb_entries(), 4096u);  // every remapped PTE
+    // Reads through the stale entries still see the old frames, which are
+    // on the list: the reason the caller flushes before freeing them.
+    uint64_t tail = m.page(f.pfn + 100);
+    EXPECT_TRUE(m.pt.translate(tail).stale);
+    m.pt.flush_tlb_all();
+  } else {
+    EXPECT_EQ(m.pt.stale_tlb_entries(), 0u);
+  }
+  EXPECT_EQ(list.size(), 4096u);  // every original frame, to be freed
+  free_vmemmap_page_list(m, list);
+  EXPECT_EQ(bad_slots(m, f), 0u);
+  auto v = md.check_all();
+  EXPECT_TRUE(v.empty()) << dump(v);
+  EXPECT_EQ(__hugetlb_vmemmap_restore_folio(m, h, f, flags & ~VMEMMAP_SPLIT_NO_TLB_FLUSH), 0);
+  EXPECT_EQ(m.pt.stale_tlb_entries(), (flags & VMEMMAP_REMAP_NO_TLB_FLUSH) ? 4095u : 0u);
+  m.pt.flush_tlb_all();
+}
+
+INSTANTIATE_TEST_SUITE_P(Model, WalkFlags,
+                         testing::Values(0u, VMEMMAP_SYNCHRONIZE_RCU, VMEMMAP_REMAP_NO_TLB_FLUSH,
+                                         VMEMMAP_SPLIT_NO_TLB_FLUSH | VMEMMAP_REMAP_NO_TLB_FLUSH,
+                                         VMEMMAP_SPLIT_NO_TLB_FLUSH | VMEMMAP_REMAP_NO_TLB_FLUSH |
+                                             VMEMMAP_SYNCHRONIZE_RCU),
+                         [](const testing::TestParamInfo<unsigned> &i) {
+                           return "flags" + std::to_string(i.param);
+                         });
+
+}  // namespace
+}  // namespace hvo
