@@ -35,7 +35,7 @@ constexpr std::array<std::string_view, 8> kNames = {
     "clusterfuzz-testcase-minimized-hvo_fuzz_hugetlb-5120",
     "out/hvo_fuzz_dax/crash-1",
     "regression.hvo",
-    "testcase",
+    "artifacts/hvo_fuzz_race/crash-2",
 };
 
 // Work bound: the fuzzer explores triage's parsing, not huge machines
@@ -83,12 +83,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   const hvo::Config &c = in.scenario.config;
-  if (c.total_pages() > kMaxReplayBytes / c.page_size() || in.scenario.ops.size() > 64)
+  if (!in.is_race && (c.total_pages() > kMaxReplayBytes / c.page_size() || in.scenario.ops.size() > 64))
     return 0;
   hvo::triage::Analysis a = hvo::triage::analyze(in, true);
-  hvo::triage::RunOutcome again = hvo::triage::run_scenario(in.scenario);
-  if (again.digest != a.outcome.digest ||
-      !(hvo::triage::signature_of(in.scenario, again) == a.signature))
+  hvo::triage::RunOutcome again = hvo::triage::run_input(in);
+  if (again.digest != a.outcome.digest || !(hvo::triage::signature_of_input(in, again) == a.signature))
     std::abort();
   (void)hvo::triage::format_show(a);
   hvo::triage::JsonWriter j;

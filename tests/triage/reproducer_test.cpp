@@ -88,6 +88,11 @@ TEST_P(ReproducerPipeline, ShowNamesTheViolationAndDrawsTheFolio) {
                                  << ": no longer crashes; if the model was fixed, move it to regressions/";
   EXPECT_EQ(a.signature.key(), GetParam().expect);
   const std::string text = format_show(a);
+  if (a.input.is_race) {  // the interleaving and the violation; no vmemmap to draw
+    EXPECT_NE(text.find("-- interleaving --\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("-- violation --\n" + a.outcome.first.id), std::string::npos) << text;
+    return;
+  }
   EXPECT_NE(text.find("invariant: " + a.outcome.first.id), std::string::npos);
   // A HugeTLB folio gets both diagrams with the struct page marked; a
   // violation elsewhere (device DAX, global counters) says why there is none.
@@ -103,13 +108,13 @@ TEST_P(ReproducerPipeline, ShowNamesTheViolationAndDrawsTheFolio) {
 }
 
 TEST_P(ReproducerPipeline, ReplaysTenOutOfTen) {
-  RunOutcome first = run_scenario(load().scenario);
+  RunOutcome first = run_input(load());
   ASSERT_TRUE(first.crashed);
   for (int i = 0; i < 10; ++i) {
     TriageInput in = load();
-    RunOutcome r = run_scenario(in.scenario);
+    RunOutcome r = run_input(in);
     EXPECT_EQ(r.digest, first.digest) << "replay " << i;
-    EXPECT_EQ(signature_of(in.scenario, r).key(), GetParam().expect) << "replay " << i;
+    EXPECT_EQ(signature_of_input(in, r).key(), GetParam().expect) << "replay " << i;
   }
 }
 
@@ -121,21 +126,28 @@ TEST_P(ReproducerPipeline, ItsFuzzBytesCrashTheSameWay) {
   TriageInput text = load();
   Scenario plain = text.scenario;
   LoadOptions opts;
-  opts.bugs = plain.config.bugs;
+  opts.bugs = input_bugs(text);
   plain.config.bugs.reset();
   std::vector<uint8_t> bytes;
-  ASSERT_EQ(fuzz::encode_scenario(*p, plain, bytes), "");
+  ASSERT_EQ(text.is_race ? fuzz::encode_race_input(text.race, bytes) : fuzz::encode_scenario(*p, plain, bytes), "");
   TriageInput by_path, inferred;
   ASSERT_EQ(load_input_bytes(GetParam().target + "/crash-1", bytes, opts, by_path), "");
   EXPECT_EQ(by_path.target_source, "path");
-  EXPECT_EQ(signature_of(by_path.scenario, run_scenario(by_path.scenario)).key(), GetParam().expect);
+  EXPECT_EQ(signature_of_input(by_path, run_input(by_path)).key(), GetParam().expect);
   ASSERT_EQ(load_input_bytes("crash-1", bytes, opts, inferred), "");
   EXPECT_EQ(inferred.target_source, "inferred");
-  EXPECT_TRUE(run_scenario(inferred.scenario).crashed);
+  EXPECT_TRUE(run_input(inferred).crashed);
 }
 
 TEST_P(ReproducerPipeline, MinimizesToTheSmallestKnownOpCount) {
   TriageInput in = load();
+  if (in.is_race) {  // a race shrinks its schedule; "smallest-ops" counts schedule bytes
+    RaceMinimizeResult m = minimize_race(in.race, in.race_bugs);
+    EXPECT_EQ(m.signature.key(), GetParam().expect);
+    EXPECT_LE(m.bytes_after, GetParam().smallest_ops) << fuzz::print_race_input(m.race);
+    EXPECT_EQ(race_signature_of(m.race, in.race_bugs, run_race(m.race, in.race_bugs)).key(), GetParam().expect);
+    return;
+  }
   MinimizeResult m = minimize(in.scenario);
   EXPECT_EQ(m.signature.key(), GetParam().expect);
   EXPECT_LE(m.ops_after, GetParam().smallest_ops) << print_scenario(m.scenario);
@@ -159,8 +171,14 @@ TEST_P(ReproducerPipeline, DedupPutsItInExactlyOneGroup) {
 
 TEST_P(ReproducerPipeline, RegressionFailsWhileTheBugIsPresentAndPassesWithItOff) {
   TriageInput in = load();
-  MinimizeResult m = minimize(in.scenario);
-  const std::string text = format_regression(m.scenario, m.signature, "test");
+  std::string text;
+  if (in.is_race) {
+    RaceMinimizeResult m = minimize_race(in.race, in.race_bugs);
+    text = format_race_regression(m.race, in.race_bugs, m.signature, "test");
+  } else {
+    MinimizeResult m = minimize(in.scenario);
+    text = format_regression(m.scenario, m.signature, "test");
+  }
   RegressionVerdict v = check_regression(text, GetParam().path);
   ASSERT_EQ(v.error, "");
   EXPECT_TRUE(v.reproduces()) << "with the bug present the regression test must fail";
@@ -180,9 +198,8 @@ TEST(ReproducerSet, EveryHistoricBugSwitchHasAReproducer) {
     const std::string name(bug_switch_name(i));
     bool found = false;
     for (const Reproducer &r : all) {
-      Scenario s;
-      std::string err;
-      if (parse_scenario(r.text, r.path, s, err) && s.config.bugs.test(i))
+      TriageInput in;
+      if (load_input(r.path, LoadOptions{}, in).empty() && input_bugs(in).test(i))
         found = true;
     }
     if (!found)

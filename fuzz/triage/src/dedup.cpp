@@ -44,8 +44,8 @@ std::string dedup_dir(const std::string &dir, const LoadOptions &opts, DedupRepo
       out.errors.push_back(err);
       continue;
     }
-    RunOutcome r = run_scenario(in.scenario);
-    DedupMember m{p, in.target, in.scenario.ops.size()};
+    RunOutcome r = run_input(in);
+    DedupMember m{p, in.target, input_size_in_steps(in)};
     if (!r.model_error.empty()) {
       out.errors.push_back(p + ": the configuration does not boot: " + r.model_error);
       continue;
@@ -54,7 +54,7 @@ std::string dedup_dir(const std::string &dir, const LoadOptions &opts, DedupRepo
       out.clean.push_back(m);
       continue;
     }
-    Signature sig = coarsen(signature_of(in.scenario, r), parts);
+    Signature sig = coarsen(signature_of_input(in, r), parts);
     DedupGroup &g = by_key[sig.key()];
     g.signature = sig;
     g.members.push_back(m);

@@ -4,6 +4,7 @@
 #include "hvo/triage/input.h"
 
 #include <algorithm>
+#include <optional>
 #include <fstream>
 #include <iterator>
 #include <string_view>
@@ -28,38 +29,50 @@ bool starts_with_word(std::string_view line, std::string_view word) {
           line[word.size()] == '\r');
 }
 
-}  // namespace
-
-bool looks_like_scenario(std::span<const uint8_t> data) {
-  if (data.empty())
-    return false;
+// The first line that is not blank or a comment, if the text is printable.
+std::optional<std::string_view> first_statement(std::span<const uint8_t> data, bool &printable) {
+  printable = !data.empty();
   for (uint8_t c : data)
     if (!((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t' || c == '\r'))
-      return false;
+      printable = false;
+  if (!printable)
+    return std::nullopt;
   std::string_view text(reinterpret_cast<const char *>(data.data()), data.size());
-  bool comments_only = true;
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
       line.remove_prefix(1);
-    if (line.empty() || line == "\r")
+    if (line.empty() || line == "\r" || line.front() == '#')
       continue;
-    if (line.front() == '#')
-      continue;
-    comments_only = false;
-    if (starts_with_word(line, "config"))
-      return true;
-    for (const OpDescriptor &d : op_table())
-      if (starts_with_word(line, d.name))
-        return true;
-    return false;
+    return line;
   }
-  // Only comments: a scenario that does nothing (bytes would have to be
-  // printable and start with '#' by accident, and then decode to nothing
-  // different in spirit).
-  return comments_only;
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool looks_like_race(std::span<const uint8_t> data) {
+  bool printable = false;
+  std::optional<std::string_view> first = first_statement(data, printable);
+  return first && starts_with_word(*first, "race");
+}
+
+bool looks_like_scenario(std::span<const uint8_t> data) {
+  bool printable = false;
+  std::optional<std::string_view> first = first_statement(data, printable);
+  if (!printable)
+    return false;
+  // Only comments: a scenario that does nothing.
+  if (!first)
+    return true;
+  if (starts_with_word(*first, "config") || starts_with_word(*first, "race"))
+    return true;
+  for (const OpDescriptor &d : op_table())
+    if (starts_with_word(*first, d.name))
+      return true;
+  return false;
 }
 
 std::string artifact_kind(const std::string &path) {
@@ -114,6 +127,26 @@ std::string load_input_bytes(const std::string &path, std::span<const uint8_t> d
     out.kind = kind.empty() ? "scenario" : kind;
     std::string_view text(reinterpret_cast<const char *>(data.data()), data.size());
     std::string err;
+    if (looks_like_race(data)) {
+      out.is_race = true;
+      out.target = "hvo_fuzz_race";
+      out.target_source = "race text";
+      err = fuzz::parse_race_input(text, path, out.race);
+      if (!err.empty())
+        return err;
+      // A race line has no config: its bug switches are a "# bugs:" header.
+      const std::string tag = "# bugs: ";
+      for (size_t pos = 0; pos < text.size();) {
+        size_t nl = text.find('\n', pos);
+        std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        pos = nl == std::string_view::npos ? text.size() : nl + 1;
+        if (line.substr(0, tag.size()) == tag)
+          if (std::string e = parse_bug_list(line.substr(tag.size()), out.race_bugs); !e.empty())
+            return path + ": # bugs: " + e;
+      }
+      out.race_bugs |= opts.bugs;
+      return "";
+    }
     if (!parse_scenario(text, path, out.scenario, err))
       return err;
     out.scenario.config.bugs |= opts.bugs;
@@ -128,9 +161,15 @@ std::string load_input_bytes(const std::string &path, std::span<const uint8_t> d
 
   out.kind = kind.empty() ? "bytes" : kind;
   auto decode = [&](const fuzz::TargetProfile &p) {
+    out.target = std::string(p.name);
+    if (p.runner == fuzz::Runner::Race) {
+      out.is_race = true;
+      out.race = fuzz::decode_race_input(data);
+      out.race_bugs = opts.bugs;
+      return;
+    }
     out.scenario = fuzz::decode_input(p, data);
     out.scenario.config.bugs = opts.bugs;
-    out.target = std::string(p.name);
   };
   if (!opts.target.empty()) {
     const fuzz::TargetProfile *p = fuzz::find_profile(opts.target);
@@ -148,12 +187,17 @@ std::string load_input_bytes(const std::string &path, std::span<const uint8_t> d
   // Inference: the first profile whose replay of these bytes crashes.
   const fuzz::TargetProfile *chosen = nullptr;
   for (const fuzz::TargetProfile &p : fuzz::profiles()) {
-    if (fuzz::profile_kinds(p).empty())
-      continue;  // the model has none of its ops yet
-    Scenario s = fuzz::decode_input(p, data);
-    s.config.bugs = opts.bugs;
-    if (!run_scenario(s).crashed)
-      continue;
+    if (p.runner == fuzz::Runner::Race) {
+      if (!run_race(fuzz::decode_race_input(data), opts.bugs).crashed)
+        continue;
+    } else {
+      if (fuzz::profile_kinds(p).empty())
+        continue;  // the model has none of its ops yet
+      Scenario s = fuzz::decode_input(p, data);
+      s.config.bugs = opts.bugs;
+      if (!run_scenario(s).crashed)
+        continue;
+    }
     if (!chosen)
       chosen = &p;
     else
@@ -163,6 +207,20 @@ std::string load_input_bytes(const std::string &path, std::span<const uint8_t> d
   out.target_source = chosen ? "inferred" : "default (no target crashes on these bytes)";
   return "";
 }
+
+RunOutcome run_input(const TriageInput &in) {
+  return in.is_race ? run_race(in.race, in.race_bugs) : run_scenario(in.scenario);
+}
+
+Signature signature_of_input(const TriageInput &in, const RunOutcome &r) {
+  return in.is_race ? race_signature_of(in.race, in.race_bugs, r) : signature_of(in.scenario, r);
+}
+
+size_t input_size_in_steps(const TriageInput &in) {
+  return in.is_race ? in.race.schedule.size() : in.scenario.ops.size();
+}
+
+BugSet input_bugs(const TriageInput &in) { return in.is_race ? in.race_bugs : in.scenario.config.bugs; }
 
 std::string load_input(const std::string &path, const LoadOptions &opts, TriageInput &out) {
   namespace fs = std::filesystem;

@@ -233,4 +233,59 @@ MinimizeResult minimize(const Scenario &s, const Admissible &admissible) {
   return out;
 }
 
+RaceMinimizeResult minimize_race(const fuzz::RaceInput &in, const BugSet &bugs) {
+  RaceMinimizeResult out;
+  out.race = in;
+  out.bytes_before = in.schedule.size();
+  out.signature = race_signature_of(in, bugs, run_race(in, bugs));
+  if (out.signature.invariant.empty()) {
+    out.bytes_after = out.bytes_before;
+    return out;
+  }
+  auto keeps = [&](const fuzz::RaceInput &c) {
+    ++out.replays;
+    return race_signature_of(c, bugs, run_race(c, bugs)) == out.signature;
+  };
+  std::vector<uint8_t> &sched = out.race.schedule;
+  for (bool progress = true; progress;) {
+    progress = false;
+    // ddmin over schedule bytes.
+    for (size_t n = 2; sched.size() >= 1;) {
+      const size_t len = sched.size(), chunk = (len + n - 1) / n;
+      bool removed = false;
+      for (size_t start = 0; start < len && !removed; start += chunk) {
+        fuzz::RaceInput c = out.race;
+        c.schedule.erase(c.schedule.begin() + static_cast<long>(start),
+                         c.schedule.begin() + static_cast<long>(std::min(len, start + chunk)));
+        if (keeps(c)) {
+          out.race = c;
+          removed = progress = true;
+          n = std::max<size_t>(n - 1, 2);
+        }
+      }
+      if (!removed) {
+        if (n >= len)
+          break;
+        n = std::min(len, n * 2);
+      }
+    }
+    // Each byte toward 0.
+    for (size_t i = 0; i < sched.size(); ++i) {
+      for (uint8_t v : {uint8_t{0}, uint8_t{1}}) {
+        if (v >= sched[i])
+          continue;
+        fuzz::RaceInput c = out.race;
+        c.schedule[i] = v;
+        if (keeps(c)) {
+          out.race = c;
+          progress = true;
+          break;
+        }
+      }
+    }
+  }
+  out.bytes_after = sched.size();
+  return out;
+}
+
 }  // namespace hvo::triage

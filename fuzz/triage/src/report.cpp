@@ -76,10 +76,14 @@ std::string hex(uint64_t v) {
 Analysis analyze(const TriageInput &input, bool diagrams) {
   Analysis a;
   a.input = input;
-  a.outcome = run_scenario(input.scenario);
-  a.signature = signature_of(input.scenario, a.outcome);
+  a.outcome = run_input(input);
+  a.signature = signature_of_input(input, a.outcome);
   if (!a.outcome.crashed || !diagrams)
     return a;
+  if (input.is_race) {
+    a.no_diagram_reason = "a race: the interleaving above is the picture";
+    return a;
+  }
 
   // Replay up to the failing op to draw "before", then the op for "after".
   const Violation &v = a.outcome.first;
@@ -127,7 +131,13 @@ Analysis analyze(const TriageInput &input, bool diagrams) {
 
 std::string describe_input(const TriageInput &in) {
   std::string s;
-  if (in.format == InputFormat::Scenario) {
+  if (in.is_race && in.format == InputFormat::Scenario) {
+    s = "hvo_fuzz_race text, " + std::to_string(in.race.schedule.size()) + " schedule bytes";
+  } else if (in.is_race) {
+    s = (in.kind == "bytes" ? "raw fuzz input" : "libFuzzer " + in.kind + " artifact") + ", " +
+        std::to_string(in.size) + " bytes -> race, " + std::to_string(in.race.schedule.size()) +
+        " schedule bytes, target " + in.target + " (" + in.target_source + ")";
+  } else if (in.format == InputFormat::Scenario) {
     s = "hvo-sim scenario, " + std::to_string(in.scenario.ops.size()) + " ops";
   } else {
     const std::string kind = in.kind == "testcase" ? "ClusterFuzz testcase"
@@ -150,10 +160,23 @@ std::string format_show(const Analysis &a) {
   const RunOutcome &r = a.outcome;
   std::string out = "== " + a.input.path + "\n";
   out += "input:     " + describe_input(a.input) + "\n";
-  const std::string bugs = bug_names(s.config.bugs);
+  const std::string bugs = bug_names(input_bugs(a.input));
   out += "bugs:      " + (bugs.empty() ? std::string("none") : bugs) + "\n";
   if (!r.model_error.empty()) {
     out += "verdict:   no crash: the configuration does not boot: " + r.model_error + "\n";
+    return out;
+  }
+  if (a.input.is_race) {
+    out += "verdict:   " + (r.crashed ? "CRASH " + r.first.id + " in race" : std::string("no crash")) + "\n";
+    if (r.crashed)
+      out += "signature: " + a.signature.key() + "\n";
+    out += "\n-- race (the hvo_fuzz_race text form) --\n" + fuzz::print_race_input(a.input.race) + "\n";
+    out += "\n-- interleaving --\n" + r.race_trace;
+    if (r.crashed) {
+      out += "\n-- violation --\n" + format_violation(r.first) + "\n";
+      if (r.all.size() > 1)
+        out += "in step:   " + std::to_string(r.all.size()) + " violations\n";
+    }
     return out;
   }
   if (!r.crashed) {
@@ -222,9 +245,10 @@ void write_input_json(JsonWriter &j, const TriageInput &in) {
   for (const std::string &t : in.other_crashing_targets)
     j.value(t);
   j.end_array();
-  j.key("config").value(print_config(in.scenario.config));
-  j.key("bugs").value(bug_names(in.scenario.config.bugs));
-  j.key("ops").value(static_cast<uint64_t>(in.scenario.ops.size()));
+  j.key("race").value(in.is_race);
+  j.key("config").value(in.is_race ? fuzz::print_race_input(in.race) : print_config(in.scenario.config));
+  j.key("bugs").value(bug_names(input_bugs(in)));
+  j.key("ops").value(static_cast<uint64_t>(input_size_in_steps(in)));
 }
 
 void write_signature_json(JsonWriter &j, const Signature &s) {
@@ -272,8 +296,9 @@ void write_show_json(JsonWriter &j, const Analysis &a) {
     j.key("signature");
     write_signature_json(j, a.signature);
     j.key("failing_op").value(static_cast<uint64_t>(r.failing_op));
-    j.key("failing_op_text").value(r.in_final_check ? std::string("check_all")
-                                                    : print_op(a.input.scenario.ops[r.failing_op]));
+    j.key("failing_op_text").value(a.input.is_race      ? a.signature.op
+                                   : r.in_final_check ? std::string("check_all")
+                                                      : print_op(a.input.scenario.ops[r.failing_op]));
     j.key("violation");
     write_violation_json(j, r.first);
     j.key("violations_in_step").value(static_cast<uint64_t>(r.all.size()));
@@ -288,7 +313,7 @@ void write_show_json(JsonWriter &j, const Analysis &a) {
     if (a.diagram_after.empty())
       j.key("no_diagram_reason").value(a.no_diagram_reason);
   }
-  j.key("trace").value(fuzz::format_trace(a.input.scenario, r.results));
+  j.key("trace").value(a.input.is_race ? r.race_trace : fuzz::format_trace(a.input.scenario, r.results));
   j.end_object();
 }
 

@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "hvo/concurrency/scenarios.h"
+
 namespace hvo::triage {
 
 namespace {
@@ -70,6 +72,57 @@ RunOutcome run_scenario(const Scenario &s) {
   }
   out.digest = d.h;
   return out;
+}
+
+RunOutcome run_race(const fuzz::RaceInput &in, const BugSet &bugs) {
+  RunOutcome out;
+  Config cfg;
+  cfg.bugs = bugs;
+  concurrency::ScenarioRun run = concurrency::run_scenario(in.kind, fuzz::race_options(in, cfg), in.schedule);
+  // The same verdict as fuzz/harness's run_race_input.
+  if (run.run.step_limit_hit)
+    run.violations.insert(run.violations.begin(),
+                          Violation{"R-step-limit", 0, 0, UINT64_MAX, "every thread finishes",
+                                    "step limit hit", "a thread spins: livelock in the scenario"});
+  Digest d;
+  d.str(run.trace);
+  for (const Violation &v : run.violations)
+    d.str(format_violation(v));
+  out.digest = d.h;
+  out.race_trace = run.trace;
+  if (!run.violations.empty()) {
+    out.crashed = true;
+    out.all = run.violations;
+    out.first = run.violations.front();
+  }
+  return out;
+}
+
+Signature race_signature_of(const fuzz::RaceInput &in, const BugSet &bugs, const RunOutcome &r) {
+  Signature sig;
+  if (!r.crashed)
+    return sig;
+  // "race scenario=K [opts] schedule=.." -> op "race K", class "[opts]".
+  std::string text = fuzz::print_race_input(in), kind, opts;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t sp = text.find(' ', pos);
+    std::string tok = text.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+    pos = sp == std::string::npos ? text.size() : sp + 1;
+    if (tok.rfind("scenario=", 0) == 0)
+      kind = tok.substr(9);
+    else if (tok != "race" && tok.rfind("schedule=", 0) != 0)
+      opts += (opts.empty() ? "" : " ") + tok;
+  }
+  sig.invariant = r.first.id;
+  sig.op = "race " + kind;
+  const bool legacy = in.kind == concurrency::ScenarioKind::SpeculativeReader && in.era == Era::Legacy;
+  sig.era = legacy ? "legacy" : "shared-tail";
+  sig.config_class = opts;
+  const std::string b = bug_names(bugs);
+  if (!b.empty())
+    sig.config_class += " bugs=" + b;
+  return sig;
 }
 
 std::string era_name(Era e) { return e == Era::Legacy ? "legacy" : "shared-tail"; }

@@ -187,12 +187,12 @@ int cmd_replay(const Options &o) {
       err = load_input(path, o.load, in);
       if (!err.empty())
         break;
-      RunOutcome r = run_scenario(in.scenario);
+      RunOutcome r = run_input(in);
       if (!r.model_error.empty()) {
         err = path + ": the configuration does not boot: " + r.model_error;
         break;
       }
-      Signature sig = signature_of(in.scenario, r);
+      Signature sig = signature_of_input(in, r);
       if (run == 0) {
         first_sig = sig;
         first_digest = r.digest;
@@ -285,7 +285,8 @@ bool write_file(const std::string &path, const void *data, size_t n, std::string
 // minimize and regress: load, check it crashes, shrink.
 struct Shrunk {
   TriageInput input;
-  MinimizeResult result;
+  MinimizeResult result;          // ops inputs
+  RaceMinimizeResult race_result; // hvo_fuzz_race inputs (result.ops_* mirror its schedule bytes)
 };
 
 // Returns an exit code; kExitCrash means `s` is filled in.
@@ -313,7 +314,7 @@ int load_and_minimize(const Options &o, bool minimize_it, Shrunk &s) {
     print_error(err);
     return kExitBadInput;
   }
-  RunOutcome r = run_scenario(s.input.scenario);
+  RunOutcome r = run_input(s.input);
   if (!r.model_error.empty()) {
     print_error(o.files[0] + ": the configuration does not boot: " + r.model_error);
     return kExitBadInput;
@@ -324,6 +325,20 @@ int load_and_minimize(const Options &o, bool minimize_it, Shrunk &s) {
     else
       std::printf("%s: no crash reproduced; nothing written\n", o.files[0].c_str());
     return kExitClean;
+  }
+  if (s.input.is_race) {
+    if (minimize_it) {
+      s.race_result = minimize_race(s.input.race, s.input.race_bugs);
+    } else {
+      s.race_result.race = s.input.race;
+      s.race_result.signature = signature_of_input(s.input, r);
+      s.race_result.bytes_before = s.race_result.bytes_after = s.input.race.schedule.size();
+    }
+    s.result.signature = s.race_result.signature;
+    s.result.ops_before = s.race_result.bytes_before;
+    s.result.ops_after = s.race_result.bytes_after;
+    s.result.replays = s.race_result.replays;
+    return kExitCrash;
   }
   const fuzz::TargetProfile *profile =
       s.input.target.empty() ? nullptr : fuzz::find_profile(s.input.target);
@@ -356,8 +371,8 @@ std::string provenance(const Shrunk &s, const char *verb) {
                   std::filesystem::path(s.input.path).filename().string();
   if (!s.input.target.empty())
     p += " (" + s.input.target + ")";
-  p += ": " + std::to_string(s.result.ops_before) + " ops -> " + std::to_string(s.result.ops_after) +
-       " ops";
+  const char *unit = s.input.is_race ? " schedule bytes" : " ops";
+  p += ": " + std::to_string(s.result.ops_before) + unit + " -> " + std::to_string(s.result.ops_after) + unit;
   return p;
 }
 
@@ -378,12 +393,19 @@ void print_shrink_summary(const Options &o, const Shrunk &s, const std::string &
     j.end_object();
     std::fputs(j.str().c_str(), stdout);
   } else {
-    std::printf("%s: %zu ops -> %zu ops (%s; %zu candidate replays)\nwrote %s\n", o.files[0].c_str(),
-                s.result.ops_before, s.result.ops_after, s.result.signature.key().c_str(),
+    const char *unit = s.input.is_race ? "schedule bytes" : "ops";
+    std::printf("%s: %zu %s -> %zu %s (%s; %zu candidate replays)\nwrote %s\n", o.files[0].c_str(),
+                s.result.ops_before, unit, s.result.ops_after, unit, s.result.signature.key().c_str(),
                 s.result.replays, written.c_str());
     if (!o.bytes_out.empty())
       std::printf("wrote %s (%s bytes)\n", o.bytes_out.c_str(), s.input.target.c_str());
   }
+}
+
+std::string shrunk_text(const Shrunk &s, const char *verb) {
+  if (s.input.is_race)
+    return format_race_regression(s.race_result.race, s.input.race_bugs, s.result.signature, provenance(s, verb));
+  return format_regression(s.result.scenario, s.result.signature, provenance(s, verb));
 }
 
 int cmd_minimize(const Options &o) {
@@ -392,7 +414,7 @@ int cmd_minimize(const Options &o) {
   if (rc != kExitCrash)
     return rc;
   std::string err;
-  const std::string text = format_regression(s.result.scenario, s.result.signature, provenance(s, "Minimized"));
+  const std::string text = shrunk_text(s, "Minimized");
   if (!write_file(o.out, text.data(), text.size(), err)) {
     print_error(err);
     return kExitBadInput;
@@ -406,7 +428,9 @@ int cmd_minimize(const Options &o) {
     Scenario plain = s.result.scenario;
     plain.config.bugs.reset();
     std::vector<uint8_t> bytes;
-    if (std::string e = fuzz::encode_scenario(*p, plain, bytes); !e.empty()) {
+    std::string e = s.input.is_race ? fuzz::encode_race_input(s.race_result.race, bytes)
+                                    : fuzz::encode_scenario(*p, plain, bytes);
+    if (!e.empty()) {
       print_error(o.out + ": not expressible as " + s.input.target + " bytes: " + e);
       return kExitBadInput;
     }
@@ -430,8 +454,7 @@ int cmd_regress(const Options &o) {
     std::string stem = std::filesystem::path(s.input.path).stem().string();
     path = (std::filesystem::path(path) / (stem + ".hvo")).string();
   }
-  const std::string text =
-      format_regression(s.result.scenario, s.result.signature, provenance(s, o.no_minimize ? "Written" : "Minimized"));
+  const std::string text = shrunk_text(s, o.no_minimize ? "Written" : "Minimized");
   std::string err;
   if (!write_file(path, text.data(), text.size(), err)) {
     print_error(err);

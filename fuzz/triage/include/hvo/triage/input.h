@@ -27,7 +27,9 @@
 #include <string>
 #include <vector>
 
+#include "hvo/fuzz/race_input.h"
 #include "hvo/ops.h"
+#include "hvo/triage/run.h"
 
 namespace hvo::triage {
 
@@ -47,8 +49,19 @@ struct TriageInput {
   std::string target;          // fuzz profile that decodes the bytes ("" for scenarios)
   std::string target_source;   // "--target", "path", "inferred", "default (no target crashes)"
   std::vector<std::string> other_crashing_targets;  // inference: the rest that also crash
-  Scenario scenario;
+  Scenario scenario;            // ops inputs (every target but hvo_fuzz_race)
+  bool is_race = false;         // hvo_fuzz_race: a concurrency scenario and a schedule
+  fuzz::RaceInput race;
+  BugSet race_bugs;             // a race has no config line: "# bugs:" header / --bugs
 };
+
+// Replay and signature of whichever kind the input is.
+RunOutcome run_input(const TriageInput &in);
+Signature signature_of_input(const TriageInput &in, const RunOutcome &r);
+// Operations, or schedule bytes for a race (what minimize counts).
+size_t input_size_in_steps(const TriageInput &in);
+// The bug switches the input runs with.
+BugSet input_bugs(const TriageInput &in);
 
 // Largest file hvo-triage reads; libFuzzer inputs are a few KiB.
 inline constexpr size_t kMaxInputBytes = 16u << 20;
@@ -59,8 +72,10 @@ std::string load_input(const std::string &path, const LoadOptions &opts, TriageI
 std::string load_input_bytes(const std::string &path, std::span<const uint8_t> data,
                              const LoadOptions &opts, TriageInput &out);
 
-// Content test for the text form (see above).
+// Content test for the text form (see above); a "race" line counts.
 bool looks_like_scenario(std::span<const uint8_t> data);
+// The first statement of the text is a "race ..." line (hvo_fuzz_race).
+bool looks_like_race(std::span<const uint8_t> data);
 // "crash" for ".../crash-1a2b", "testcase" for clusterfuzz-testcase-*, else "".
 std::string artifact_kind(const std::string &path);
 // The fuzz profile named in `path`, or "".

@@ -43,4 +43,14 @@ using Admissible = std::function<bool(const Scenario &)>;
 // `s` must crash (signature_of(s, run_scenario(s)) non-empty).
 MinimizeResult minimize(const Scenario &s, const Admissible &admissible = nullptr);
 
+// A race keeps its scenario and options; its schedule is what shrinks:
+// ddmin over the schedule bytes, then each byte toward 0 (0 picks the
+// lowest-numbered runnable CPU, as an exhausted schedule does).
+struct RaceMinimizeResult {
+  fuzz::RaceInput race;
+  Signature signature;
+  size_t bytes_before = 0, bytes_after = 0, replays = 0;
+};
+RaceMinimizeResult minimize_race(const fuzz::RaceInput &in, const BugSet &bugs);
+
 }  // namespace hvo::triage

@@ -19,12 +19,16 @@
 #include <string_view>
 
 #include "hvo/ops.h"
+#include "hvo/fuzz/race_input.h"
 #include "hvo/triage/run.h"
 
 namespace hvo::triage {
 
 // The scenario text with a header; `provenance` lines are written as comments.
 std::string format_regression(const Scenario &s, const Signature &sig, std::string_view provenance);
+// The same for a race: its text form, with the bug switches in "# bugs:".
+std::string format_race_regression(const fuzz::RaceInput &in, const BugSet &bugs, const Signature &sig,
+                                   std::string_view provenance);
 
 // The signature key of the "# expect:" line, or "" if there is none.
 std::string read_expect_line(std::string_view text);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "hvo/fuzz/race_input.h"
 #include "hvo/model.h"
 #include "hvo/ops.h"
 
@@ -25,9 +26,13 @@ struct RunOutcome {
   Violation first;                 // the violation a fuzz target would abort on
   std::vector<Violation> all;      // every violation of the failing step, in report order
   uint64_t digest = 0;             // FNV-1a over everything observed (determinism check)
+  std::string race_trace;          // hvo_fuzz_race: the interleaving, one step a line
 };
 
 RunOutcome run_scenario(const Scenario &s);
+// hvo_fuzz_race inputs: one concurrency scenario under its schedule, as the
+// race target runs it (a step-limit hit is the violation R-step-limit).
+RunOutcome run_race(const fuzz::RaceInput &in, const BugSet &bugs);
 
 // What makes two crashes "the same bug" (issue 6): the invariant, the kind
 // of operation it broke in, the era and the configuration class.
@@ -53,6 +58,9 @@ std::string parse_signature_parts(std::string_view text, unsigned &parts);
 
 // Empty invariant when the run did not crash.
 Signature signature_of(const Scenario &s, const RunOutcome &r);
+// For a race: op "race <scenario>", the era the scenario runs in, and as
+// configuration class its options (shared variant / era, restore) and bugs.
+Signature race_signature_of(const fuzz::RaceInput &in, const BugSet &bugs, const RunOutcome &r);
 
 // The configuration class: page size, struct page size class (a power of two
 // or not: HVO is off for the latter), walk variant for the legacy era, the
