@@ -70,7 +70,12 @@ int main(int argc, const char **argv) {
   Command.insert(Command.end(), Flags.begin(), Flags.end());
   Unit.Args = dropFlagsClangCannotUse(Command).Args;
 
-  clang::tidy::ClangTidyOptions Options = scanTidyOptions(Checks);
+  llvm::Expected<clang::tidy::ClangTidyOptions> Parsed = scanTidyOptions(Checks, std::nullopt);
+  if (!Parsed) {
+    llvm::errs() << "hvo-check: error: " << llvm::toString(Parsed.takeError()) << '\n';
+    return 2;
+  }
+  clang::tidy::ClangTidyOptions &Options = *Parsed;
   if (enabledCheckNames(Options).empty()) {
     llvm::errs() << "hvo-check: error: --checks='" << Checks << "' enables no check\n";
     return 2;

@@ -85,10 +85,13 @@ int main(int argc, const char **argv) {
     return fail(Parsed.Error);
   const ScanOptions &Options = *Parsed.Options;
 
-  clang::tidy::ClangTidyOptions TidyOptions = scanTidyOptions(Options.Checks);
-  std::vector<std::string> Checks = enabledCheckNames(TidyOptions);
+  llvm::Expected<clang::tidy::ClangTidyOptions> TidyOptions =
+      scanTidyOptions(Options.Checks, Options.ConfigFile);
+  if (!TidyOptions)
+    return fail(TidyOptions.takeError());
+  std::vector<std::string> Checks = enabledCheckNames(*TidyOptions);
   if (Checks.empty())
-    return fail("--checks '" + Options.Checks + "' enables no check");
+    return fail("checks '" + TidyOptions->Checks.value_or("") + "' enable no check");
 
   std::optional<std::set<std::string>> Known;
   if (Options.BaselineFile) {
@@ -121,7 +124,7 @@ int main(int argc, const char **argv) {
 
   ScanRun Run;
   Run.Units = *Units;
-  Run.TidyOptions = TidyOptions;
+  Run.TidyOptions = *TidyOptions;
   Run.TreeRoot = Tree->Root;
   Run.Jobs = Options.Jobs ? Options.Jobs : std::max(1u, std::thread::hardware_concurrency());
   Run.SkipAnalysedHeaderBodies = Options.SkipAnalysedHeaderBodies;

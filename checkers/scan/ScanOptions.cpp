@@ -21,6 +21,8 @@ in parallel and in one process, and reports each finding once.
   --export-fixes FILE    write clang-tidy's fixes YAML
   -j N                   parallel units (default: number of hardware threads)
   --checks GLOB          clang-tidy check filter (default: )" HVO_SCAN_DEFAULT_CHECKS R"()
+  --config-file FILE     clang-tidy configuration (YAML, as .clang-tidy): CheckOptions,
+                         and Checks unless --checks is given
   --baseline FILE        report only findings whose fingerprint is not in FILE
   --write-baseline FILE  save the fingerprints of this run's findings
   --no-skip-header-bodies  analyse every header function body in every unit
@@ -62,7 +64,6 @@ ParsedOptions parseScanOptions(int Argc, const char *const *Argv) {
   bool OnlyPaths = false;
   for (int I = 1; I < Argc && Error.empty(); ++I) {
     std::string_view Arg = Argv[I];
-    std::optional<std::string> Value;
     if (OnlyPaths || Arg.empty() || Arg[0] != '-') {
       Opts.Paths.emplace_back(Arg);
     } else if (Arg == "--") {
@@ -80,10 +81,9 @@ ParsedOptions parseScanOptions(int Argc, const char *const *Argv) {
                takeValue("--export-fixes", I, Argc, Argv, Opts.FixesFile, Error) ||
                takeValue("--baseline", I, Argc, Argv, Opts.BaselineFile, Error) ||
                takeValue("--write-baseline", I, Argc, Argv, Opts.WriteBaselineFile,
-                         Error)) {
-    } else if (takeValue("--checks", I, Argc, Argv, Value, Error)) {
-      if (Value)
-        Opts.Checks = *Value;
+                         Error) ||
+               takeValue("--config-file", I, Argc, Argv, Opts.ConfigFile, Error) ||
+               takeValue("--checks", I, Argc, Argv, Opts.Checks, Error)) {
     } else if (Arg.substr(0, 2) == "-j") {
       std::optional<std::string> Count;
       if (Arg.size() > 2)
@@ -105,8 +105,8 @@ ParsedOptions parseScanOptions(int Argc, const char *const *Argv) {
   if (!Error.empty())
     return Result;
   for (const std::optional<std::string> *File :
-       {&Opts.SarifFile, &Opts.FixesFile, &Opts.BaselineFile,
-        &Opts.WriteBaselineFile, &Opts.Tree, &Opts.BuildDir})
+       {&Opts.SarifFile, &Opts.FixesFile, &Opts.BaselineFile, &Opts.WriteBaselineFile,
+        &Opts.Tree, &Opts.BuildDir, &Opts.ConfigFile})
     if (*File && (*File)->empty()) {
       Result.Error = "an option was given an empty file name";
       return Result;

@@ -18,7 +18,8 @@ struct ScanOptions {
   std::optional<std::string> FixesFile;
   std::optional<std::string> BaselineFile;
   std::optional<std::string> WriteBaselineFile;
-  std::string Checks = HVO_SCAN_DEFAULT_CHECKS;
+  std::optional<std::string> ConfigFile; // clang-tidy YAML: check options
+  std::optional<std::string> Checks;     // unset: the config's, else the default
   unsigned Jobs = 0;                    // 0: one per hardware thread
   bool SkipAnalysedHeaderBodies = true; // --no-skip-header-bodies turns it off
   bool Quiet = false;                   // -q: no per-finding lines

@@ -8,6 +8,8 @@
 #include "clang/Frontend/FrontendAction.h"
 #include "clang/Tooling/ArgumentsAdjusters.h"
 #include "clang/Tooling/Tooling.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/VirtualFileSystem.h"
 
 namespace clang::tidy {
@@ -74,9 +76,36 @@ private:
 
 } // namespace
 
-tidy::ClangTidyOptions scanTidyOptions(const std::string &Checks) {
+llvm::Expected<tidy::ClangTidyOptions>
+scanTidyOptions(const std::optional<std::string> &Checks,
+                const std::optional<std::string> &ConfigFile) {
   tidy::ClangTidyOptions Options = tidy::ClangTidyOptions::getDefaults();
-  Options.Checks = Checks;
+  Options.Checks = HVO_SCAN_DEFAULT_CHECKS;
+  if (ConfigFile) {
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> Text =
+        llvm::MemoryBuffer::getFile(*ConfigFile);
+    if (!Text)
+      return llvm::createStringError(Text.getError(),
+                                     *ConfigFile + ": " + Text.getError().message());
+    // The first YAML diagnostic becomes the one-line error (file:line:col).
+    std::string Problem;
+    llvm::ErrorOr<tidy::ClangTidyOptions> Parsed = tidy::parseConfigurationWithDiags(
+        (*Text)->getMemBufferRef(), [&](const llvm::SMDiagnostic &D) {
+          if (Problem.empty())
+            Problem = (llvm::Twine(D.getLineNo()) + ":" + llvm::Twine(D.getColumnNo() + 1) +
+                       ": " + D.getMessage())
+                          .str();
+        });
+    if (!Parsed)
+      return llvm::createStringError(Parsed.getError(),
+                                     *ConfigFile + ":" +
+                                         (Problem.empty() ? Parsed.getError().message() : Problem) +
+                                         " (not a clang-tidy configuration)");
+    Options.mergeWith(*Parsed, 0);
+  }
+  if (Checks)
+    Options.Checks = *Checks;
+  // Reporting and filtering are hvo-scan's: every header, deduplicated.
   Options.HeaderFilterRegex = ".*";
   Options.SystemHeaders = false;
   return Options;

@@ -13,7 +13,10 @@
 #include "clang-tidy/ClangTidyDiagnosticConsumer.h"
 #include "clang-tidy/ClangTidyOptions.h"
 
+#include "llvm/Support/Error.h"
+
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,9 +27,12 @@ struct UnitResult {
   bool FrontendFailed = false; // a fatal error or an unusable command line
 };
 
-// The clang-tidy options of a scan: the check glob, every header reported
+// The clang-tidy options of a scan: the configuration file's (CheckOptions,
+// Checks) if any, Checks overriding its glob, every header reported
 // (findings in headers are deduplicated later), no system headers.
-clang::tidy::ClangTidyOptions scanTidyOptions(const std::string &Checks);
+llvm::Expected<clang::tidy::ClangTidyOptions>
+scanTidyOptions(const std::optional<std::string> &Checks,
+                const std::optional<std::string> &ConfigFile);
 
 // The names of the checks Options enables, sorted.
 std::vector<std::string> enabledCheckNames(const clang::tidy::ClangTidyOptions &Options);

@@ -254,6 +254,21 @@ class HvoScanTest(unittest.TestCase):
         warnings = [l for l in proc.stdout.splitlines() if ": warning: " in l]
         self.assertEqual(text.count("DiagnosticName:"), len(warnings))
 
+    def test_config_file_sets_checks_and_checks_flag_overrides_it(self):
+        check = sorted(c for _, _, c in expected_findings(self.tree.root, ["mm/alpha.c"]))[0]
+        config = os.path.join(self.out, "config.yaml")
+        with open(config, "w") as f:
+            f.write("Checks: '-*,%s'\nCheckOptions:\n  some-option: 1\n" % check)
+        proc = self.scan("mm", "--config-file", config)
+        self.assertRegex(proc.stdout, r"(?m)^hvo-scan: 3 units, 1 checks, ")
+        self.assertRegex(proc.stdout, r"(?m)^  %s +\d+$" % re.escape(check))
+        # A configuration that enables nothing, overridden by --checks.
+        with open(config, "w") as f:
+            f.write("Checks: '-*'\n")
+        self.scan("mm", "--config-file", config, expect_status=2)
+        proc = self.scan("mm", "--config-file", config, "--checks", "-*," + check)
+        self.assertRegex(proc.stdout, r"(?m)^  %s +[1-9]\d*$" % re.escape(check))
+
     def test_clean_selection_exits_zero(self):
         proc = self.scan("mm/gamma.c", expect_status=0)
         self.assertRegex(proc.stdout, r"(?m)^  total +0$")
@@ -278,6 +293,9 @@ class HvoScanTest(unittest.TestCase):
         noconfig = os.path.join(self.out, "noconfig")
         os.makedirs(noconfig)
         shutil.copy(self.tree.path("compile_commands.json"), noconfig)
+        bad_config = os.path.join(self.out, "bad.clang-tidy")
+        with open(bad_config, "w") as f:
+            f.write("Checks: [unclosed\n")
         bad_baseline = os.path.join(self.out, "bad-baseline.txt")
         with open(bad_baseline, "w") as f:
             f.write("# hvo-scan baseline v1\nnot-a-fingerprint x y\n")
@@ -291,7 +309,8 @@ class HvoScanTest(unittest.TestCase):
             (["--tree", shapeless], "compile_commands.json:3: entry 2: missing string \"file\""),
             (["--tree", root, "fs"], "no such file or directory"),
             (["--tree", root, "include"], "no translation unit"),
-            (["--tree", root, "--checks", "-*,no-such-check"], "enables no check"),
+            (["--tree", root, "--checks", "-*,no-such-check"], "enable no check"),
+            (["--tree", root, "--config-file", bad_config], "not a clang-tidy configuration"),
             (["--tree", root, "--baseline", os.path.join(self.out, "nothere")], "nothere"),
             (["--tree", root, "--baseline", bad_baseline], "bad-baseline.txt:2:"),
             (["--tree", root, "--sarif", os.path.join(self.out, "nodir", "x.sarif")],
