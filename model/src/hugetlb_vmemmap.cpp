@@ -139,13 +139,20 @@ int vmemmap_remap_range(Machine &m, uint64_t start, uint64_t end, VmemmapRemapWa
   }
   for (uint64_t addr = start; addr < end;) {
     if (!m.pt.covers(addr))
-      return -EINVAL_;  // no PMD: walk_page_range reports a hole, nothing is done
+      return -EINVAL_;  // beyond the vmemmap the model maps: nothing to walk
     size_t i = m.pt.pmd_index(addr);
     uint64_t next = std::min(end, m.pt.pmd_addr(i) + m.cfg.pmd_size());
+    // walk_pmd_range (mm/pagewalk.c 6.12 l.80-150): a none PMD is a hole
+    // (no pte_hole op here: skipped); pmd_entry, then the PTEs unless
+    // ACTION_CONTINUE (split only) or the PMD is still a leaf.
+    if (m.pt.pmd(i).kind == PmdKind::None) {
+      addr = next;
+      continue;
+    }
     int ret = vmemmap_pmd_entry(m, i, addr, walk);
     if (ret)
       return ret;
-    if (walk.remap_pte)  // else ACTION_CONTINUE: only splitting
+    if (walk.remap_pte && m.pt.pmd(i).kind == PmdKind::Table)
       for (uint64_t a = addr; a < next; a += ps)
         vmemmap_pte_entry(m, a, walk);
     addr = next;
