@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "hvo/compound.h"
+#include "hvo/hugetlb_boot_hvo.h"
 #include "hvo/page_flags.h"
 #include "hvo/struct_page.h"
 
@@ -231,7 +232,12 @@ int gather_bootmem_prealloc(Machine &m, unsigned order, unsigned nid, unsigned c
     HugetlbFolio &f = new_folio_record(m, *pfn, order);
     f.boot = true;
     uint64_t nr = uint64_t{1} << order;
-    poison_struct_pages(m, *pfn + 1, *pfn + nr);
+    // Shared-tail era: hugetlb_vmemmap_init_late populated the memmap of an
+    // eligible page HVO-style (M2, hugetlb_boot_hvo.cpp); only its head
+    // vmemmap page holds uninitialised struct pages then.
+    const bool prehvo = hugetlb_bootmem_page_prehvo(m, *pfn, order) &&
+                        hugetlb_vmemmap_init_late_page(m, *pfn, order);
+    poison_struct_pages(m, *pfn + 1, *pfn + (prehvo ? std::min<uint64_t>(nr, m.cfg.spp()) : nr));
     // hugetlb_folio_init_vmemmap(folio, h, HUGETLB_VMEMMAP_RESERVE_PAGES), l.3215-3229
     uint64_t folio = m.page(*pfn);
     clear_page_flag(m, folio, sp::PG_reserved, "__folio_clear_reserved");
@@ -241,6 +247,8 @@ int gather_bootmem_prealloc(Machine &m, unsigned order, unsigned nid, unsigned c
     hugetlb_folio_init_tail_vmemmap(m, f, 1, std::min(reserve, nr));
     prep_compound_head(m, folio, order);
     init_new_hugetlb_folio(m, folio);
+    if (prehvo)  // HUGE_BOOTMEM_HVO: folio_set_hugetlb_vmemmap_optimized
+      folio_set_hpg(m, folio, sp::HPG_vmemmap_optimized);
     ids.push_back(f.id);
   }
   for (FolioId id : ids)
@@ -253,6 +261,10 @@ int gather_bootmem_prealloc(Machine &m, unsigned order, unsigned nid, unsigned c
       hugetlb_folio_init_tail_vmemmap(m, *f, reserve, h.pages_per_huge_page());
     enqueue_hugetlb_folio(m, *f);
   }
+  // late_initcall hugetlb_vmemmap_init (shared-tail era): initialise the zone
+  // tails the early population allocated.
+  if (m.cfg.era == Era::SharedTail)
+    hugetlb_vmemmap_init_tails(m);
   if (out)
     *out = ids;
   return ids.empty() ? -ENOMEM_ : 0;

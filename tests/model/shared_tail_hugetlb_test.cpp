@@ -304,3 +304,68 @@ TEST(SharedTailFindings, SharedTailsAreNotCountedInMemmapPages) {
 
 } // namespace
 } // namespace hvo
+
+namespace hvo {
+namespace {
+
+// ---- boot-time HVO of gigantic bootmem pages (Kiryl v7 09/18 + 12/18) ------------
+
+class SharedTailBoot : public ::testing::TestWithParam<std::pair<unsigned, const char *>> {};
+
+TEST_P(SharedTailBoot, GiganticBootPagesArePopulatedHvoStyleAndTheirTailsInitialisedLate) {
+  const auto [shift, variant] = GetParam();
+  const std::string ps = std::to_string(1u << (shift - 10)) + "K";
+  TailRun r("page-size=" + ps + " mem=0:Normal:" + (shift == 12 ? "8G" : "64G") +
+            " era=shared-tail variant=" + variant);
+  Machine &m = r.m();
+  // Eligible sizes: whole PMDs of memmap (4K: >= 128 MiB; 16K: >= 8 GiB).
+  const unsigned order = shift == 12 ? 18 : 19;
+  const int64_t boot0 = m.phys.memmap_boot_pages;
+  ASSERT_EQ(r.op("boot_gigantic order=" + std::to_string(order) + " node=0 count=2").result.ret, 0);
+  const uint64_t S = m.cfg.struct_page_size, pgs = m.cfg.page_size();
+  const uint64_t v = ((uint64_t{1} << order) * S) / pgs;
+  const FrameId tail = shared_tail_lookup(m, order, tail_owner_of_pfn(m, m.folios[0].pfn));
+  ASSERT_NE(tail, kNoFrame);
+  for (const HugetlbFolio &f : m.folios) {
+    const uint64_t h = m.page(f.pfn);
+    EXPECT_TRUE(folio_test_hugetlb_vmemmap_optimized(m, h)) << "HUGE_BOOTMEM_HVO";
+    for (uint64_t k : {uint64_t{1}, v / 2, v - 1}) {
+      const Pte pte = m.pt.ptep_get(h + k * pgs);
+      EXPECT_EQ(pte.frame, tail);
+      EXPECT_TRUE(pte.ro);
+    }
+    EXPECT_EQ(compound_head(m, h + (uint64_t{1} << order) / 2 * S), h);
+  }
+  // The frames the normal population gave vmemmap pages 1..V-1 went back.
+  EXPECT_EQ(boot0 - m.phys.memmap_boot_pages, 2 * static_cast<int64_t>(v - 1));
+  EXPECT_EQ(r.report(), "") << "tails initialised by hugetlb_vmemmap_init (I4), no poison left";
+  ASSERT_EQ(r.op("restore folio=0").result.ret, 0);
+  ASSERT_EQ(r.op("free_folio folio=1").result.ret, 0);
+  EXPECT_EQ(r.report(), "");
+  EXPECT_EQ(r.md->check_all().size(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, SharedTailBoot,
+                         ::testing::Values(std::make_pair(12u, "kiryl-v7"),
+                                           std::make_pair(12u, "muchun"),
+                                           std::make_pair(14u, "kiryl-v7")),
+                         [](const auto &i) {
+                           std::string n = std::to_string(1u << (i.param.first - 10)) + "K_" +
+                                           i.param.second;
+                           for (char &c : n)
+                             if (c == '-')
+                               c = '_';
+                           return n;
+                         });
+
+TEST(SharedTailBoot, SmallBootPagesAreOptimizedAtRuntimeInstead) {
+  TailRun r("page-size=4K mem=0:Normal:4G era=shared-tail variant=kiryl-v7");
+  ASSERT_EQ(r.op("boot_gigantic order=9 node=0 count=1").result.ret, 0);
+  Machine &m = r.m();
+  EXPECT_TRUE(folio_test_hugetlb_vmemmap_optimized(m, m.page(m.folios[0].pfn)));
+  ASSERT_EQ(r.op("free_folio folio=0").result.ret, 0);
+  EXPECT_EQ(r.report(), "") << "restoring over never-initialised tails is not a fidelity loss";
+}
+
+} // namespace
+} // namespace hvo
