@@ -47,7 +47,7 @@ fi
 
 # 1. Packages: the toolchain, the kernel's build dependencies and, for the
 #    default tree, the source package itself.
-deps=(bc bison flex libelf-dev libssl-dev python3 make pkg-config cpio kmod
+deps=(bc bison flex libelf-dev libssl-dev python3 make pkg-config cpio kmod xz-utils
       llvm-19 clang-19 lld-19)
 default_tree=/usr/src/linux-source-6.12
 if [[ $tree == "$default_tree" ]]; then
