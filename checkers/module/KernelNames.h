@@ -34,6 +34,15 @@ llvm::StringRef calleeName(const CallExpr *Call);
 bool startsMacroNamed(SourceLocation Loc, llvm::StringRef Name,
                       const SourceManager &SM, const LangOptions &LangOpts);
 
+/// Calls \p Visit on \p S and every statement below it, children in order.
+template <typename Fn> void forEachStmt(const Stmt *S, Fn &&Visit) {
+  if (!S)
+    return;
+  Visit(S);
+  for (const Stmt *Child : S->children())
+    forEachStmt(Child, Visit);
+}
+
 /// Splits a ';'-separated option value into owned strings.
 std::vector<std::string> splitOptionList(llvm::StringRef Value);
 

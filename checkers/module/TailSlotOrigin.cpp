@@ -45,15 +45,6 @@ bool isMemmapBase(const Expr *E, const ASTContext &Ctx) {
   return Name == "vmemmap" || Name == "mem_map" || Name == "vmemmap_base";
 }
 
-// Calls the visitor on every statement below (and including) S.
-template <typename Fn> void forEachStmt(const Stmt *S, Fn &&Visit) {
-  if (!S)
-    return;
-  Visit(S);
-  for (const Stmt *Child : S->children())
-    forEachStmt(Child, Visit);
-}
-
 // The comparison `V < Bound` (or Bound > V, <=, >=) inside a loop
 // condition, looking through && chains.  Returns Bound and whether the
 // comparison is inclusive.

@@ -26,14 +26,6 @@ bool isZero(const Expr *E, ASTContext &Ctx) {
          R.Val.getInt().isZero();
 }
 
-template <typename Fn> void forEachStmt(const Stmt *S, Fn &&Visit) {
-  if (!S)
-    return;
-  Visit(S);
-  for (const Stmt *Child : S->children())
-    forEachStmt(Child, Visit);
-}
-
 } // namespace
 
 VmemmapGuardAnalysis::VmemmapGuardAnalysis(const FunctionDecl &Fn,
