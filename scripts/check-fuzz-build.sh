@@ -34,6 +34,7 @@ if [[ ! -d "$out_dir" ]]; then
   echo "check-fuzz-build: error: $out_dir: no such directory (run fuzz/build.sh first)" >&2
   exit 2
 fi
+out_dir=$(cd "$out_dir" && pwd)  # the runs below happen in a scratch directory
 case "$sanitizer" in
   address | undefined | address,undefined | undefined,address) ;;
   *)
