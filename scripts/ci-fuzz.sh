@@ -29,7 +29,7 @@ step() {
 step "configure fuzz preset" cmake --preset fuzz
 step "build fuzz targets" cmake --build --preset fuzz --target hvo_fuzz_all hvo_fuzz_decoder_tests
 step "replay corpora, determinism, historic regressions" \
-  ctest --test-dir build/fuzz -L fuzz --output-on-failure -j2
+  ctest --test-dir build/fuzz -L fuzz -LE slow --output-on-failure -j2
 
 bounded_run() {
   local t=$1 dir
