@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "hvo/fuzz/decoder.h"
 #include "hvo/triage/input.h"
 #include "hvo/triage/json.h"
 #include "hvo/triage/report.h"
@@ -75,10 +76,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const std::string path(kNames[data[0] % kNames.size()]);
   const std::span<const uint8_t> content(data + 1, size - 1);
   hvo::triage::LoadOptions opts;
+  // With bit 7 of the first byte set: detection, parsing and decoding only,
+  // under a target picked by bits 3-6 (no inference, no replay), so the
+  // fuzzer spends most of its time on triage's own code; replays cost
+  // milliseconds to seconds each (docs/triage.md, "hvo_fuzz_triage").
+  const bool decode_only = (data[0] & 0x80) != 0;
+  if (decode_only) {
+    const auto all = hvo::fuzz::profiles();
+    opts.target = std::string(all[(data[0] >> 3 & 0xf) % all.size()].name);
+  }
   hvo::triage::TriageInput in;
   const std::string err = hvo::triage::load_input_bytes(path, content, opts, in);
   if (!err.empty()) {
     if (err.find('\n') != std::string::npos)
+      std::abort();
+    return 0;
+  }
+  if (decode_only) {
+    hvo::triage::JsonWriter j;
+    j.begin_object();
+    hvo::triage::write_input_json(j, in);
+    j.end_object();
+    if (!balanced_json(j.str()) || hvo::triage::describe_input(in).find('\n') != std::string::npos)
       std::abort();
     return 0;
   }
