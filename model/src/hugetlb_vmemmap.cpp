@@ -33,6 +33,12 @@ struct VmemmapRemapWalk {
   uint64_t reuse_addr = 0;          // V6_12_0
   FrameList *vmemmap_pages = nullptr;
   unsigned flags = 0;
+  // Model only (V6_12_0 restore): the last page restored and the frame it was
+  // copied from.  Every page of one walk is the same copy_page +
+  // reset_struct_pages of the same reuse frame, so the next ones share its
+  // contents instead of recomputing them (same bytes, shared storage).
+  FrameId last_restored = kNoFrame;
+  FrameId last_reuse_src = kNoFrame;
 };
 
 // The shared-tail era kept D612's walk shape (vmemmap_head / vmemmap_tail).
@@ -244,12 +250,21 @@ void vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   }
   FrameId page = walk.vmemmap_pages->back();
   list_del(*walk.vmemmap_pages, page, m.phys);
-  copy_page_from_vmemmap(m, page, walk.reuse_addr, "vmemmap_restore_pte");
-  // Historic bug RestoreNoResetStructPages: before reset_struct_pages the
-  // restored page was a plain copy of the reuse page, so its first slots
-  // carried the head's and the first tails' metadata.
-  if (!m.cfg.has(Bug::RestoreNoResetStructPages))
-    reset_struct_pages(m, page);
+  Translation from = m.pt.translate(walk.reuse_addr);
+  if (from.pte.present() && from.pte.frame == walk.last_reuse_src &&
+      walk.last_restored != kNoFrame) {
+    m.phys.copy_frame(page, walk.last_restored);  // the same bytes as computed below
+    m.phys.touch(page);
+  } else {
+    copy_page_from_vmemmap(m, page, walk.reuse_addr, "vmemmap_restore_pte");
+    // Historic bug RestoreNoResetStructPages: before reset_struct_pages the
+    // restored page was a plain copy of the reuse page, so its first slots
+    // carried the head's and the first tails' metadata.
+    if (!m.cfg.has(Bug::RestoreNoResetStructPages))
+      reset_struct_pages(m, page);
+    walk.last_restored = page;
+    walk.last_reuse_src = from.pte.present() ? from.pte.frame : kNoFrame;
+  }
   m.pt.set_pte_at(addr, Pte{page, false});
 }
 
