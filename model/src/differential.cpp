@@ -201,6 +201,7 @@ bool Differential::step(const Op &op) {
   const uint64_t armed_s = shared_->machine().phys.fault.fail_nth;
   const StepResult a = legacy_->apply(op);
   const StepResult b = shared_->apply(op);
+  last_legacy_ = a;
   const bool fired = (armed_l && !legacy_->machine().phys.fault.fail_nth) ||
                      (armed_s && !shared_->machine().phys.fault.fail_nth);
   if (a.result.ret != b.result.ret || a.result.folios != b.result.folios) {

@@ -449,7 +449,7 @@ const std::vector<TargetProfile> &profile_list() {
         "free_folio", "free_folios", "get_folio", "put_folio", "demote", "memory_failure",
         "fail_nth"},
        ConfigSpace{.max_nodes = 2, .shapes = {{Era::Legacy, Variant::V6_12_0}}},
-       32},
+       32, Runner::Differential},
       // Its input is a RaceInput (race_input.h), not ops.
       {"hvo_fuzz_race", {}, ConfigSpace{}, 0, Runner::Race},
   };

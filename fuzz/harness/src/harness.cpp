@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hvo/concurrency/scenarios.h"
+#include "hvo/differential.h"
 #include "hvo/fuzz/decoder.h"
 #include "hvo/fuzz/race_input.h"
 #include "hvo/fuzz/trace.h"
@@ -132,6 +133,41 @@ int run_race_input(const uint8_t *data, size_t size) {
   return 0;
 }
 
+// One op sequence on both eras through the differential oracle
+// (hvo/differential.h): legacy v6.12.0 against shared-tail kiryl-v7, the
+// final design.  D612 is not the legacy side because its restore (finding F1
+// in docs/findings-model.md) diverges on every input that restores; each
+// model's own oracle is what the single-era targets fuzz.
+int run_differential_input(const uint8_t *data, size_t size) {
+  Scenario s = decode_input(*g_settings.profile, std::span<const uint8_t>(data, size));
+  s.config.bugs = g_settings.bugs;
+  DiffOptions opt;
+  opt.legacy_variant = Variant::V6_12_0;
+  opt.shared_variant = Variant::KirylV7;
+  Differential diff(s.config, opt);
+  Digest digest;
+  std::vector<StepResult> results;
+  results.reserve(s.ops.size());
+  for (const Op &op : s.ops) {
+    const bool more = diff.step(op);
+    if (diff.result().diverged && diff.result().observable == "config")
+      break;  // no op ran: the trace shows every op as not run
+    results.push_back(diff.last_legacy_step());
+    digest.step(results.back());
+    if (!more)
+      break;
+  }
+  const DiffResult &r = diff.result();
+  digest.str(r.format());
+  if (r.diverged) {
+    Violation v{"D-diverge", r.op_index, 0, r.pfn, "legacy: " + r.legacy, "shared-tail: " + r.shared,
+                r.format()};
+    report_violation(v, s, results, size);
+  }
+  g_last_digest = digest.h;
+  return 0;
+}
+
 } // namespace
 
 void initialize_target(std::string_view target) {
@@ -151,6 +187,8 @@ int run_target_input(std::string_view target, const uint8_t *data, size_t size) 
     initialize_target(target);
   if (g_settings.profile->runner == Runner::Race)
     return run_race_input(data, size);
+  if (g_settings.profile->runner == Runner::Differential)
+    return run_differential_input(data, size);
   Scenario s = decode_input(*g_settings.profile, std::span<const uint8_t>(data, size));
   s.config.bugs = g_settings.bugs;
 

@@ -71,6 +71,9 @@ public:
   /// stopped).  Ops after that are ignored.
   bool step(const Op &op);
   const DiffResult &result() const { return r_; }
+  /// What the legacy model returned for the last op @step applied (for
+  /// traces: the fuzz harness prints it beside each op).
+  const StepResult &last_legacy_step() const { return last_legacy_; }
 
   Model &legacy() { return *legacy_; }
   Model &shared() { return *shared_; }
@@ -83,6 +86,7 @@ private:
   DiffOptions opt_;
   std::unique_ptr<Model> legacy_, shared_;
   DiffResult r_;
+  StepResult last_legacy_;
   uint64_t index_ = 0;
 };
 

@@ -75,6 +75,9 @@ struct ConfigSpace {
 enum class Runner : uint8_t {
   Ops,   // a Scenario (config + ops) on one Model, the oracle after each op
   Race,  // a concurrency scenario under a schedule (race_input.h)
+  // The same input as Ops, run on both eras through the differential oracle
+  // (hvo/differential.h): a divergence is the finding.
+  Differential,
 };
 
 struct TargetProfile {
