@@ -13,6 +13,16 @@ namespace {
 
 constexpr uint64_t kMaxShift = 30;  // above MAX_FOLIO_ORDER of every page size
 
+// devm_request_mem_region (kernel/resource.c 6.12 l.1248-1330, __request_region): the
+// range must not overlap a busy iomem resource.  Every live pgmap's range
+// is one, requested by the probe that mapped it and held until its remove.
+bool request_mem_region(const HotplugState &hp, uint64_t pfn, uint64_t pages) {
+  for (const DevPagemap &p : hp.pgmaps)
+    if (p.live && pfn < p.range_start_pfn + p.range_nr_pages && p.range_start_pfn < pfn + pages)
+      return false;
+  return true;
+}
+
 OpResult dax_add(Model &md, uint64_t pfn, uint64_t pages, uint64_t shift, uint64_t node,
                  const VmemAltmap *altmap) {
   if (shift > kMaxShift || node >= md.config().nodes.size())
@@ -26,6 +36,12 @@ OpResult dax_add(Model &md, uint64_t pfn, uint64_t pages, uint64_t shift, uint64
     req.altmap = *altmap;
   uint32_t id = 0;
   Machine &m = md.machine();
+  // dev_dax_probe (drivers/dax/device.c 6.12 l.433-441) reserves the range
+  // before devm_memremap_pages: an overlap is -EBUSY there, so the
+  // "Conflicting mapping in same section" WARN in pagemap_range is never
+  // reached from device-dax.
+  if (!request_mem_region(m.hotplug, pfn, pages))
+    return OpResult{-EBUSY_, {}, "could not reserve range"};
   const int ret = memremap_pages(m, m.hotplug, req, id);
   if (ret)
     return OpResult{ret, {}, {}};
