@@ -2,6 +2,8 @@
 //
 // The device-DAX op family: memremap_pages / memunmap_pages of one range
 // with a compound geometry (vmemmap_shift), with or without an altmap.
+#include <algorithm>
+
 #include "hvo/hugetlb_vmemmap.h"
 #include "hvo/memremap.h"
 #include "hvo/model.h"
@@ -52,15 +54,35 @@ OpResult op_dax_add(Model &md, const Op &op) {
   return dax_add(md, op.args[0], op.args[1], op.args[2], op.args[3], nullptr);
 }
 
-// The altmap starts at the range's first pfn with no reserve, as device-dax
-// sets it up (drivers/dax/pmem.c: base_pfn = range start, reserve = the
-// label area, modelled as 0).
+// The altmap starts at the range's first pfn with no reserve (the info
+// block and label area are modelled as 0), and is sized as the only in-tree
+// producer of a device altmap sizes it: nd_pfn_init (drivers/nvdimm/
+// pfn_devs.c 6.12 l.770-815) puts the data at ALIGN(start + pad +
+// MAX_STRUCT_PAGE_SIZE * npfns, align), align = max(dax align,
+// memremap_compat_align()), and __nvdimm_setup_pfn (l.683-720) makes
+// everything below that the altmap's free pages.  The fuzzed `free` is
+// the pad (the kernel's SZ_8K info block, larger for other layouts).  So
+// the altmap always holds the memmap, and the first device page is aligned
+// to the compound size that memmap_init_zone_device steps by.
 OpResult op_dax_add_altmap(Model &md, const Op &op) {
+  const Config &cfg = md.config();
+  const uint64_t pfn = op.args[0], pages = op.args[1], shift = op.args[2], pad = op.args[3];
+  if (shift > kMaxShift)
+    return OpResult{-EINVAL_, {}, "bad shift"};
+  // MAX_STRUCT_PAGE_SIZE (drivers/nvdimm/nd.h l.660); nd_pfn_init refuses
+  // a larger struct page unless page_struct_override is set (not modelled).
+  constexpr uint64_t kMaxStructPageSize = 64;
+  if (cfg.struct_page_size > kMaxStructPageSize)
+    return OpResult{-EINVAL_, {}, "Memory debug options prevent using pmem for the page map"};
+  const uint64_t page_map_pages =
+      (kMaxStructPageSize * pages + cfg.page_size() - 1) >> cfg.page_shift;
+  const uint64_t align = std::max(uint64_t{1} << shift, cfg.pages_per_subsection());
+  const uint64_t data_pfn = (pfn + pad + page_map_pages + align - 1) & ~(align - 1);
   VmemAltmap a;
-  a.base_pfn = op.args[0];
-  a.end_pfn = op.args[0] + op.args[1];
-  a.free = op.args[3];
-  return dax_add(md, op.args[0], op.args[1], op.args[2], 0, &a);
+  a.base_pfn = pfn;
+  a.end_pfn = pfn + pages;
+  a.free = data_pfn - pfn;
+  return dax_add(md, pfn, pages, shift, 0, &a);
 }
 
 OpResult op_dax_remove(Model &md, const Op &op) {
@@ -81,7 +103,8 @@ std::vector<OpDescriptor> dax_op_family() {
        "memremap_pages: device-DAX range [pfn, pfn+pages) of 2^shift compound pages"},
       {"dax_add_altmap", {pfn, pages, shift, {"free", 0, uint64_t{1} << 16, 1024}},
        op_dax_add_altmap,
-       "memremap_pages with an altmap of `free` pages at the range start (node 0)"},
+       "memremap_pages with an altmap at the range start (node 0), sized as nd_pfn_init "
+       "does: `free` pad pages, then the memmap, aligned up to the compound size"},
       {"dax_remove", {{"pgmap", 0, 16, 0}}, op_dax_remove, "memunmap_pages of a pgmap id"},
   };
 }
