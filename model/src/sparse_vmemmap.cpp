@@ -146,24 +146,50 @@ bool vmemmap_pte_populate(Machine &m, HotplugState &hp, uint64_t addr, unsigned 
   return true;
 }
 
+// vmemmap_pte_populate (l.146-176) when the PMD is a leaf: with a 72/80-byte
+// struct page a section's memmap is not a whole number of PMDs, so a boot
+// PMD leaf from vmemmap_populate_hugepages() reaches into the next section's
+// memmap, and a later sub-section hot-add (vmemmap_populate_basepages, x86
+// init_64.c l.1568-1569) walks down to it.  vmemmap_pmd_populate (l.192-203)
+// only checks pmd_none, and x86's pte_offset_kernel on a PSE pmd yields the
+// leaf block's first page (pmd_page_vaddr, asm/pgtable.h l.1072-1075, masks
+// with PHYSICAL_PMD_PAGE_MASK, asm/pgtable_types.h l.455-458):
+// the "PTE" is word pte_index(addr) of the struct pages stored there.  The
+// CPU keeps translating through the leaf, so the memmap is mapped either
+// way; a word that is not pte_none (x86 pte_none ignores Accessed/Dirty)
+// leaves everything as it is (vmemmap_verify only warns), a pte_none word is
+// overwritten with the new page's PTE: a boot struct page is corrupted and
+// the page is never mapped nor freed.
+bool vmemmap_pte_populate_under_leaf(Machine &m, HotplugState &hp, uint64_t addr, unsigned node,
+                                     DevPagemap *altmap_owner) {
+  const FrameId block = static_cast<FrameId>(m.pt.pmd(m.pt.pmd_index(addr)).value);
+  const uint64_t pte_index = (addr >> m.cfg.page_shift) & (m.cfg.ptrs_per_pte() - 1);
+  constexpr uint64_t kAccessedDirty = 0x60;  // _PAGE_KNL_ERRATUM_MASK, pgtable.h l.993
+  if (m.phys.read_word(block, pte_index) & ~kAccessedDirty)
+    return true;
+  std::optional<FrameId> p = vmemmap_alloc_block_buf(m, hp, 1, node, altmap_owner);
+  if (!p)
+    return false;
+  set_frame_origin(m, *p, addr);
+  // pfn_pte(pfn, PAGE_KERNEL): present, RW, accessed, dirty, global, NX.
+  // The model's frame id stands for the pfn.
+  constexpr uint64_t kPageKernel = (uint64_t{1} << 63) | 0x163;
+  m.phys.write_word(block, pte_index, (static_cast<uint64_t>(*p) << m.cfg.page_shift) | kPageKernel);
+  return true;
+}
+
 // vmemmap_populate_address (l.252-280).
 bool vmemmap_populate_address(Machine &m, HotplugState &hp, uint64_t addr, unsigned node,
                               DevPagemap *altmap_owner, FrameId reuse) {
   if (!vmemmap_pmd_populate(m, addr, node))
     return false;
+  if (m.pt.pmd_leaf(m.pt.pmd_index(addr)) && reuse == kNoFrame)
+    return vmemmap_pte_populate_under_leaf(m, hp, addr, node, altmap_owner);
   if (m.pt.pmd_leaf(m.pt.pmd_index(addr))) {
-    // The address is already mapped by a PMD leaf that a neighbouring
-    // section's vmemmap_populate_hugepages() installed: with a 72/80-byte
-    // struct page a section's memmap is not a whole number of PMDs.  The
-    // kernel's vmemmap_pte_populate() would then read a "PTE" out of the
-    // struct pages the leaf maps (pte_offset_kernel on a leaf); the model
-    // does not emulate that, reports it, and keeps the leaf's mapping.
-    const uint64_t pmd_mask = ~(m.cfg.pmd_size() - 1);
-    const bool same_pmd = !m.reports.empty() && m.reports.back().id == "K-model-limit" &&
-                          (m.reports.back().vaddr & pmd_mask) == (addr & pmd_mask);
-    if (!same_pmd)  // once per PMD
-      m.report("K-model-limit", addr, m.page_to_pfn(addr), "a PTE table", "a PMD leaf",
-               "vmemmap_pte_populate under a PMD leaf (struct page not a power of two)");
+    // A compound-page reuse under a leaf needs vmemmap_can_optimize, i.e. a
+    // power-of-two struct page, whose section memmaps are whole PMDs.
+    m.report("K-model-limit", addr, m.page_to_pfn(addr), "a PTE table", "a PMD leaf",
+             "vmemmap_pte_populate (reuse) under a PMD leaf");
     return true;
   }
   return vmemmap_pte_populate(m, hp, addr, node, altmap_owner, reuse);
