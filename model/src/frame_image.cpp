@@ -133,6 +133,28 @@ uint64_t ImagePool::word(uint32_t id, uint64_t origin_vpn, uint64_t w) const {
   return eval(im.fields[g % geo_.words_per_struct_page], g / geo_.words_per_struct_page);
 }
 
+void ImagePool::read_page(uint32_t id, uint64_t origin_vpn, uint64_t *out) const {
+  const Image &im = images_[id];
+  const uint64_t n = geo_.words_per_page, W = geo_.words_per_struct_page;
+  if (!im.dense.empty()) {
+    std::copy(im.dense.begin(), im.dense.begin() + static_cast<std::ptrdiff_t>(n), out);
+    return;
+  }
+  // word()'s evaluation, walking (slot, field) instead of dividing each g.
+  const uint64_t g = origin_vpn * n;
+  uint64_t slot = g / W, f = g % W;
+  for (uint64_t w = 0; w < n; w++) {
+    out[w] = eval(im.fields[f], slot);
+    if (++f == W) {
+      f = 0;
+      slot++;
+    }
+  }
+  for (const auto &[w, v] : im.overrides)
+    if (w < n)
+      out[w] = v;
+}
+
 uint32_t ImagePool::unshare(uint32_t id) {
   if (id != kZero && images_[id].refs == 1 && !is_interned_[id])
     return id;
@@ -146,8 +168,7 @@ uint32_t ImagePool::unshare(uint32_t id) {
 
 void ImagePool::densify(uint32_t id, uint64_t origin_vpn) {
   std::vector<uint64_t> d(geo_.words_per_page);
-  for (uint64_t w = 0; w < geo_.words_per_page; w++)
-    d[w] = word(id, origin_vpn, w);
+  read_page(id, origin_vpn, d.data());
   Image &im = images_[id];
   im.dense = std::move(d);
   im.overrides = {};

@@ -348,13 +348,26 @@ void Oracle::check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id
     auto [img, origin] = f.pre_optimize[k];
     if (r.image == img && r.origin_vpn == origin)
       continue;
-    for (uint64_t w = 0; w < c.words_per_page(); w++) {
-      uint64_t g = (a - c.vmemmap_base) / 8 + w;
-      uint64_t idx = g / W - f.pfn, field = g % W;
+    // Different (image, origin): every word is compared, both pages
+    // materialised once rather than evaluated word by word (the hot path of
+    // every restore; same words, same order, same first difference).
+    const uint64_t wpp = c.words_per_page();
+    page_was_.resize(wpp);
+    page_now_.resize(wpp);
+    m_.phys.images().read_page(img, origin, page_was_.data());
+    m_.phys.images().read_page(r.image, r.origin_vpn, page_now_.data());
+    const uint64_t g0 = (a - c.vmemmap_base) / 8;
+    uint64_t slot = g0 / W, next_field = g0 % W;
+    for (uint64_t w = 0; w < wpp; w++) {
+      const uint64_t idx = slot - f.pfn, field = next_field;
+      if (++next_field == W) {
+        next_field = 0;
+        slot++;
+      }
       if (field == sp::kLruPrev && idx >= kTailMetadataSlots)
         continue;  // lru.prev of a tail: meaningless, memcpy keeps the source's pointer
-      uint64_t was = m_.phys.images().word(img, origin, w);
-      uint64_t now = m_.phys.read_word(pte.frame, w);
+      uint64_t was = page_was_[w];
+      uint64_t now = page_now_[w];
       // A word that was never initialised (memblock noinit, modelled as the
       // poison pattern, e.g. tails of a boot gigantic page) has no value to
       // restore: whatever the restore writes is at least as good (M2).

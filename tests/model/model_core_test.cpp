@@ -4,8 +4,11 @@
 // access through the MMU, compound pages, and the op text form.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "hvo/compound.h"
 #include "hvo/config.h"
+#include "hvo/frame_image.h"
 #include "hvo/hugetlb.h"
 #include "hvo/model.h"
 #include "hvo/ops.h"
@@ -190,6 +193,39 @@ TEST(Compound, ImagesAreSharedAcrossIdenticalFrames) {
   ASSERT_EQ(alloc_pool_huge_folios(m, 18, 0, 2, &ids), 0);
   // Two 1 GiB folios: a handful of images, not thousands.
   EXPECT_LT(m.phys.images().live() - live_before, 16u);
+}
+
+// read_page is the oracle's fast path for whole-page comparisons; it must
+// hold exactly what word() reads, for pure, overridden and dense images, and
+// for struct page sizes that do and do not divide the page (80 bytes: slots
+// straddle frames).
+TEST(Images, ReadPageMatchesWordByWord) {
+  for (unsigned words_per_struct_page : {8u, 10u}) {
+    ImagePool pool(ImageGeometry{0xffffea0000000000ull, words_per_struct_page * 8ull, 512,
+                                 words_per_struct_page});
+    ImagePool::Fields fields{};
+    fields[0] = FieldSpec{0x1234, FieldRel::None, 0};
+    fields[1] = FieldSpec{1, FieldRel::FolioHead, 9};
+    fields[2] = FieldSpec{0, FieldRel::Self, 0};
+    fields[words_per_struct_page - 1] = FieldSpec{8, FieldRel::Self, 0};
+    const uint32_t pure = pool.intern(fields);
+    pool.get(pure);
+    uint32_t overridden = pool.unshare(pure);
+    pool.store_word(overridden, 3, 5, 0xdead);
+    pool.store_word(overridden, 3, 511, 0xbeef);
+    pool.get(overridden);
+    uint32_t dense = pool.unshare(overridden);
+    pool.make_dense(dense, 3);
+    pool.store_word(dense, 3, 17, 0xf00d);
+    std::vector<uint64_t> page(512);
+    for (uint32_t id : {pure, overridden, dense})
+      for (uint64_t origin : {0ull, 1ull, 3ull, 77ull}) {
+        pool.read_page(id, origin, page.data());
+        for (uint64_t w = 0; w < 512; w++)
+          ASSERT_EQ(page[w], pool.word(id, origin, w))
+              << "image " << id << " origin " << origin << " word " << w;
+      }
+  }
 }
 
 }  // namespace

@@ -82,6 +82,9 @@ public:
 
   // Word `w` of a frame holding image `id` produced for vmemmap page `origin`.
   uint64_t word(uint32_t id, uint64_t origin_vpn, uint64_t w) const;
+  // All words_per_page words of that frame into `out`, equal to word() for
+  // every w, without a division per word (whole-page comparisons).
+  void read_page(uint32_t id, uint64_t origin_vpn, uint64_t *out) const;
   // Makes `id` exclusively owned by the caller (clone if shared) and returns
   // the id to use from now on; the caller's reference moves to the result.
   uint32_t unshare(uint32_t id);

@@ -61,6 +61,7 @@ private:
   std::vector<uint8_t> optimized_;  // per folio: flag as last seen
   int64_t optimized_count_ = 0;
   std::vector<Violation> pending_;  // from the hooks, stamped in check()
+  std::vector<uint64_t> page_was_, page_now_;  // check_fidelity's page buffers, reused
 };
 
 }  // namespace hvo
