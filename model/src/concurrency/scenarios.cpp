@@ -46,7 +46,10 @@ Op parse(const std::string &line) {
   return o;
 }
 
-std::unique_ptr<World> boot(Era era, Variant v, const char *mem = "0:Normal:4G") {
+// Two sections: every scenario allocates at most two order-9 folios on node 0,
+// so a larger zone adds nothing the threads can reach; the boot (memmap_init,
+// sparse_init) and the final whole-oracle frame scan cost per section, per run.
+std::unique_ptr<World> boot(Era era, Variant v, const char *mem = "0:Normal:256M") {
   Config c;
   parse_config_args(std::string("page-size=4K mem=") + mem, c);
   c.era = era;
