@@ -22,10 +22,16 @@ namespace hvo::fuzz {
 namespace {
 
 // Process-wide settings fixed before the first input (LLVMFuzzerInitialize).
+struct KnownFinding {
+  std::string target, invariant, op;  // op: the failing op's name, or "*"
+  std::string reference;              // where it is documented
+};
+
 struct Settings {
   const TargetProfile *profile = nullptr;
   BugSet bugs;
   std::string bugs_text;
+  std::vector<KnownFinding> known;
 };
 Settings g_settings;
 uint64_t g_last_digest = 0;
@@ -81,6 +87,70 @@ struct Digest {
       str(format_violation(v));
   }
 };
+
+// HVO_FUZZ_KNOWN=FILE: documented findings that CI replays and bounded runs
+// must not fail on (fuzz/known-findings.txt explains the format and policy).
+// Each line: "<target> <invariant-id> <op-name|*> <reference>"; a line whose
+// first non-blank character is '#' is a comment.  A malformed line is a usage error, never silently ignored.
+std::vector<KnownFinding> load_known_findings(const char *path) {
+  std::vector<KnownFinding> known;
+  FILE *f = std::fopen(path, "r");
+  if (!f)
+    usage_error(std::string("HVO_FUZZ_KNOWN: ") + path + ": cannot open file");
+  char line[1024];
+  unsigned lineno = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    ++lineno;
+    std::string text(line);
+    // Whole-line comments only: references carry '#' anchors.
+    if (size_t first = text.find_first_not_of(" \t"); first != std::string::npos && text[first] == '#')
+      continue;
+    std::vector<std::string> words;
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t start = text.find_first_not_of(" \t\r\n", pos);
+      if (start == std::string::npos)
+        break;
+      size_t end = text.find_first_of(" \t\r\n", start);
+      words.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+      pos = end == std::string::npos ? text.size() : end;
+    }
+    if (words.empty())
+      continue;
+    if (words.size() != 4) {
+      std::fclose(f);
+      usage_error(std::string("HVO_FUZZ_KNOWN: ") + path + ":" + std::to_string(lineno) +
+                  ": expected '<target> <invariant-id> <op|*> <reference>'");
+    }
+    known.push_back({words[0], words[1], words[2], words[3]});
+  }
+  std::fclose(f);
+  return known;
+}
+
+// The documented finding @v matches, if any: same target, same invariant,
+// same failing operation.
+const KnownFinding *known_finding(const Violation &v, const Scenario &s) {
+  const std::string_view op =
+      v.op_index < s.ops.size() && s.ops[v.op_index].kind < op_table().size()
+          ? op_table()[s.ops[v.op_index].kind].name
+          : std::string_view("*");
+  for (const KnownFinding &k : g_settings.known)
+    if (k.target == g_settings.profile->name && k.invariant == v.id && (k.op == "*" || k.op == op))
+      return &k;
+  return nullptr;
+}
+
+// A known finding is reported in one line and the input ends without a
+// crash; anything else is a crash (report_violation).
+bool report_known(const Violation &v, const Scenario &s) {
+  const KnownFinding *k = known_finding(v, s);
+  if (!k)
+    return false;
+  std::fprintf(stderr, "==HVO== KNOWN %s (%s %s, %s)\n", format_violation(v).c_str(),
+               k->invariant.c_str(), k->op.c_str(), k->reference.c_str());
+  return true;
+}
 
 [[noreturn]] void report_violation(const Violation &first, const Scenario &s,
                                    const std::vector<StepResult> &results, size_t size) {
@@ -162,7 +232,8 @@ int run_differential_input(const uint8_t *data, size_t size) {
   if (r.diverged) {
     Violation v{"D-diverge", r.op_index, 0, r.pfn, "legacy: " + r.legacy, "shared-tail: " + r.shared,
                 r.format()};
-    report_violation(v, s, results, size);
+    if (!report_known(v, s))
+      report_violation(v, s, results, size);
   }
   g_last_digest = digest.h;
   return 0;
@@ -179,6 +250,8 @@ void initialize_target(std::string_view target) {
   const char *env = std::getenv("HVO_FUZZ_BUGS");
   g_settings.bugs_text = env ? env : "";
   g_settings.bugs = parse_bugs(g_settings.bugs_text);
+  if (const char *known = std::getenv("HVO_FUZZ_KNOWN"); known && *known)
+    g_settings.known = load_known_findings(known);
 }
 
 int run_target_input(std::string_view target, const uint8_t *data, size_t size) {
@@ -207,8 +280,12 @@ int run_target_input(std::string_view target, const uint8_t *data, size_t size) 
   for (const Op &op : s.ops) {
     results.push_back(model->apply(op));
     digest.step(results.back());
-    if (!results.back().violations.empty())
-      report_violation(results.back().violations.front(), s, results, size);
+    if (!results.back().violations.empty()) {
+      if (!report_known(results.back().violations.front(), s))
+        report_violation(results.back().violations.front(), s, results, size);
+      g_last_digest = digest.h;
+      return 0;
+    }
   }
   // The oracle checks incrementally after each op; once at the end it looks
   // at everything, which catches damage to state no op listed as touched.
@@ -218,7 +295,9 @@ int run_target_input(std::string_view target, const uint8_t *data, size_t size) 
       results.push_back(StepResult{});
     for (Violation &v : final_check)
       results.back().violations.push_back(v);
-    report_violation(final_check.front(), s, results, size);
+    if (!report_known(final_check.front(), s))
+      report_violation(final_check.front(), s, results, size);
+    digest.str(format_violation(final_check.front()));
   }
   g_last_digest = digest.h;
   return 0;
