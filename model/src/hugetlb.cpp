@@ -167,7 +167,7 @@ int check_free_folio(Machine &m, FolioId id, HugetlbFolio **out) {
 }  // namespace
 
 int alloc_fresh_hugetlb_folio(Machine &m, unsigned order, unsigned nid, FolioId *out) {
-  if (order < 1 || order > kMaxHugetlbOrder || nid >= m.phys.nr_nodes())
+  if (order < kMinHugetlbOrder || order > kMaxHugetlbOrder || nid >= m.phys.nr_nodes())
     return -EINVAL_;
   HugetlbFolio *f = nullptr;
   if (int ret = only_alloc_fresh_hugetlb_folio(m, order, nid, &f))
@@ -181,7 +181,7 @@ int alloc_fresh_hugetlb_folio(Machine &m, unsigned order, unsigned nid, FolioId 
 
 int alloc_pool_huge_folios(Machine &m, unsigned order, unsigned nid, unsigned count,
                            std::vector<FolioId> *out) {
-  if (order < 1 || order > kMaxHugetlbOrder || nid >= m.phys.nr_nodes() || count == 0)
+  if (order < kMinHugetlbOrder || order > kMaxHugetlbOrder || nid >= m.phys.nr_nodes() || count == 0)
     return -EINVAL_;
   std::vector<FolioId> ids;
   int ret = 0;
@@ -217,7 +217,7 @@ static void hugetlb_folio_init_tail_vmemmap(Machine &m, HugetlbFolio &f, uint64_
 
 int gather_bootmem_prealloc(Machine &m, unsigned order, unsigned nid, unsigned count,
                             std::vector<FolioId> *out) {
-  if (order < 1 || order > kMaxHugetlbOrder || nid >= m.phys.nr_nodes() || count == 0)
+  if (order < kMinHugetlbOrder || order > kMaxHugetlbOrder || nid >= m.phys.nr_nodes() || count == 0)
     return -EINVAL_;
   std::vector<HugetlbFolio *> list;
   std::vector<FolioId> ids;
@@ -368,7 +368,7 @@ int demote_free_hugetlb_folio(Machine &m, FolioId id, unsigned dst_order,
   HugetlbFolio *src = nullptr;
   if (int ret = check_free_folio(m, id, &src))
     return ret;
-  if (dst_order < 1 || dst_order >= src->order)
+  if (dst_order < kMinHugetlbOrder || dst_order >= src->order)
     return -EINVAL_;
   Hstate hsrc = hstate_of(*src), hdst{dst_order};
   remove_hugetlb_folio(m, *src);  // demote_pool_huge_page takes it off the free list

@@ -17,6 +17,11 @@ namespace hvo {
 // Orders the model accepts for a HugeTLB folio: at least 1 (the folio has a
 // tail) and small enough that its vmemmap fits the model's PTE tables.
 inline constexpr unsigned kMaxHugetlbOrder = 24;
+// The smallest hstate order: a HugeTLB folio keeps folio data in struct
+// pages 1 and 2 (__NR_USED_SUBPAGE = 3, include/linux/hugetlb.h:36), so
+// hugetlb_add_hstate refuses orders below order_base_2(3) = 2
+// (mm/hugetlb.c:4547, Debian 6.12).
+inline constexpr unsigned kMinHugetlbOrder = 2;
 
 inline Hstate hstate_of(const HugetlbFolio &f) { return Hstate{f.order}; }
 
