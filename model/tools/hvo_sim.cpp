@@ -50,6 +50,24 @@ bool parse_uint(const std::string &s, uint64_t &v) {
   return true;
 }
 
+// Reads and parses a scenario file; on failure prints the one-line
+// "file:line: problem" error and returns false (the caller exits 2).
+bool load_scenario(const std::string &path, Scenario &sc) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "%s:0: cannot open file\n", path.c_str());
+    return false;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string err;
+  if (!parse_scenario(buf.str(), path, sc, err)) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return false;
+  }
+  return true;
+}
+
 int cmd_run(const std::vector<std::string> &args) {
   std::string path;
   std::vector<uint64_t> diagrams;
@@ -75,19 +93,10 @@ int cmd_run(const std::vector<std::string> &args) {
   }
   if (path.empty())
     return usage("run needs a scenario file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "%s:0: cannot open file\n", path.c_str());
-    return 2;
-  }
-  std::stringstream buf;
-  buf << in.rdbuf();
   Scenario sc;
-  std::string err;
-  if (!parse_scenario(buf.str(), path, sc, err)) {
-    std::fprintf(stderr, "%s\n", err.c_str());
+  if (!load_scenario(path, sc))
     return 2;
-  }
+  std::string err;
   auto model = Model::create(sc.config, &err);
   if (!model) {
     std::fprintf(stderr, "%s:1: impossible configuration: %s\n", path.c_str(), err.c_str());
@@ -220,19 +229,9 @@ int cmd_diff(const std::vector<std::string> &args) {
   }
   if (path.empty())
     return usage("diff needs a scenario file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "%s:0: cannot open file\n", path.c_str());
-    return 2;
-  }
-  std::stringstream buf;
-  buf << in.rdbuf();
   Scenario sc;
-  std::string err;
-  if (!parse_scenario(buf.str(), path, sc, err)) {
-    std::fprintf(stderr, "%s\n", err.c_str());
+  if (!load_scenario(path, sc))
     return 2;
-  }
   const DiffResult r = run_differential(sc.config, sc.ops, opt);
   if (r.diverged && r.observable == "config") {
     std::fprintf(stderr, "%s:1: impossible configuration: legacy: %s; shared-tail: %s\n",
