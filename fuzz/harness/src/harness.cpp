@@ -13,6 +13,7 @@
 #include "hvo/concurrency/scenarios.h"
 #include "hvo/differential.h"
 #include "hvo/fuzz/decoder.h"
+#include "hvo/fuzz/outcome.h"
 #include "hvo/fuzz/race_input.h"
 #include "hvo/fuzz/trace.h"
 #include "hvo/model.h"
@@ -43,50 +44,12 @@ uint64_t g_last_digest = 0;
 
 BugSet parse_bugs(std::string_view text) {
   BugSet bugs;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    std::string_view name = text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
-    pos = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
-    if (name.empty())
-      continue;
-    auto bit = parse_bug_switch(name);
-    if (!bit) {
-      std::string known;
-      for (unsigned i = 0; i < bug_switch_count(); ++i)
-        known += (i ? ", " : "") + std::string(bug_switch_name(i));
-      usage_error("HVO_FUZZ_BUGS: unknown bug switch '" + std::string(name) + "' (known: " +
-                  (known.empty() ? "none" : known) + ")");
-    }
-    bugs.set(*bit);
-  }
+  if (std::string err = parse_bug_list(text, bugs); !err.empty())
+    usage_error("HVO_FUZZ_BUGS: " + err);
   return bugs;
 }
 
-struct Digest {
-  uint64_t h = 0xcbf29ce484222325ull;
-  void bytes(const void *p, size_t n) {
-    const auto *b = static_cast<const uint8_t *>(p);
-    for (size_t i = 0; i < n; ++i) {
-      h ^= b[i];
-      h *= 0x100000001b3ull;
-    }
-  }
-  void u64(uint64_t v) { bytes(&v, sizeof v); }
-  void str(const std::string &s) {
-    u64(s.size());
-    bytes(s.data(), s.size());
-  }
-  void step(const StepResult &r) {
-    u64(static_cast<uint64_t>(r.result.ret));
-    str(r.result.note);
-    u64(r.result.folios.size());
-    for (FolioId f : r.result.folios)
-      u64(f);
-    for (const Violation &v : r.violations)
-      str(format_violation(v));
-  }
-};
+using Digest = OutcomeDigest;
 
 // HVO_FUZZ_KNOWN=FILE: documented findings that CI replays and bounded runs
 // must not fail on (fuzz/known-findings.txt explains the format and policy).

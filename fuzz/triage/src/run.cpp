@@ -6,38 +6,15 @@
 #include <memory>
 
 #include "hvo/concurrency/scenarios.h"
+#include "hvo/fuzz/outcome.h"
 
 namespace hvo::triage {
 
 namespace {
 
-// The same digest as fuzz/harness (FNV-1a over return values, notes, folio
-// ids and violations), so a difference between two replays means the same
-// thing as the replay driver's --twice mismatch.
-struct Digest {
-  uint64_t h = 0xcbf29ce484222325ull;
-  void bytes(const void *p, size_t n) {
-    const auto *b = static_cast<const uint8_t *>(p);
-    for (size_t i = 0; i < n; ++i) {
-      h ^= b[i];
-      h *= 0x100000001b3ull;
-    }
-  }
-  void u64(uint64_t v) { bytes(&v, sizeof v); }
-  void str(const std::string &s) {
-    u64(s.size());
-    bytes(s.data(), s.size());
-  }
-  void step(const StepResult &r) {
-    u64(static_cast<uint64_t>(r.result.ret));
-    str(r.result.note);
-    u64(r.result.folios.size());
-    for (FolioId f : r.result.folios)
-      u64(f);
-    for (const Violation &v : r.violations)
-      str(format_violation(v));
-  }
-};
+// The fuzz harness's digest, so a difference between two replays means the
+// same thing as the replay driver's --twice mismatch.
+using Digest = fuzz::OutcomeDigest;
 
 }  // namespace
 

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "hvo/fuzz/outcome.h"
 #include "hvo/fuzz/race_input.h"
 #include "hvo/ops.h"
 #include "hvo/triage/run.h"
@@ -82,6 +83,6 @@ std::string artifact_kind(const std::string &path);
 std::string target_from_path(const std::string &path);
 
 // Parses "a,b" into switches; "" or an error naming the unknown switch.
-std::string parse_bug_list(std::string_view text, BugSet &out);
+using fuzz::parse_bug_list;
 
 }  // namespace hvo::triage
