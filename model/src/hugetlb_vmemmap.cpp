@@ -101,8 +101,11 @@ int vmemmap_split_pmd(Machine &m, size_t pmd_i, FrameId head, uint64_t start,
     // frames are already individually freeable, nothing else to do.
     m.pt.pmd_populate_kernel(pmd_i, table);
     m.events.pmd_splits++;
-    if (!(walk.flags & VMEMMAP_SPLIT_NO_TLB_FLUSH))
+    m.interleave_point("pmd_populate_kernel", start);
+    if (!(walk.flags & VMEMMAP_SPLIT_NO_TLB_FLUSH)) {
       m.pt.flush_tlb_kernel_range(start, start + m.cfg.pmd_size());
+      m.interleave_point("flush_tlb_kernel_range(pmd)", start);
+    }
   } else {
     m.phys.free_frame(m.pt.pte_table_destroy(table));
   }
@@ -163,8 +166,10 @@ int vmemmap_remap_range(Machine &m, uint64_t start, uint64_t end, VmemmapRemapWa
         vmemmap_pte_entry(m, a, walk);
     addr = next;
   }
-  if (walk.remap_pte && !(walk.flags & VMEMMAP_REMAP_NO_TLB_FLUSH))
+  if (walk.remap_pte && !(walk.flags & VMEMMAP_REMAP_NO_TLB_FLUSH)) {
     m.pt.flush_tlb_kernel_range(start, end);
+    m.interleave_point("flush_tlb_kernel_range", start);
+  }
   return 0;
 }
 
@@ -177,6 +182,7 @@ void free_vmemmap_page(Machine &m, FrameId f) {
   }
   free_frame_checked(m, f, "free_vmemmap_page");
   m.events.frames_freed_by_hvo++;
+  m.interleave_point("free_vmemmap_page", 0);
 }
 
 // vmemmap_remap_pte, l.202-234 (D612) / L616 l.205-232 (reuse form).
@@ -204,6 +210,7 @@ void vmemmap_remap_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   }
   list_add(*walk.vmemmap_pages, page, m.phys);
   m.pt.set_pte_at(addr, entry);
+  m.interleave_point("set_pte_at", addr);
 }
 
 // reset_struct_pages, L616 l.234-250: copy struct pages R..2R-1 over 0..R-1
@@ -234,7 +241,9 @@ void vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
     list_del(*walk.vmemmap_pages, dst, m.phys);
     m.phys.copy_frame(dst, src);  // copy_page(page_to_virt(dst), page_to_virt(src))
     m.phys.touch(dst);
+    m.interleave_point("copy_page", addr);
     m.pt.set_pte_at(addr, Pte{dst, false});
+    m.interleave_point("set_pte_at", addr);
     return;
   }
   if (src != walk.reuse_page) {
@@ -265,7 +274,9 @@ void vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
     walk.last_restored = page;
     walk.last_reuse_src = from.pte.present() ? from.pte.frame : kNoFrame;
   }
+  m.interleave_point("copy_page", addr);
   m.pt.set_pte_at(addr, Pte{page, false});
+  m.interleave_point("set_pte_at", addr);
 }
 
 // vmemmap_remap_split, l.272-280 / L616 l.284-296.
@@ -317,6 +328,7 @@ int vmemmap_remap_free_reuse(Machine &m, uint64_t start, uint64_t end, uint64_t 
   if (auto copy = m.phys.alloc_frame(nid, AllocPurpose::Memmap)) {
     walk.reuse_page = *copy;
     copy_page_from_vmemmap(m, *copy, reuse, "vmemmap_remap_free");
+    m.interleave_point("copy_page(reuse)", reuse);
     list_add(vmemmap_pages, *copy, m.phys);
     m.phys.memmap_pages += 1;
   }
@@ -432,7 +444,12 @@ uint64_t hugetlb_vmemmap_optimizable_size(const Machine &m, const Hstate &h) {
   return size > 0 ? static_cast<uint64_t>(size) : 0;
 }
 
-void synchronize_rcu(Machine &m) { m.events.synchronize_rcu++; }
+// A scenario's interleave hook makes the caller wait here for the readers
+// inside a read-side section (concurrency/scenarios.cpp).
+void synchronize_rcu(Machine &m) {
+  m.events.synchronize_rcu++;
+  m.interleave_point("synchronize_rcu", 0);
+}
 
 void free_vmemmap_page_list(Machine &m, FrameList &list) {
   for (auto it = list.rbegin(); it != list.rend(); ++it)
@@ -541,6 +558,7 @@ int __hugetlb_vmemmap_optimize_folio(Machine &m, const Hstate &h, HugetlbFolio &
       ret = -ENOMEM_;
     } else {
       copy_page_from_vmemmap(m, *vmemmap_head, head, "__hugetlb_vmemmap_optimize_folio");
+      m.interleave_point("copy_page(vmemmap_head)", head);
       list_add(vmemmap_pages, *vmemmap_head, m.phys);
       m.phys.memmap_pages += 1;
       // 6.12: the head copy doubles as the tail page; shared-tail era: the

@@ -69,6 +69,17 @@ struct HvoHooks {
   virtual void restore_done(Machine &, HugetlbFolio &, int /*ret*/) {}
 };
 
+// Deterministic concurrency (concurrency/scenarios.h): a point inside a
+// kernel path where another CPU may see a half-done state -- after one PTE
+// update of a remap walk and before the next, before the TLB flush, after a
+// page copy, after a free.  A scenario that runs the path as a coroutine
+// installs a hook and may run other simulated CPUs' steps there.  Null by
+// default: one pointer test, nothing else changes.
+struct InterleaveHook {
+  virtual ~InterleaveHook() = default;
+  virtual void at(Machine &, const char *point, uint64_t addr) = 0;
+};
+
 class Machine {
 public:
   explicit Machine(const Config &cfg);  // boots: sparse_init + memmap_init
@@ -99,6 +110,11 @@ public:
   bool vmemmap_optimize_enabled = true;
 
   HvoHooks *hooks = nullptr;
+  InterleaveHook *interleave = nullptr;
+  void interleave_point(const char *point, uint64_t addr) {
+    if (interleave)
+      interleave->at(*this, point, addr);
+  }
 
   // Memory hotplug and device DAX (M2): sections, pgmaps, refcounts of
   // memmap frames mapped more than once.  Set up on first use
