@@ -6,7 +6,11 @@
 #include "hvo/concurrency/scenarios.h"
 
 #include <cstdio>
+#include <algorithm>
+#include <cstring>
 #include <memory>
+
+#include "hvo/concurrency/coroutine.h"
 
 #include "hvo/hugetlb_vmemmap.h"
 #include "hvo/model.h"
@@ -31,14 +35,63 @@ struct Rcu {
   }
 };
 
+struct World;
+
+// The scenarios' interleave hook (remap_steps): an interleave point reached
+// inside a coroutine ends that coroutine's step.  At synchronize_rcu the
+// coroutine also stays blocked until every reader that was inside a
+// read-side section when the wait began has left it.  A point reached by a
+// plain step (the scheduler's own thread) is not a scheduling point.
+struct StepHook final : InterleaveHook {
+  World *w = nullptr;
+  void at(Machine &m, const char *point, uint64_t addr) override;
+};
+
+// A folio's name in trace labels, and its vmemmap range.
+struct NamedFolio {
+  std::string name;
+  uint64_t start = 0, end = 0;
+};
+
 struct World {
   std::unique_ptr<Model> md;
   Rcu rcu;
   std::vector<Violation> found;  // scenario-specific findings
   // Scenario 1: what each CPU's vmemmap_get_tail returned.
   FrameId got[2] = {kNoFrame, kNoFrame};
+  StepHook hook;
+  std::vector<NamedFolio> names;
   Machine &m() { return md->machine(); }
+  void name_folio(FolioId id, std::string name) {
+    const HugetlbFolio &f = m().folios[id];
+    const uint64_t start = m().page(f.pfn);
+    names.push_back({std::move(name), start, start + hugetlb_vmemmap_size(m(), Hstate{f.order})});
+  }
 };
+
+// "set_pte_at(A vmemmap page 3)": which folio and which of its vmemmap pages.
+std::string point_label(const World &w, const Machine &m, const char *point, uint64_t addr) {
+  std::string s = point;
+  for (const NamedFolio &f : w.names)
+    if (addr >= f.start && addr < f.end)
+      return s + "(" + f.name + " vmemmap page " +
+             std::to_string((addr - f.start) >> m.cfg.page_shift) + ")";
+  return s;
+}
+
+void StepHook::at(Machine &m, const char *point, uint64_t addr) {
+  Coroutine *co = Coroutine::current();
+  if (!co)
+    return;
+  if (std::strcmp(point, "synchronize_rcu") == 0) {
+    World *wp = w;
+    wp->rcu.waited = wp->rcu.in_cs;
+    co->wait_until = [wp] { return wp->rcu.grace_period_over(); };
+    co->yield("synchronize_rcu: waits for readers");
+    return;
+  }
+  co->yield(point_label(*w, m, point, addr));
+}
 
 Op parse(const std::string &line) {
   Op o;
@@ -225,6 +278,31 @@ std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
     page_ref_unfreeze(wp->m(), head, 1);
     return std::string("page_ref_unfreeze(head, 1)");
   };
+  if (opt.remap_steps) {
+    // The writer as one coroutine: the kernel's own synchronize_rcu (flag
+    // VMEMMAP_SYNCHRONIZE_RCU) blocks in the scenario's hook, and every
+    // interleave point of the walk is a step.
+    const unsigned flags =
+        opt.era == Era::Legacy && opt.synchronize_rcu ? VMEMMAP_SYNCHRONIZE_RCU : 0;
+    auto co = std::make_shared<Coroutine>([wp, h, head, flags, restore = opt.restore](Coroutine &self) {
+      Machine &mm = wp->m();
+      const bool ok = page_ref_freeze(mm, head, 1);
+      self.yield(std::string("page_ref_freeze(head, 1) = ") + (ok ? "1" : "0"));
+      HugetlbFolio &fo = mm.folios[0];
+      std::string what;
+      if (restore) {
+        what = "restore = " + std::to_string(__hugetlb_vmemmap_restore_folio(mm, h, fo, flags));
+      } else {
+        FrameList l;
+        what = "optimize = " + std::to_string(__hugetlb_vmemmap_optimize_folio(mm, h, fo, l, flags));
+        free_vmemmap_page_list(mm, l);
+      }
+      page_ref_unfreeze(mm, head, 1);
+      return what + "; page_ref_unfreeze(head, 1)";
+    });
+    t.push_back(coroutine_thread("writer", co));
+    return t;
+  }
   std::vector<std::function<std::string()>> ws{freeze};
   std::vector<std::function<bool()>> gates{nullptr};
   if (opt.era == Era::Legacy && opt.synchronize_rcu) {
@@ -242,11 +320,24 @@ std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
 
 // ---- 3. optimize of A against restore of B, one shared tail ------------------------
 
-std::vector<Thread> optimize_vs_restore(World &w, const ScenarioOptions &) {
+std::vector<Thread> optimize_vs_restore(World &w, const ScenarioOptions &opt) {
   World *wp = &w;
   Machine &m = w.m();
   const uint64_t S = m.cfg.struct_page_size, spp = m.cfg.spp();
   std::vector<Thread> t;
+  if (opt.remap_steps) {
+    t.push_back(coroutine_thread("cpuA", std::make_shared<Coroutine>([wp](Coroutine &) {
+                                   HugetlbFolio &a = wp->m().folios[1];
+                                   hugetlb_vmemmap_optimize_folio(wp->m(), Hstate{a.order}, a);
+                                   return std::string("optimize folio A returns");
+                                 })));
+    t.push_back(coroutine_thread("cpuB", std::make_shared<Coroutine>([wp](Coroutine &) {
+                                   HugetlbFolio &b = wp->m().folios[0];
+                                   const int ret =
+                                       hugetlb_vmemmap_restore_folio(wp->m(), Hstate{b.order}, b);
+                                   return "restore folio B = " + std::to_string(ret);
+                                 })));
+  } else {
   t.push_back(sequence("cpuA", {[wp] {
                          HugetlbFolio &a = wp->m().folios[1];
                          hugetlb_vmemmap_optimize_folio(wp->m(), Hstate{a.order}, a);
@@ -257,6 +348,7 @@ std::vector<Thread> optimize_vs_restore(World &w, const ScenarioOptions &) {
                          const int ret = hugetlb_vmemmap_restore_folio(wp->m(), Hstate{b.order}, b);
                          return "restore folio B = " + std::to_string(ret);
                        }}));
+  }
   // A reader that resolves both folios' tail slots and tries a speculative get.
   auto resolve = [wp, S, spp](unsigned id) {
     return [wp, S, spp, id] {
@@ -281,7 +373,7 @@ std::vector<Thread> optimize_vs_restore(World &w, const ScenarioOptions &) {
   return t;
 }
 
-std::unique_ptr<World> setup(ScenarioKind kind, const ScenarioOptions &opt) {
+std::unique_ptr<World> setup_world(ScenarioKind kind, const ScenarioOptions &opt) {
   switch (kind) {
   case ScenarioKind::GetTailRace:
     return boot(Era::SharedTail, opt.shared_variant);
@@ -299,6 +391,7 @@ std::unique_ptr<World> setup(ScenarioKind kind, const ScenarioOptions &opt) {
       apply(*w, "sysctl_hvo value=1");
     }
     apply(*w, "get_folio folio=0");  // in use: refcount 1
+    w->name_folio(0, "folio");
     return w;
   }
   case ScenarioKind::OptimizeVsRestore: {
@@ -307,10 +400,23 @@ std::unique_ptr<World> setup(ScenarioKind kind, const ScenarioOptions &opt) {
     apply(*w, "sysctl_hvo value=0");
     apply(*w, "alloc_folio order=9 node=0");  // A, not yet
     apply(*w, "sysctl_hvo value=1");
+    w->name_folio(0, "B");
+    w->name_folio(1, "A");
     return w;
   }
   }
   return nullptr;
+}
+
+// The world after its boot ops, with the interleave hook installed when the
+// remap runs in steps (the boot ops themselves are not interleaved).
+std::unique_ptr<World> setup(ScenarioKind kind, const ScenarioOptions &opt) {
+  std::unique_ptr<World> w = setup_world(kind, opt);
+  if (opt.remap_steps) {
+    w->hook.w = w.get();
+    w->m().interleave = &w->hook;
+  }
+  return w;
 }
 
 std::vector<Thread> threads_of(ScenarioKind kind, World &w, const ScenarioOptions &opt) {
@@ -355,7 +461,8 @@ ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
   return out;
 }
 
-Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt) {
+Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt,
+                             unsigned max_preemptions) {
   Exploration e;
   std::shared_ptr<World> current;
   e.schedules = for_each_schedule(
@@ -365,15 +472,22 @@ Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt) {
       },
       [&](const RunResult &r) {
         std::vector<Violation> v = finish(kind, *current, r);
+        e.max_steps = std::max(e.max_steps, static_cast<unsigned>(r.trace.size()));
         if (!v.empty()) {
           if (e.bad == 0) {
             e.first_bad = r.choices;
             e.first_bad_violations = v;
           }
           e.bad++;
+          std::map<std::string, bool> ids;
+          for (const Violation &x : v)
+            ids[x.id] = true;
+          for (const auto &[id, _] : ids)
+            e.bad_by_id[id]++;
         }
         return true;
-      });
+      },
+      1'000'000, max_preemptions);
   return e;
 }
 

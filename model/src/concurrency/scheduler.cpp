@@ -9,10 +9,11 @@
 namespace hvo::concurrency {
 
 RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8_t> &schedule,
-                       unsigned max_steps) {
+                       unsigned max_steps, TailPolicy tail) {
   RunResult r;
   std::vector<bool> done(threads.size(), false);
   std::size_t next_byte = 0;
+  unsigned previous = ~0u;
   for (unsigned steps = 0;; ++steps) {
     std::vector<unsigned> runnable;
     bool unfinished = false;
@@ -31,12 +32,21 @@ RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8
       r.step_limit_hit = true;
       break;
     }
-    unsigned choice = 0;
+    std::uint8_t continuing = kNoContinuation;
+    for (unsigned i = 0; i < runnable.size(); ++i)
+      if (runnable[i] == previous)
+        continuing = static_cast<std::uint8_t>(i);
+    const unsigned fallback =
+        tail == TailPolicy::ContinueCurrent && continuing != kNoContinuation ? continuing : 0;
+    unsigned choice = fallback;
     if (next_byte < schedule.size())
       choice = schedule[next_byte++] % runnable.size();
     r.branching.push_back(static_cast<std::uint8_t>(runnable.size()));
     r.choices.push_back(static_cast<std::uint8_t>(choice));
+    r.continuing.push_back(continuing);
+    r.defaults.push_back(static_cast<std::uint8_t>(fallback));
     const unsigned t = runnable[choice];
+    previous = t;
     StepResult s = threads[t].step();
     r.trace.push_back({t, std::move(s.label)});
     done[t] = s.done;
@@ -64,28 +74,56 @@ std::string format_schedule(const std::vector<std::uint8_t> &schedule) {
   return out;
 }
 
+unsigned count_preemptions(const RunResult &r) {
+  unsigned n = 0;
+  for (std::size_t i = 0; i < r.choices.size(); ++i)
+    n += r.continuing[i] != kNoContinuation && r.choices[i] != r.continuing[i];
+  return n;
+}
+
 // Depth-first enumeration by replay: run with a prefix of choices (the rest
-// default to 0), then advance the deepest choice that still has an untried
-// alternative, like an odometer whose digit ranges are the branching factors
-// observed in the last run.
+// taken by the tail policy), then advance the deepest choice that still has
+// an untried alternative, like an odometer whose digit ranges are the
+// branching factors observed in the last run.  A digit counts from the
+// policy's own choice (offset 0) round to the one before it, so the first
+// run of every subtree is the policy's and each subtree is visited once.
+// With a preemption bound, a digit is only advanced where the prefix up to
+// it stays within the bound: the policy's tail adds none.
 std::uint64_t for_each_schedule(const std::function<std::vector<Thread>()> &make_threads,
                                 const std::function<bool(const RunResult &)> &check,
-                                std::uint64_t max_schedules) {
+                                std::uint64_t max_schedules, unsigned max_preemptions) {
+  const bool bounded = max_preemptions != kUnboundedPreemptions;
+  const TailPolicy tail = bounded ? TailPolicy::ContinueCurrent : TailPolicy::LowestRunnable;
   std::vector<std::uint8_t> prefix;
   std::uint64_t explored = 0;
   while (explored < max_schedules) {
-    RunResult r = run_schedule(make_threads(), prefix);
+    RunResult r = run_schedule(make_threads(), prefix, 10000, tail);
     ++explored;
     if (!check(r))
       break;
-    // Find the deepest point with an untried alternative.
+    // Preemptions taken before each point.
+    std::vector<unsigned> before(r.choices.size() + 1, 0);
+    for (std::size_t i = 0; i < r.choices.size(); ++i)
+      before[i + 1] = before[i] + (r.continuing[i] != kNoContinuation &&
+                                   r.choices[i] != r.continuing[i]);
+    auto offset = [&](std::size_t i) {
+      return (r.choices[i] + r.branching[i] - r.defaults[i]) % r.branching[i];
+    };
+    // Find the deepest point with an untried alternative within the bound.
     std::size_t depth = r.choices.size();
-    while (depth > 0 && r.choices[depth - 1] + 1 >= r.branching[depth - 1])
+    while (depth > 0) {
+      const std::size_t i = depth - 1;
+      const bool untried = offset(i) + 1u < r.branching[i];
+      const bool preempts = r.continuing[i] != kNoContinuation;
+      if (untried && (!bounded || before[i] + preempts <= max_preemptions))
+        break;
       --depth;
+    }
     if (depth == 0)
       break;
+    const std::size_t i = depth - 1;
     prefix.assign(r.choices.begin(), r.choices.begin() + static_cast<std::ptrdiff_t>(depth));
-    prefix.back() = static_cast<std::uint8_t>(prefix.back() + 1);
+    prefix.back() = static_cast<std::uint8_t>((r.choices[i] + 1) % r.branching[i]);
   }
   return explored;
 }

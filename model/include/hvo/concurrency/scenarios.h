@@ -18,9 +18,18 @@
 //  3. optimize of folio A against restore of folio B of the same order and
 //     zone, which share one tail frame (shared-tail era), with a reader
 //     resolving both folios' tail slots in between.
+//
+// With remap_steps, the optimize and restore calls of scenarios 2 and 3 run
+// as coroutines (coroutine.h): each interleave point of the remap walk (PTE
+// update, PMD split and its flush, the walk's TLB flush, page copy, free of
+// a vmemmap page, synchronize_rcu) ends a step, so the other CPUs can run
+// between two PTE updates, between the last update and the flush, or
+// between the flush and the frees.  Without it each call is one step (the
+// decoding of older race inputs).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +47,7 @@ struct ScenarioOptions {
   bool synchronize_rcu = true;   ///< scenario 2, legacy: the writer waits for readers
   bool refcount_first = false;   ///< scenario 2, legacy: Yu Zhao's read order
   bool restore = false;          ///< scenario 2: the writer restores instead of optimizing
+  bool remap_steps = false;      ///< scenarios 2, 3: the remap is a step per interleave point
 };
 
 enum class ScenarioKind : uint8_t { GetTailRace, SpeculativeReader, OptimizeVsRestore };
@@ -59,7 +69,12 @@ struct Exploration {
   uint64_t bad = 0;
   std::vector<uint8_t> first_bad;      ///< its canonical schedule (replayable)
   std::vector<Violation> first_bad_violations;
+  std::map<std::string, uint64_t> bad_by_id;  ///< schedules showing each violation id
+  unsigned max_steps = 0;                     ///< longest run, in steps
 };
-Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt);
+/// With @max_preemptions bounded, the schedules with at most that many
+/// preemptions (scheduler.h); unbounded, all of them.
+Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt,
+                             unsigned max_preemptions = kUnboundedPreemptions);
 
 } // namespace hvo::concurrency

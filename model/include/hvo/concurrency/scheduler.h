@@ -10,6 +10,14 @@
 // creation order.  When the bytes run out the lowest-numbered runnable thread
 // goes next, so every byte string (including the empty one) is a complete,
 // replayable schedule.  Nothing here reads a clock or a random source.
+//
+// A thread may also be a coroutine (coroutine.h): a whole kernel call whose
+// steps end at the interleave points it reaches, so a remap walk is many
+// steps rather than one.  Exhaustive exploration can then be bounded by the
+// number of preemptions (switches away from a thread that could have gone
+// on), which keeps a schedule space of several long threads finite in
+// practice while still covering every placement of a few context switches
+// (CHESS, Musuvathi and Qadeer, PLDI 2007).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +50,15 @@ struct TraceEntry {
   std::string label;
 };
 
+/// What runs when the schedule bytes are exhausted.
+enum class TailPolicy : std::uint8_t {
+  LowestRunnable,   ///< the byte format's rule (replays, fuzz inputs)
+  ContinueCurrent,  ///< the thread that ran last, if runnable: no preemption
+};
+
+/// "The previous thread is not runnable here" in RunResult::continuing.
+inline constexpr std::uint8_t kNoContinuation = 0xff;
+
 /// The outcome of running threads under a schedule.
 struct RunResult {
   std::vector<TraceEntry> trace;
@@ -50,6 +67,12 @@ struct RunResult {
   std::vector<std::uint8_t> choices;
   /// Number of runnable threads at each scheduling point.
   std::vector<std::uint8_t> branching;
+  /// At each point, the index among the runnable threads of the thread that
+  /// took the previous step, or kNoContinuation (first step, or it finished
+  /// or blocked).  Choosing another index there is a preemption.
+  std::vector<std::uint8_t> continuing;
+  /// The choice the tail policy makes at each point.
+  std::vector<std::uint8_t> defaults;
   /// True if a thread exceeded the step limit (a livelock in the scenario).
   bool step_limit_hit = false;
   /// True if unfinished threads were all blocked (a deadlock in the scenario).
@@ -59,7 +82,11 @@ struct RunResult {
 /// Runs @threads to completion under @schedule.  @max_steps bounds the total
 /// number of steps so that a scenario that spins forever is reported, not hung.
 RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8_t> &schedule,
-                       unsigned max_steps = 10000);
+                       unsigned max_steps = 10000,
+                       TailPolicy tail = TailPolicy::LowestRunnable);
+
+/// Number of preemptions in a run.
+unsigned count_preemptions(const RunResult &r);
 
 /// Prints a trace as "cpuN: label" lines.
 std::string format_trace(const RunResult &r, const std::vector<std::string> &thread_names);
@@ -67,12 +94,19 @@ std::string format_trace(const RunResult &r, const std::vector<std::string> &thr
 /// Prints a schedule as lowercase hex bytes ("" for the empty schedule).
 std::string format_schedule(const std::vector<std::uint8_t> &schedule);
 
+/// No bound on preemptions: every interleaving.
+inline constexpr unsigned kUnboundedPreemptions = ~0u;
+
 /// Enumerates every interleaving: @make_threads builds fresh threads over
 /// fresh state for each run, @check inspects the finished run (return false to
 /// stop early).  Returns the number of schedules explored.  Distinct
-/// schedules give distinct step orders; each is visited once.
+/// schedules give distinct step orders; each is visited once.  With
+/// @max_preemptions bounded, exactly the schedules with at most that many
+/// preemptions are visited (the tail policy is then ContinueCurrent; the
+/// choices of every run still replay it under either policy).
 std::uint64_t for_each_schedule(const std::function<std::vector<Thread>()> &make_threads,
                                 const std::function<bool(const RunResult &)> &check,
-                                std::uint64_t max_schedules = 1'000'000);
+                                std::uint64_t max_schedules = 1'000'000,
+                                unsigned max_preemptions = kUnboundedPreemptions);
 
 } // namespace hvo::concurrency

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Issue 4 section 3 inside the remap: the optimize and restore walks cut at
+// their interleave points (remap_steps), so a reader or another CPU runs
+// between two PTE updates, before the TLB flush, between the flush and the
+// frees.  Exhaustive under a preemption bound of 3 here; the unbounded runs
+// are in remap_interleaving_slow_test.cpp (label slow).  The counts are the
+// model's own, asserted so that a change of the walk or of the scheduler
+// shows up as a change of the numbers.
+#include "hvo/concurrency/scenarios.h"
+
+#include <gtest/gtest.h>
+
+#include "hvo/hugetlb_vmemmap.h"
+#include "hvo/model.h"
+#include "hvo/page_flags.h"
+#include "model_test_util.h"
+
+namespace hvo::concurrency {
+namespace {
+
+std::string first_message(const Exploration &e) {
+  return e.first_bad_violations.empty() ? "" : format_violation(e.first_bad_violations.front());
+}
+
+struct ReaderCase {
+  const char *name;
+  bool refcount_first;
+  bool synchronize_rcu;
+  bool restore;
+  uint64_t schedules;  // within 3 preemptions
+  uint64_t bad;        // of those, with a write through the RO alias (I12)
+};
+
+class ReaderInsideTheRemap : public ::testing::TestWithParam<ReaderCase> {};
+
+// Legacy era, D612 optimize (v6.12.0 restore): page_ref_add_unless on the
+// first struct page of vmemmap page 1 against freeze / synchronize_rcu /
+// remap in 23 steps / unfreeze.
+TEST_P(ReaderInsideTheRemap, OnlyThe612ReadOrderWritesTheReadOnlyAlias) {
+  const ReaderCase c = GetParam();
+  ScenarioOptions opt;
+  opt.remap_steps = true;
+  opt.refcount_first = c.refcount_first;
+  opt.synchronize_rcu = c.synchronize_rcu;
+  opt.restore = c.restore;
+  const Exploration e = explore_scenario(ScenarioKind::SpeculativeReader, opt, 3);
+  EXPECT_EQ(e.schedules, c.schedules);
+  EXPECT_EQ(e.bad, c.bad) << first_message(e);
+  // The remap is many steps, not one: a reader fits between any two.
+  EXPECT_GE(e.max_steps, c.restore ? 20u : 25u);
+  if (c.bad) {
+    EXPECT_EQ(e.bad_by_id.size(), 1u);
+    EXPECT_EQ(e.bad_by_id.count("I12-speculative-ref"), 1u) << first_message(e);
+    const ScenarioRun a = run_scenario(ScenarioKind::SpeculativeReader, opt, e.first_bad);
+    const ScenarioRun b = run_scenario(ScenarioKind::SpeculativeReader, opt, e.first_bad);
+    EXPECT_EQ(a.trace, b.trace);
+    ASSERT_FALSE(a.violations.empty());
+    EXPECT_EQ(a.violations.front().id, "I12-speculative-ref") << a.trace;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Orders, ReaderInsideTheRemap,
+    ::testing::Values(ReaderCase{"FakeHeadFirst612_WithRcu", false, true, false, 966, 12},
+                      ReaderCase{"FakeHeadFirst612_NoRcu", false, false, false, 1161, 25},
+                      ReaderCase{"RefcountFirst_WithRcu", true, true, false, 966, 0},
+                      ReaderCase{"RefcountFirst_NoRcu", true, false, false, 1161, 0},
+                      ReaderCase{"Restore_FakeHeadFirst612", false, true, true, 581, 0},
+                      ReaderCase{"Restore_RefcountFirst", true, true, true, 581, 0}),
+    [](const auto &i) { return std::string(i.param.name); });
+
+// The steps of the 6.12 hole when the remap is cut: the reader tests the
+// fake head after the PTE of its vmemmap page already maps the read-only
+// head copy, but before the flush, so the stale TLB entry still shows the
+// real tail ("not fake"); it reads the count after the unfreeze and writes.
+// With a whole-call remap this placement did not exist.
+TEST(ReaderInsideTheRemap, TheStaleTlbEntryHidesTheFakeHeadUntilTheFlush) {
+  ScenarioOptions opt;
+  opt.remap_steps = true;
+  opt.refcount_first = false;
+  // Thread 0 is the reader, 1 the writer: writer to set_pte_at(page 1),
+  // reader's lock and fake-head test, the writer to its end, reader's rest.
+  std::vector<uint8_t> s(7, 1);
+  s.insert(s.end(), {0, 0});
+  s.insert(s.end(), 16, 1);
+  const ScenarioRun r = run_scenario(ScenarioKind::SpeculativeReader, opt, s);
+  const size_t pte1 = r.trace.find("writer: set_pte_at(folio vmemmap page 1)");
+  const size_t fake = r.trace.find("reader: page_is_fake_head = false");
+  const size_t flush = r.trace.find("writer: flush_tlb_kernel_range(folio vmemmap page 0)");
+  const size_t add = r.trace.find("reader: atomic_add_unless: 1 -> 2");
+  ASSERT_NE(pte1, std::string::npos) << r.trace;
+  ASSERT_NE(add, std::string::npos) << r.trace;
+  EXPECT_LT(pte1, fake) << r.trace;
+  EXPECT_LT(fake, flush) << r.trace;
+  EXPECT_LT(flush, add) << r.trace;
+  ASSERT_FALSE(r.violations.empty()) << r.trace;
+  EXPECT_EQ(r.violations.front().id, "I12-speculative-ref");
+  // The fixed order on the same schedule: the count is read first, through
+  // the stale entry (the real tail, 0), and nothing is written.
+  opt.refcount_first = true;
+  const ScenarioRun fixed = run_scenario(ScenarioKind::SpeculativeReader, opt, s);
+  EXPECT_TRUE(fixed.violations.empty()) << fixed.trace;
+}
+
+TEST(ReaderInsideTheRemap, WithoutFakeHeadsNoPlacementWritesTheSharedTail) {
+  for (Variant v : {Variant::KirylV7, Variant::Muchun})
+    for (bool restore : {false, true}) {
+      ScenarioOptions opt;
+      opt.remap_steps = true;
+      opt.era = Era::SharedTail;
+      opt.shared_variant = v;
+      opt.restore = restore;
+      // One reader step: every placement, no bound needed.
+      const Exploration e = explore_scenario(ScenarioKind::SpeculativeReader, opt);
+      EXPECT_EQ(e.schedules, restore ? 18u : 23u) << variant_name(v);
+      EXPECT_EQ(e.bad, 0u) << first_message(e);
+    }
+}
+
+// Optimize of A against restore of B, both cut into steps (19 and 16), and a
+// reader resolving both folios' tails: no lost or doubled frame (I6), no
+// write through an RO alias (I3), no wrong head (I1), in every schedule
+// within one preemption (two: the slow test).
+TEST(OptimizeVsRestoreInSteps, FoliosSharingATailStayConsistentUnderEverySchedule) {
+  for (Variant v : {Variant::KirylV7, Variant::Muchun}) {
+    ScenarioOptions opt;
+    opt.remap_steps = true;
+    opt.shared_variant = v;
+    const Exploration e = explore_scenario(ScenarioKind::OptimizeVsRestore, opt, 1);
+    EXPECT_EQ(e.schedules, 216u) << variant_name(v);
+    EXPECT_EQ(e.max_steps, 38u);
+    EXPECT_EQ(e.bad, 0u) << first_message(e);
+  }
+}
+
+TEST(RemapSteps, EveryScheduleReplaysToTheSameTrace) {
+  ScenarioOptions opt;
+  opt.remap_steps = true;
+  const std::vector<uint8_t> s{1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0};
+  const ScenarioRun a = run_scenario(ScenarioKind::OptimizeVsRestore, opt, s);
+  const ScenarioRun b = run_scenario(ScenarioKind::OptimizeVsRestore, opt, a.run.choices);
+  EXPECT_EQ(a.trace, b.trace);
+  EXPECT_GT(a.run.trace.size(), 30u);
+}
+
+// The TLB in the middle of a remap, without a scheduler: a hook at every
+// interleave point looks at vmemmap page 1 of the folio being optimized.
+struct TlbProbe final : InterleaveHook {
+  uint64_t page1 = 0;
+  FrameId original = kNoFrame;
+  std::string log;
+  void at(Machine &m, const char *point, uint64_t) override {
+    const Translation t = m.pt.translate(page1);
+    const bool fake = page_is_fake_head(m, page1);
+    log += std::string(point) + (t.stale ? " stale" : " fresh") +
+           (t.pte.frame == original ? " original" : " other") + (t.pte.ro ? " ro" : " rw") +
+           (fake ? " fake" : " tail") + "\n";
+  }
+};
+
+TEST(TlbMidRemap, AReaderSeesTheRealTailUntilTheFlushAndTheFakeHeadAfter) {
+  Model md(test::machine_config(12, 256ull << 20, 1));
+  test::run(md, "sysctl_hvo", {0});
+  test::run(md, "alloc_folio", {9, 0});
+  test::run(md, "sysctl_hvo", {1});
+  Machine &m = md.machine();
+  TlbProbe probe;
+  probe.page1 = m.page(m.folios[0].pfn) + m.cfg.page_size();
+  probe.original = m.pt.ptep_get(probe.page1).frame;
+  m.interleave = &probe;
+  hugetlb_vmemmap_optimize_folio(m, Hstate{9}, m.folios[0]);
+  m.interleave = nullptr;
+  // From set_pte_at of page 1 to the flush the PTE maps the RO head copy but
+  // the TLB still holds the old RW translation: a reader sees the real tail
+  // (the old frame is not freed before the flush, so what it reads is
+  // intact).  After the flush it sees the fake head, and the frees follow.
+  const std::string expected_tail = "flush_tlb_kernel_range fresh other ro fake\n";
+  EXPECT_NE(m.folios.size(), 0u);
+  EXPECT_NE(probe.log.find("set_pte_at fresh original rw tail\n"
+                           "set_pte_at stale original rw tail\n"),
+            std::string::npos)
+      << probe.log;
+  EXPECT_NE(probe.log.find("set_pte_at stale original rw tail\n" + expected_tail +
+                           "free_vmemmap_page fresh other ro fake\n"),
+            std::string::npos)
+      << probe.log;
+  EXPECT_TRUE(md.check_all().empty()) << test::dump(md.check_all());
+}
+
+// A store through a stale read-only entry during restore (page 1's PTE
+// already maps the new RW copy, the TLB still the RO head copy) is caught.
+struct StaleStore final : InterleaveHook {
+  uint64_t page1 = 0;
+  bool stale_ro_seen = false;
+  void at(Machine &m, const char *point, uint64_t addr) override {
+    if (std::string_view(point) != "set_pte_at" || addr != page1 || stale_ro_seen)
+      return;
+    const Translation t = m.pt.translate(page1);
+    stale_ro_seen = t.stale && t.pte.ro;
+    m.mmu.write(Machine::field(page1, 5), 0x1234, "stale store");
+  }
+};
+
+TEST(TlbMidRemap, AStoreThroughAStaleReadOnlyEntryIsAViolation) {
+  Model md(test::machine_config(12, 256ull << 20, 1, Variant::V6_12_0));
+  test::run(md, "alloc_folio", {9, 0});  // optimized at allocation
+  Machine &m = md.machine();
+  StaleStore store;
+  store.page1 = m.page(m.folios[0].pfn) + m.cfg.page_size();
+  m.interleave = &store;
+  EXPECT_EQ(hugetlb_vmemmap_restore_folio(m, Hstate{9}, m.folios[0]), 0);
+  m.interleave = nullptr;
+  EXPECT_TRUE(store.stale_ro_seen);
+  const std::vector<Violation> v = md.check_all();
+  EXPECT_EQ(test::count_id(v, "I3-ro-write"), 1u) << test::dump(v);
+}
+
+} // namespace
+} // namespace hvo::concurrency
