@@ -3,7 +3,9 @@
 // Port of mm/hugetlb_vmemmap.c, Debian linux-source-6.12 (6.12.117), with the
 // v6.12.0-mainline walk shape as Config::variant V6_12_0 (see the header).
 // Line numbers "l.N" refer to the Debian file; "L616 l.N" to linux-mm
-// 9fda9e6b5502 mm/hugetlb_vmemmap.c, the reuse_page form.
+// 9fda9e6b5502 mm/hugetlb_vmemmap.c, the reuse_page form; "MS l.N" to
+// linux-mm 0454b15e9bbd mm/hugetlb_vmemmap.c (Muchun's tree, Variant::Muchun:
+// PTE updates that can fail, and the partial-HVO state they leave).
 #include "hvo/hugetlb_vmemmap.h"
 
 #include <algorithm>
@@ -23,9 +25,10 @@ std::string hex(uint64_t v) {
   return b;
 }
 
-// struct vmemmap_remap_walk (l.34-51; L616 l.34-48 for reuse_page/reuse_addr).
+// struct vmemmap_remap_walk (l.34-51; L616 l.34-48 for reuse_page/reuse_addr;
+// MS l.37-52, where remap_pte returns an error).
 struct VmemmapRemapWalk {
-  void (*remap_pte)(Machine &, uint64_t addr, VmemmapRemapWalk &) = nullptr;
+  int (*remap_pte)(Machine &, uint64_t addr, VmemmapRemapWalk &) = nullptr;
   uint64_t nr_walked = 0;
   FrameId vmemmap_head = kNoFrame;  // D612
   FrameId vmemmap_tail = kNoFrame;  // D612
@@ -44,6 +47,37 @@ struct VmemmapRemapWalk {
 // The shared-tail era kept D612's walk shape (vmemmap_head / vmemmap_tail).
 bool d612(const Machine &m) { return m.cfg.variant != Variant::V6_12_0; }
 bool shared_tail_era(const Machine &m) { return m.cfg.era == Era::SharedTail; }
+// Muchun's tree (MS): PTE and PMD updates go through hvo_update_vmemmap_pte /
+// hvo_populate_vmemmap_pmd, which may fail; a failed rollback leaves the
+// folio partially optimized.
+bool ms(const Machine &m) { return shared_tail_era(m) && m.cfg.variant == Variant::Muchun; }
+
+// should_fail(attr, size) with interval 1 and probability 100
+// (lib/fault-inject.c, Debian 6.12 l.105-160): `space` calls pass, then
+// `times` calls fail.  The model counts calls, not bytes: every call of one
+// site has the same size (PAGE_SIZE or PMD_SIZE).
+bool should_fail(FaultInjection::Attr &attr) {
+  if (attr.times == 0)
+    return false;
+  if (attr.space > 0) {
+    attr.space--;
+    return false;
+  }
+  attr.times--;
+  return true;
+}
+
+// hvo_update_vmemmap_pte, MS l.86-91: the fault attribute, then
+// try_update_vmemmap_pte.  The generic try_update_vmemmap_pte (its arm64
+// form may lose a race) was not among the files read; the model takes it as
+// a set_pte_at that succeeds, so only the attribute makes it fail.
+int hvo_update_vmemmap_pte(Machine &m, uint64_t addr, Pte entry) {
+  if (should_fail(m.phys.fault.hvo_pte))
+    return -EAGAIN_;
+  m.pt.set_pte_at(addr, entry);
+  m.interleave_point("set_pte_at", addr);
+  return 0;
+}
 
 void list_del(FrameList &list, FrameId f, PhysMem &phys) {
   auto it = std::find(list.rbegin(), list.rend(), f);
@@ -96,6 +130,12 @@ int vmemmap_split_pmd(Machine &m, size_t pmd_i, FrameId head, uint64_t start,
   for (uint64_t i = 0; i < m.cfg.ptrs_per_pte(); i++)
     m.pt.pte_table_set(table, i, Pte{static_cast<FrameId>(head + i), false});
   // spin_lock(&init_mm.page_table_lock): single-threaded, the leaf is still there.
+  // MS l.130-136: hvo_populate_vmemmap_pmd (MS l.93-99) may fail instead of
+  // installing the table: the table is freed and the walk stops (-EAGAIN).
+  if (m.pt.pmd_leaf(pmd_i) && ms(m) && should_fail(m.phys.fault.hvo_pmd)) {
+    m.phys.free_frame(m.pt.pte_table_destroy(table));
+    return -EAGAIN_;
+  }
   if (m.pt.pmd_leaf(pmd_i)) {
     // split_page(head, PMD order) when the block came from buddy: the model's
     // frames are already individually freeable, nothing else to do.
@@ -128,17 +168,22 @@ int vmemmap_pmd_entry(Machine &m, size_t pmd_i, uint64_t addr, VmemmapRemapWalk 
   return vmemmap_split_pmd(m, pmd_i, head, addr & ~(m.cfg.pmd_size() - 1), walk);
 }
 
-// vmemmap_pte_entry, l.140-149 (D612) / L616 l.140-155 (reuse_page form).
-void vmemmap_pte_entry(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
+// vmemmap_pte_entry, l.140-149 (D612) / L616 l.140-155 (reuse_page form) /
+// MS l.199-210 (a PTE counts as walked only if remap_pte succeeded).
+int vmemmap_pte_entry(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
+  int ret = 0;
   if (!d612(m) && walk.reuse_page == kNoFrame)
     walk.reuse_page = m.pt.ptep_get(addr).frame;  // found 'first', not remapped
   else
-    walk.remap_pte(m, addr, walk);
-  walk.nr_walked++;
+    ret = walk.remap_pte(m, addr, walk);
+  if (!ret)
+    walk.nr_walked++;
+  return ret;
 }
 
 // vmemmap_remap_range, l.156-174, with walk_kernel_page_table_range's
-// order: per PMD the pmd_entry, then (unless split-only) every PTE.
+// order: per PMD the pmd_entry, then (unless split-only) every PTE.  D612
+// returns a walk error without flushing; MS l.217-233 flushes either way.
 int vmemmap_remap_range(Machine &m, uint64_t start, uint64_t end, VmemmapRemapWalk &walk) {
   const uint64_t ps = m.cfg.page_size();
   if ((start | end) & (ps - 1)) {
@@ -159,11 +204,14 @@ int vmemmap_remap_range(Machine &m, uint64_t start, uint64_t end, VmemmapRemapWa
       continue;
     }
     int ret = vmemmap_pmd_entry(m, i, addr, walk);
-    if (ret)
+    if (!ret && walk.remap_pte && m.pt.pmd(i).kind == PmdKind::Table)
+      for (uint64_t a = addr; a < next && !ret; a += ps)
+        ret = vmemmap_pte_entry(m, a, walk);
+    if (ret) {
+      if (ms(m) && walk.remap_pte && !(walk.flags & VMEMMAP_REMAP_NO_TLB_FLUSH))
+        m.pt.flush_tlb_kernel_range(start, end);
       return ret;
-    if (walk.remap_pte && m.pt.pmd(i).kind == PmdKind::Table)
-      for (uint64_t a = addr; a < next; a += ps)
-        vmemmap_pte_entry(m, a, walk);
+    }
     addr = next;
   }
   if (walk.remap_pte && !(walk.flags & VMEMMAP_REMAP_NO_TLB_FLUSH)) {
@@ -185,8 +233,10 @@ void free_vmemmap_page(Machine &m, FrameId f) {
   m.interleave_point("free_vmemmap_page", 0);
 }
 
-// vmemmap_remap_pte, l.202-234 (D612) / L616 l.205-232 (reuse form).
-void vmemmap_remap_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
+// vmemmap_remap_pte, l.202-234 (D612) / L616 l.205-232 (reuse form) /
+// MS l.261-307 (the PTE update may fail; the list changes only after it
+// succeeded).
+int vmemmap_remap_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   FrameId page = m.pt.ptep_get(addr).frame;
   Pte entry;
   if (d612(m)) {
@@ -194,6 +244,13 @@ void vmemmap_remap_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
       if (!PageHead(m, addr))
         m.report("K-VM_WARN_ON", addr, m.page_to_pfn(addr), "PageHead", "not a head",
                  "vmemmap_remap_pte: VM_WARN_ON_ONCE(!PageHead(addr))");
+      if (ms(m)) {
+        if (int ret = hvo_update_vmemmap_pte(m, addr, Pte{walk.vmemmap_head, false}))
+          return ret;
+        list_add(*walk.vmemmap_pages, page, m.phys);
+        list_del(*walk.vmemmap_pages, walk.vmemmap_head, m.phys);
+        return 0;
+      }
       list_del(*walk.vmemmap_pages, walk.vmemmap_head, m.phys);
       entry = Pte{walk.vmemmap_head, false};  // smp_wmb(); mk_pte(.., PAGE_KERNEL)
     } else {
@@ -201,6 +258,12 @@ void vmemmap_remap_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
         m.report("K-VM_WARN_ON", addr, m.page_to_pfn(addr), "PageTail", "not a tail",
                  "vmemmap_remap_pte: VM_WARN_ON_ONCE(!PageTail(addr))");
       entry = Pte{walk.vmemmap_tail, true};  // PAGE_KERNEL_RO
+      if (ms(m)) {
+        if (int ret = hvo_update_vmemmap_pte(m, addr, entry))
+          return ret;
+        list_add(*walk.vmemmap_pages, page, m.phys);
+        return 0;
+      }
     }
   } else {
     bool head = addr == walk.reuse_addr;
@@ -211,6 +274,7 @@ void vmemmap_remap_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   list_add(*walk.vmemmap_pages, page, m.phys);
   m.pt.set_pte_at(addr, entry);
   m.interleave_point("set_pte_at", addr);
+  return 0;
 }
 
 // reset_struct_pages, L616 l.234-250: copy struct pages R..2R-1 over 0..R-1
@@ -222,20 +286,53 @@ void reset_struct_pages(Machine &m, FrameId to) {
     m.phys.write_word(to, w, m.phys.read_word(to, w + R * W));
 }
 
+// vmemmap_restore_pte, MS l.309-343: no tail page is a WARN; PTEs that do
+// not map the shared tail are kept (a partially optimized folio keeps its
+// head copy and the pages an earlier rollback restored); a failed PTE update
+// leaves the copy on the list for the caller to free.
+int vmemmap_restore_pte_ms(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
+  const FrameId src = m.pt.ptep_get(addr).frame;
+  if (walk.vmemmap_tail == kNoFrame) {
+    m.report("K-WARN_ON", addr, m.page_to_pfn(addr), "a shared tail", "none",
+             "vmemmap_restore_pte: WARN_ON_ONCE(!walk->vmemmap_tail)");
+    return -EINVAL_;
+  }
+  if (walk.vmemmap_tail != src)
+    return 0;
+  if (PageHead(m, addr))
+    m.report("K-VM_WARN_ON", addr, m.page_to_pfn(addr), "not PageHead", "PageHead",
+             "vmemmap_restore_pte: VM_WARN_ON_ONCE(PageHead(addr))");
+  if (walk.vmemmap_pages->empty()) {
+    m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "a page on the list", "empty list",
+             "vmemmap_restore_pte: list_first_entry on an empty list");
+    return 0;
+  }
+  const FrameId dst = walk.vmemmap_pages->back();
+  m.phys.copy_frame(dst, src);  // copy_page(page_to_virt(dst), page_to_virt(src))
+  m.phys.touch(dst);
+  m.interleave_point("copy_page", addr);
+  if (int ret = hvo_update_vmemmap_pte(m, addr, Pte{dst, false}))
+    return ret;
+  list_del(*walk.vmemmap_pages, dst, m.phys);
+  return 0;
+}
+
 // vmemmap_restore_pte, l.236-261 (D612) / L616 l.252-272 (reuse form).
-void vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
+int vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
+  if (ms(m))
+    return vmemmap_restore_pte_ms(m, addr, walk);
   FrameId src = m.pt.ptep_get(addr).frame;
   if (d612(m)) {
     // Rollback keeps PTEs that do not point at the tail page.
     if (walk.vmemmap_tail != kNoFrame && walk.vmemmap_tail != src)
-      return;
+      return 0;
     if (PageHead(m, addr))
       m.report("K-VM_WARN_ON", addr, m.page_to_pfn(addr), "not PageHead", "PageHead",
                "vmemmap_restore_pte: VM_WARN_ON_ONCE(PageHead(addr))");
     if (walk.vmemmap_pages->empty()) {
       m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "a page on the list", "empty list",
                "vmemmap_restore_pte: list_first_entry on an empty list");
-      return;
+      return 0;
     }
     FrameId dst = walk.vmemmap_pages->back();
     list_del(*walk.vmemmap_pages, dst, m.phys);
@@ -244,18 +341,18 @@ void vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
     m.interleave_point("copy_page", addr);
     m.pt.set_pte_at(addr, Pte{dst, false});
     m.interleave_point("set_pte_at", addr);
-    return;
+    return 0;
   }
   if (src != walk.reuse_page) {
     m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "PTE maps the reuse page",
              "frame " + std::to_string(src),
              "vmemmap_restore_pte: BUG_ON(pte_page(ptep_get(pte)) != walk->reuse_page)");
-    return;
+    return 0;
   }
   if (walk.vmemmap_pages->empty()) {
     m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "a page on the list", "empty list",
              "vmemmap_restore_pte: list_first_entry on an empty list");
-    return;
+    return 0;
   }
   FrameId page = walk.vmemmap_pages->back();
   list_del(*walk.vmemmap_pages, page, m.phys);
@@ -277,6 +374,7 @@ void vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   m.interleave_point("copy_page", addr);
   m.pt.set_pte_at(addr, Pte{page, false});
   m.interleave_point("set_pte_at", addr);
+  return 0;
 }
 
 // vmemmap_remap_split, l.272-280 / L616 l.284-296.
@@ -286,7 +384,8 @@ int vmemmap_remap_split(Machine &m, uint64_t start, uint64_t end) {
   return vmemmap_remap_range(m, start, end, walk);
 }
 
-// vmemmap_remap_free, l.298-334 (D612).
+// vmemmap_remap_free, l.298-334 (D612) / MS l.382-419 (a failed rollback is
+// VMEMMAP_REMAP_INCOMPLETE).
 int vmemmap_remap_free_d612(Machine &m, uint64_t start, uint64_t end, FrameId vmemmap_head,
                             FrameId vmemmap_tail, FrameList &vmemmap_pages, unsigned flags) {
   VmemmapRemapWalk walk;
@@ -311,7 +410,8 @@ int vmemmap_remap_free_d612(Machine &m, uint64_t start, uint64_t end, FrameId vm
   // the head copy without a flush.
   const uint64_t rollback_start =
       m.cfg.has(Bug::RollbackFlushWrongStart) ? start + m.cfg.page_size() : start;
-  vmemmap_remap_range(m, rollback_start, end, back);
+  if (vmemmap_remap_range(m, rollback_start, end, back) && ms(m))
+    return VMEMMAP_REMAP_INCOMPLETE;
   return ret;
 }
 
@@ -392,6 +492,12 @@ int vmemmap_remap_alloc(Machine &m, uint64_t start, uint64_t end, uint64_t reuse
   if (alloc_vmemmap_page_list(m, start, end, vmemmap_pages))
     return -ENOMEM_;
   int ret = vmemmap_remap_range(m, d612(m) ? start : reuse, end, walk);
+  if (ms(m)) {
+    // MS l.483-487: "Not all pages may have been consumed" (a partially
+    // optimized folio, or a PTE update that failed): free the rest.
+    free_vmemmap_page_list(m, vmemmap_pages);
+    return ret;
+  }
   // Whatever the walk did not consume is lost to the kernel (an empty list
   // in every path that can happen); the oracle's frame accounting sees it.
   for (FrameId f : vmemmap_pages)
@@ -573,7 +679,9 @@ int __hugetlb_vmemmap_optimize_folio(Machine &m, const Hstate &h, HugetlbFolio &
     ret = vmemmap_remap_free_reuse(m, vmemmap_start, vmemmap_end, vmemmap_reuse, vmemmap_pages,
                                    flags);
   }
-  if (ret) {
+  // MS l.685-691: VMEMMAP_REMAP_INCOMPLETE keeps the flag (the folio may be
+  // partially optimized); only an error clears it.
+  if (ret < 0) {
     if (!shared_tail_era(m))
       m.hugetlb_optimize_vmemmap_key--;  // static_branch_dec
     folio_clear_hpg(m, head, sp::HPG_vmemmap_optimized);

@@ -331,13 +331,17 @@ void Oracle::check_frames(const std::vector<FrameId> &frames, std::vector<Violat
 }
 
 void Oracle::check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id,
-                            std::vector<Violation> &out) {
+                            std::vector<Violation> &out, bool keep_shared_tail) {
   const Config &c = m_.cfg;
   const uint64_t ps = c.page_size(), W = c.words_per_struct_page(), S = c.struct_page_size;
   const uint64_t h = m_.page(f.pfn);
+  const FrameId shared_tail =
+      keep_shared_tail ? shared_tail_lookup(m_, f.order, tail_owner_of_pfn(m_, f.pfn)) : kNoFrame;
   for (uint64_t k = first_page; k < f.pre_optimize.size(); k++) {
     uint64_t a = h + k * ps;
     Pte pte = m_.pt.ptep_get(a);
+    if (shared_tail != kNoFrame && pte.present() && pte.ro && pte.frame == shared_tail)
+      continue;
     if (!pte.present() || pte.ro || m_.phys.frame(pte.frame).map_count != 1) {
       out.push_back({id, 0, a, m_.page_to_pfn(a), "private RW frame",
                      !pte.present() ? "unmapped" : pte.ro ? "read-only" : "shared frame",
@@ -387,8 +391,19 @@ void Oracle::check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id
 void Oracle::optimize_done(Machine &m, HugetlbFolio &f, int ret) {
   if (ret == 0)
     return;
-  // I9: a failed optimize leaves the folio un-flagged, RW, private, original.
   std::vector<Violation> v;
+  if (ret == VMEMMAP_REMAP_INCOMPLETE) {
+    // muchun's partial HVO (hugetlb_vmemmap.h): still flagged; every tail
+    // vmemmap page maps the shared tail or a private page as it was.
+    if (!flagged(f))
+      v.push_back({"I9-failure-atomicity", 0, m.page(f.pfn), f.pfn, "flagged", "un-flagged",
+                   "partially optimized folio " + std::to_string(f.id) + " lost its flag"});
+    check_fidelity(f, 1, "I9-failure-atomicity", v, true);
+    for (Violation &x : v)
+      pending_.push_back(std::move(x));
+    return;
+  }
+  // I9: a failed optimize leaves the folio un-flagged, RW, private, original.
   if (flagged(f))
     v.push_back({"I9-failure-atomicity", 0, m.page(f.pfn), f.pfn, "un-flagged", "flagged",
                  "optimize of folio " + std::to_string(f.id) + " failed but left the flag"});
@@ -408,12 +423,17 @@ void Oracle::restore_done(Machine &m, HugetlbFolio &f, int ret) {
     if (!flagged(f))
       v.push_back({"I9-failure-atomicity", 0, h, f.pfn, "flagged", "un-flagged",
                    "restore of folio " + std::to_string(f.id) + " failed but cleared the flag"});
+    // muchun: a restore that failed part-way leaves a partial HVO (the pages
+    // it restored stay private), completed by the next restore.
+    const bool partial_hvo = m.cfg.era == Era::SharedTail && m.cfg.variant == Variant::Muchun;
+    if (partial_hvo)
+      check_fidelity(f, 1, "I9-failure-atomicity", v, true);
     Pte p0 = m.pt.ptep_get(h);
     // Legacy: tails alias the head copy; shared-tail era: the shared tail.
     const bool shared = m.cfg.era == Era::SharedTail;
     const FrameId alias =
         shared ? shared_tail_lookup(m, f.order, tail_owner_of_pfn(m, f.pfn)) : p0.frame;
-    for (uint64_t k = 1; k < f.pre_optimize.size(); k++) {
+    for (uint64_t k = 1; k < (partial_hvo ? 0 : f.pre_optimize.size()); k++) {
       Pte pk = m.pt.ptep_get(h + k * ps);
       if (!pk.ro || pk.frame != alias) {
         v.push_back({"I9-failure-atomicity", 0, h + k * ps, m.page_to_pfn(h + k * ps),

@@ -39,6 +39,15 @@ inline constexpr int ENOMEM_ = 12;
 inline constexpr int EBUSY_ = 16;
 inline constexpr int ENOTSUPP_ = 524;
 inline constexpr int EHWPOISON_ = 133;
+inline constexpr int EAGAIN_ = 11;
+
+// VMEMMAP_REMAP_INCOMPLETE (linux-mm 0454b15e mm/hugetlb_vmemmap.c l.364,
+// variant muchun only): __hugetlb_vmemmap_optimize_folio's positive return
+// when the rollback of a failed remap itself failed.  The folio keeps
+// HPG_vmemmap_optimized: some tail vmemmap pages map the shared tail, the
+// others their restored private pages (partial HVO); a later restore
+// restores only the PTEs that map the shared tail.
+inline constexpr int VMEMMAP_REMAP_INCOMPLETE = 1;
 
 // mm/hugetlb_vmemmap.h 6.12 l.28-44, l.73-76.
 uint64_t hugetlb_vmemmap_size(const Machine &m, const Hstate &h);

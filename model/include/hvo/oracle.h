@@ -52,8 +52,10 @@ public:
 private:
   void check_folio(HugetlbFolio &f, std::vector<Violation> &out);
   void check_frames(const std::vector<FrameId> &frames, std::vector<Violation> &out);
+  // keep_shared_tail: a vmemmap page that maps the folio's shared tail
+  // read-only is accepted (muchun's partial HVO, VMEMMAP_REMAP_INCOMPLETE).
   void check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id,
-                      std::vector<Violation> &out);
+                      std::vector<Violation> &out, bool keep_shared_tail = false);
   bool flagged(HugetlbFolio &f);
   void track(HugetlbFolio &f);
 

@@ -64,6 +64,15 @@ struct FaultInjection {
   uint64_t fail_nth = 0;          // 0 = off
   uint64_t attempts_since_arm = 0;
   uint64_t node_mask = 0;         // bit n: every allocation on node n fails
+  // Fault attributes that are not allocations (lib/fault-inject.c
+  // should_fail with interval 1 and probability 100): `space` calls pass,
+  // then `times` calls fail.  Consulted by hugetlb_vmemmap.cpp (MS tree's
+  // CONFIG_FAIL_HUGETLB_VMEMMAP: fail_hugetlb_vmemmap_pte / _pmd).
+  struct Attr {
+    uint64_t space = 0;
+    uint64_t times = 0;
+  };
+  Attr hvo_pte, hvo_pmd;
 };
 
 class PhysMem {
