@@ -21,6 +21,8 @@ constexpr std::array<Variant, 2> kSharedVariants = {Variant::KirylV7, Variant::M
 
 template <class IO> void race_schema(IO &io, RaceInput &in) {
   uint8_t kind = static_cast<uint8_t>(in.kind), variant = 0, era = in.era == Era::SharedTail;
+  if (in.remap_steps)
+    kind = static_cast<uint8_t>(kind + kKindNames.size());
   if constexpr (!IO::kDecoding) {
     variant = in.shared_variant == Variant::Muchun ? 1 : 0;
     if (in.shared_variant != Variant::KirylV7 && in.shared_variant != Variant::Muchun)
@@ -30,11 +32,14 @@ template <class IO> void race_schema(IO &io, RaceInput &in) {
     if (in.kind == ScenarioKind::SpeculativeReader && in.era == Era::Legacy &&
         in.shared_variant != Variant::KirylV7)
       io.fail("shared-variant only applies to the shared-tail era");
+    if (in.kind == ScenarioKind::GetTailRace && in.remap_steps)
+      io.fail("remap= only applies to speculative-reader and optimize-vs-restore");
     if (in.schedule.size() > kMaxScheduleBytes)
       io.fail("schedule longer than " + std::to_string(kMaxScheduleBytes) + " bytes");
   }
-  io.choice(kind, kKindNames.size());
-  in.kind = static_cast<ScenarioKind>(kind);
+  io.choice(kind, 2 * kKindNames.size());
+  in.kind = static_cast<ScenarioKind>(kind % kKindNames.size());
+  in.remap_steps = kind >= kKindNames.size() && in.kind != ScenarioKind::GetTailRace;
   if (in.kind == ScenarioKind::SpeculativeReader) {
     io.choice(era, 2);
     in.era = era ? Era::SharedTail : Era::Legacy;
@@ -82,6 +87,7 @@ concurrency::ScenarioOptions race_options(const RaceInput &in, const Config &bug
   o.shared_variant = in.shared_variant;
   o.era = in.era;
   o.restore = in.restore;
+  o.remap_steps = in.remap_steps;
   o.cmpxchg_publish = !bugs.has(Bug::GetTailPlainStore);
   o.refcount_first = !bugs.has(Bug::SpeculativeRefFakeHeadFirst);
   o.synchronize_rcu = true;
@@ -96,6 +102,8 @@ concurrency::ScenarioOptions race_options(const RaceInput &in, const Config &bug
 
 std::string print_race_input(const RaceInput &in) {
   std::string s = "race scenario=" + std::string(kKindNames[static_cast<size_t>(in.kind)]);
+  if (in.remap_steps)
+    s += " remap=steps";
   if (in.kind == ScenarioKind::SpeculativeReader)
     s += std::string(" era=") + (in.era == Era::Legacy ? "legacy" : "shared-tail") +
          " restore=" + (in.restore ? "1" : "0");
@@ -164,6 +172,10 @@ std::string parse_race_input(std::string_view text, std::string_view name, RaceI
         if (v != "0" && v != "1")
           return fail("restore must be 0 or 1");
         out.restore = v == "1";
+      } else if (k == "remap") {
+        if (v != "call" && v != "steps")
+          return fail("remap must be call or steps");
+        out.remap_steps = v == "steps";
       } else if (k == "shared-variant") {
         if (v != "kiryl-v7" && v != "muchun")
           return fail("shared-variant must be kiryl-v7 or muchun");
@@ -189,6 +201,8 @@ std::string parse_race_input(std::string_view text, std::string_view name, RaceI
     }
     if (!have_kind)
       return fail("scenario= is missing");
+    if (out.remap_steps && out.kind == ScenarioKind::GetTailRace)
+      return fail("remap=steps only applies to speculative-reader and optimize-vs-restore");
   }
   if (!seen) {
     lineno = 1;

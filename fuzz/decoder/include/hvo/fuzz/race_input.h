@@ -6,13 +6,19 @@
 // takes the next step.  The scenarios fix the kernel code each CPU runs;
 // the fuzzer searches the interleavings.
 //
-// Byte format: scenario (1 byte, modulo 3), its options (1 byte each, see
-// race_schema), then up to kMaxScheduleBytes schedule bytes; missing bytes
+// Byte format: scenario (1 byte, modulo 6: the scenario is the value modulo
+// 3; values 3-5 run the remap of speculative-reader and optimize-vs-restore
+// as one step per interleave point, remap=steps, which get-tail has no use
+// for), its options (1 byte each, see race_schema), then up to
+// kMaxScheduleBytes schedule bytes; missing bytes
 // read as zero (the scheduler runs the lowest-numbered runnable CPU when the
 // schedule is exhausted, so every input is a complete schedule).
 //
 // Text form, one line (seeds, crash reports, hvo-triage):
 //   race scenario=speculative-reader era=legacy restore=0 schedule=00010201
+//   race scenario=optimize-vs-restore remap=steps shared-variant=muchun schedule=0101
+// (remap=call, the whole optimize or restore as one step, is the default and
+// is not printed, so inputs written before remap=steps existed read the same.)
 // There is no hvo-sim op for a race: the text form is this module's own and
 // round-trips through parse_race_input / print_race_input.
 #pragma once
@@ -35,6 +41,7 @@ struct RaceInput {
   Variant shared_variant = Variant::KirylV7;  // get-tail, optimize-vs-restore; reader in shared-tail era
   Era era = Era::Legacy;                      // speculative-reader
   bool restore = false;                       // speculative-reader: writer restores
+  bool remap_steps = false;                   // not get-tail: the remap cut at its interleave points
   std::vector<uint8_t> schedule;
   bool operator==(const RaceInput &) const = default;
 };
