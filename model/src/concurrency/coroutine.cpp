@@ -1,14 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// Strict hand-over between a caller and a body on its own stack (see
-// coroutine.h).  body_turn_ is the baton: whoever does not hold it waits.
+// Coroutines on ucontexts (see coroutine.h).  Every transfer of control is
+// one swapcontext between caller_ (the scheduler's side) and context_ (the
+// body's side); AddressSanitizer is told about each one.
 #include "hvo/concurrency/coroutine.h"
+
+#include <sys/mman.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HVO_ASAN_FIBERS 1
+#endif
+#endif
+#if !defined(HVO_ASAN_FIBERS) && defined(__SANITIZE_ADDRESS__)
+#define HVO_ASAN_FIBERS 1
+#endif
+#ifdef HVO_ASAN_FIBERS
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 namespace hvo::concurrency {
 
 namespace {
 
+// The kernel paths the scenarios run are shallow, but ASan's redzones and
+// the oracle's hooks need room: 1 MiB, committed lazily by the kernel.
+constexpr std::size_t kStackSize = std::size_t{1} << 20;
+constexpr std::size_t kGuardSize = 4096;
+
 thread_local Coroutine *g_current = nullptr;
+// makecontext passes int arguments only: the coroutine being started.
+thread_local Coroutine *g_starting = nullptr;
 
 // Thrown from a pending yield() when the coroutine is destroyed; caught only
 // in run_body, so it unwinds exactly the body's frames.
@@ -19,24 +45,28 @@ struct Cancelled {};
 Coroutine::Coroutine(Body body) : body_(std::move(body)) {}
 
 Coroutine::~Coroutine() {
-  if (!thread_.joinable())
-    return;
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!finished_) {
-      cancelled_ = true;
-      body_turn_ = true;
-      cv_.notify_all();
-      cv_.wait(lock, [this] { return !body_turn_; });
-    }
+  if (started_ && !finished_) {
+    cancelled_ = true;
+    switch_to_body();
   }
-  thread_.join();
+  if (stack_)
+    munmap(stack_, kStackSize);
 }
 
 Coroutine *Coroutine::current() { return g_current; }
 
+void Coroutine::entry() {
+  Coroutine *self = g_starting;
+  g_starting = nullptr;
+#ifdef HVO_ASAN_FIBERS
+  __sanitizer_finish_switch_fiber(nullptr, &self->caller_stack_, &self->caller_stack_size_);
+#endif
+  self->run_body();
+  self->switch_to_caller(true);
+  std::abort();  // a finished body is never resumed
+}
+
 void Coroutine::run_body() {
-  g_current = this;
   std::string last;
   try {
     last = body_(*this);
@@ -44,29 +74,57 @@ void Coroutine::run_body() {
   } catch (...) {
     error_ = std::current_exception();
   }
-  std::unique_lock<std::mutex> lock(mu_);
   label_ = std::move(last);
   finished_ = true;
-  body_turn_ = false;
-  cv_.notify_all();
+}
+
+void Coroutine::switch_to_body() {
+  outer_ = g_current;
+  g_current = this;
+#ifdef HVO_ASAN_FIBERS
+  void *fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(&fake_stack, static_cast<char *>(stack_) + kGuardSize,
+                                 kStackSize - kGuardSize);
+#endif
+  swapcontext(&caller_, &context_);
+#ifdef HVO_ASAN_FIBERS
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+  g_current = outer_;
+}
+
+void Coroutine::switch_to_caller(bool for_good) {
+#ifdef HVO_ASAN_FIBERS
+  void *fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(for_good ? nullptr : &fake_stack, caller_stack_,
+                                 caller_stack_size_);
+#endif
+  swapcontext(&context_, &caller_);
+#ifdef HVO_ASAN_FIBERS
+  __sanitizer_finish_switch_fiber(fake_stack, &caller_stack_, &caller_stack_size_);
+#else
+  (void)for_good;
+#endif
 }
 
 StepResult Coroutine::resume() {
   wait_until = nullptr;
-  std::unique_lock<std::mutex> lock(mu_);
-  body_turn_ = true;
   if (!started_) {
     started_ = true;
-    thread_ = std::thread([this] {
-      {
-        std::unique_lock<std::mutex> l(mu_);
-        cv_.wait(l, [this] { return body_turn_; });
-      }
-      run_body();
-    });
+    stack_ = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (stack_ == MAP_FAILED) {
+      stack_ = nullptr;
+      throw std::bad_alloc();
+    }
+    mprotect(stack_, kGuardSize, PROT_NONE);  // an overflow faults, not corrupts
+    getcontext(&context_);
+    context_.uc_stack.ss_sp = static_cast<char *>(stack_) + kGuardSize;
+    context_.uc_stack.ss_size = kStackSize - kGuardSize;
+    context_.uc_link = nullptr;
+    makecontext(&context_, &Coroutine::entry, 0);
+    g_starting = this;
   }
-  cv_.notify_all();
-  cv_.wait(lock, [this] { return !body_turn_; });
+  switch_to_body();
   if (error_) {
     std::exception_ptr e = error_;
     error_ = nullptr;
@@ -76,11 +134,8 @@ StepResult Coroutine::resume() {
 }
 
 void Coroutine::yield(std::string label) {
-  std::unique_lock<std::mutex> lock(mu_);
   label_ = std::move(label);
-  body_turn_ = false;
-  cv_.notify_all();
-  cv_.wait(lock, [this] { return body_turn_; });
+  switch_to_caller(false);
   if (cancelled_)
     throw Cancelled{};
 }

@@ -9,20 +9,21 @@
 // scheduler then sees one step per piece between two points, and may run
 // other CPUs' steps in between.
 //
-// The stack of its own is an OS thread, but never a concurrent one: control
-// is handed over (resume / yield) under one mutex, so at any moment exactly
-// one of the caller and the body runs, and the order of everything is fixed
-// by the calls alone.  No output depends on thread timing.  A thread rather
-// than makecontext/swapcontext keeps the sanitizers of the fuzz builds exact.
+// The stack of its own is a ucontext (makecontext / swapcontext) on the
+// caller's thread: no second thread, nothing runs concurrently, and control
+// moves only at resume() and yield(), so the order of everything is fixed by
+// the calls alone.  Under AddressSanitizer every switch is announced
+// (__sanitizer_start_switch_fiber / __sanitizer_finish_switch_fiber) so that
+// ASan tracks the stack in use exactly.
 #pragma once
 
-#include <condition_variable>
+#include <ucontext.h>
+
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "hvo/concurrency/scheduler.h"
 
@@ -63,18 +64,24 @@ public:
   bool runnable() const { return !wait_until || wait_until(); }
 
 private:
+  static void entry();
   void run_body();
+  void switch_to_body();
+  void switch_to_caller(bool for_good);
 
   Body body_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool body_turn_ = false;  // who may run: the body (true) or the caller
   bool started_ = false;
   bool finished_ = false;
   bool cancelled_ = false;
   std::string label_;
   std::exception_ptr error_;
-  std::thread thread_;
+  ucontext_t caller_{};
+  ucontext_t context_{};
+  void *stack_ = nullptr;  // mmap'ed, lowest page a guard
+  Coroutine *outer_ = nullptr;  // current() of the caller, restored on return
+  // AddressSanitizer's view of the caller's stack, learnt at the first switch.
+  [[maybe_unused]] const void *caller_stack_ = nullptr;
+  [[maybe_unused]] std::size_t caller_stack_size_ = 0;
 };
 
 /// A scheduler thread whose steps are @co's steps.

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The remap_steps scenarios without the default tests' preemption bound:
+// the reader against optimize / restore under every schedule, and optimize
+// vs restore within two preemptions.  Minutes, not seconds (most of it the
+// coroutines' thread hand-over), so this executable carries the label slow
+// (ctest -L slow; the default run excludes it).
+#include "hvo/concurrency/scenarios.h"
+
+#include <gtest/gtest.h>
+
+namespace hvo::concurrency {
+namespace {
+
+std::string first_message(const Exploration &e) {
+  return e.first_bad_violations.empty() ? "" : format_violation(e.first_bad_violations.front());
+}
+
+struct ReaderCase {
+  const char *name;
+  bool refcount_first;
+  bool synchronize_rcu;
+  bool restore;
+  uint64_t schedules;
+  uint64_t bad;
+};
+
+class ReaderInsideTheRemapEverySchedule : public ::testing::TestWithParam<ReaderCase> {};
+
+TEST_P(ReaderInsideTheRemapEverySchedule, OnlyThe612ReadOrderWritesTheReadOnlyAlias) {
+  const ReaderCase c = GetParam();
+  ScenarioOptions opt;
+  opt.remap_steps = true;
+  opt.refcount_first = c.refcount_first;
+  opt.synchronize_rcu = c.synchronize_rcu;
+  opt.restore = c.restore;
+  const Exploration e = explore_scenario(ScenarioKind::SpeculativeReader, opt);
+  EXPECT_EQ(e.schedules, c.schedules);
+  EXPECT_EQ(e.bad, c.bad) << first_message(e);
+  if (c.bad) {
+    EXPECT_EQ(e.bad_by_id.size(), 1u);
+    EXPECT_EQ(e.bad_by_id.count("I12-speculative-ref"), 1u) << first_message(e);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Orders, ReaderInsideTheRemapEverySchedule,
+    ::testing::Values(ReaderCase{"FakeHeadFirst612_WithRcu", false, true, false, 65800, 78},
+                      ReaderCase{"FakeHeadFirst612_NoRcu", false, false, false, 80730, 91},
+                      ReaderCase{"RefcountFirst_WithRcu", true, true, false, 65800, 0},
+                      ReaderCase{"RefcountFirst_NoRcu", true, false, false, 80730, 0},
+                      ReaderCase{"Restore_FakeHeadFirst612", false, true, true, 20369, 0},
+                      ReaderCase{"Restore_RefcountFirst", true, true, true, 20369, 0}),
+    [](const auto &i) { return std::string(i.param.name); });
+
+TEST(OptimizeVsRestoreInStepsTwoPreemptions, FoliosSharingATailStayConsistent) {
+  for (Variant v : {Variant::KirylV7, Variant::Muchun}) {
+    ScenarioOptions opt;
+    opt.remap_steps = true;
+    opt.shared_variant = v;
+    const Exploration e = explore_scenario(ScenarioKind::OptimizeVsRestore, opt, 2);
+    EXPECT_EQ(e.schedules, 4766u) << variant_name(v);
+    EXPECT_EQ(e.bad, 0u) << first_message(e);
+  }
+}
+
+} // namespace
+} // namespace hvo::concurrency
