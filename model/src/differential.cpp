@@ -193,6 +193,18 @@ void Differential::compare_state(const std::string &op_text) {
   }
 }
 
+namespace {
+
+// boot_gigantic_at's page (pfn = slot << order) straddles a zone boundary.
+bool boot_page_spans_zones(const Machine &m, const Op &op) {
+  if (op.args[0] > 40 || op.args[1] > (uint64_t{1} << 40))
+    return false;
+  const uint64_t nr = uint64_t{1} << op.args[0], pfn = op.args[1] << op.args[0];
+  return m.phys.zone_of_pfn(pfn) != m.phys.zone_of_pfn(pfn + nr - 1);
+}
+
+}  // namespace
+
 bool Differential::step(const Op &op) {
   if (r_.diverged || r_.stopped)
     return false;
@@ -209,12 +221,18 @@ bool Differential::step(const Op &op) {
     const auto &desc = op_table()[op.kind < op_table().size() ? op.kind : 0];
     if (fired) {
       allowed = "fault-injection-target";  // the eras allocate in a different order
+    } else if (desc.name == "boot_gigantic_at" && a.result.ret == 0 && b.result.ret == kENOMEM &&
+               boot_page_spans_zones(shared_->machine(), op)) {
+      allowed = "boot-cross-zone";  // 6.15+ trees discard a boot page that spans zones
     } else if ((a.result.ret == kENOMEM || b.result.ret == kENOMEM) &&
                total_free(legacy_->machine()) != total_free(shared_->machine())) {
       allowed = "memory-budget";  // shared tails are frames the legacy era does not have
     } else if (opt_.shared_variant == Variant::Muchun && desc.name == "dax_add" &&
                b.result.ret == kEOPNOTSUPP) {
       allowed = "dax-section-order";  // Muchun refuses sub-section adds into optimized sections
+    } else if (opt_.shared_variant == Variant::Muchun &&
+               (desc.name == "fail_vmemmap_pte" || desc.name == "fail_vmemmap_pmd")) {
+      allowed = "muchun-fault-attribute";  // CONFIG_FAIL_HUGETLB_VMEMMAP exists only there
     }
     if (allowed.empty()) {
       r_.diverged = true;

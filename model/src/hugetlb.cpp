@@ -215,13 +215,86 @@ static void hugetlb_folio_init_tail_vmemmap(Machine &m, HugetlbFolio &f, uint64_
   set_page_count_range(m, head_pfn + start, head_pfn + end, 0, "page_ref_freeze");
 }
 
+namespace {
+
+// pfn_range_intersects_zones (mm/mm_init.c, 6.15+), as
+// hugetlb_bootmem_page_zones_valid uses it.
+bool bootmem_page_spans_zones(const Machine &m, uint64_t pfn, uint64_t nr) {
+  return m.phys.zone_of_pfn(pfn) != m.phys.zone_of_pfn(pfn + nr - 1);
+}
+
+// One memblock gigantic page at `pfn` (already reserved) through
+// hugetlb_vmemmap_init_late and gather_bootmem_prealloc_node up to the folio
+// list; false when the page was discarded.
+bool gather_bootmem_page(Machine &m, uint64_t pfn, unsigned order, std::vector<FolioId> &ids) {
+  const uint64_t nr = uint64_t{1} << order;
+  // Shared-tail era (6.15+ trees): a page that spans zones is never a
+  // folio.  hugetlb_vmemmap_init_late discards a pre-HVO candidate itself
+  // (hugetlb_boot_hvo.cpp); gather_bootmem_prealloc_node's
+  // hugetlb_bootmem_page_zones_valid() check gives any other such page to
+  // the buddy allocator (hugetlb_bootmem_free_invalid_page): in the model the
+  // pfns go back and the memmap stays the normal one.  Debian 6.12 has
+  // neither check: the page becomes a folio whose tails all take the head's
+  // zone (hugetlb_folio_init_tail_vmemmap, l.3193-3213).
+  bool prehvo = false;
+  if (m.cfg.era == Era::SharedTail) {
+    if (hugetlb_bootmem_page_prehvo(m, pfn, order)) {
+      const BootHvo r = hugetlb_vmemmap_init_late_page(m, pfn, order);
+      if (r == BootHvo::Discarded)
+        return false;
+      prehvo = r == BootHvo::Hvo;
+    } else if (bootmem_page_spans_zones(m, pfn, nr)) {
+      m.phys.free_pfn_range(pfn, order);
+      return false;
+    }
+  }
+  const uint64_t reserve = HUGETLB_VMEMMAP_RESERVE_PAGES_of(m);
+  HugetlbFolio &f = new_folio_record(m, pfn, order);
+  f.boot = true;
+  // A pre-HVO page's memmap is HVO-populated: only its head vmemmap page
+  // holds uninitialised struct pages.
+  poison_struct_pages(m, pfn + 1, pfn + (prehvo ? std::min<uint64_t>(nr, m.cfg.spp()) : nr));
+  // hugetlb_folio_init_vmemmap(folio, h, HUGETLB_VMEMMAP_RESERVE_PAGES), l.3215-3229
+  uint64_t folio = m.page(pfn);
+  clear_page_flag(m, folio, sp::PG_reserved, "__folio_clear_reserved");
+  set_page_flag(m, folio, sp::PG_head, "__folio_set_head");
+  set_page_count(m, folio, 1, "init_page_count");
+  page_ref_freeze(m, folio, 1);
+  hugetlb_folio_init_tail_vmemmap(m, f, 1, std::min(reserve, nr));
+  prep_compound_head(m, folio, order);
+  init_new_hugetlb_folio(m, folio);
+  if (prehvo)  // HUGE_BOOTMEM_HVO: folio_set_hugetlb_vmemmap_optimized
+    folio_set_hpg(m, folio, sp::HPG_vmemmap_optimized);
+  ids.push_back(f.id);
+  return true;
+}
+
+// prep_and_add_bootmem_folios, l.3231-3262, then (shared-tail era) the
+// late_initcall hugetlb_vmemmap_init that initialises the zone tails the
+// early population allocated.
+void prep_and_add_bootmem_folios(Machine &m, unsigned order, const std::vector<FolioId> &ids) {
+  std::vector<HugetlbFolio *> list;
+  for (FolioId id : ids)
+    list.push_back(&m.folios[id]);
+  Hstate h{order};
+  const uint64_t reserve = HUGETLB_VMEMMAP_RESERVE_PAGES_of(m);
+  hugetlb_vmemmap_optimize_folios(m, h, list);
+  for (HugetlbFolio *f : list) {
+    if (!folio_test_hugetlb_vmemmap_optimized(m, m.page(f->pfn)))
+      hugetlb_folio_init_tail_vmemmap(m, *f, reserve, h.pages_per_huge_page());
+    enqueue_hugetlb_folio(m, *f);
+  }
+  if (m.cfg.era == Era::SharedTail)
+    hugetlb_vmemmap_init_tails(m);
+}
+
+}  // namespace
+
 int gather_bootmem_prealloc(Machine &m, unsigned order, unsigned nid, unsigned count,
                             std::vector<FolioId> *out) {
   if (order < kMinHugetlbOrder || order > kMaxHugetlbOrder || nid >= m.phys.nr_nodes() || count == 0)
     return -EINVAL_;
-  std::vector<HugetlbFolio *> list;
   std::vector<FolioId> ids;
-  const uint64_t reserve = HUGETLB_VMEMMAP_RESERVE_PAGES_of(m);
   for (unsigned i = 0; i < count; i++) {
     // alloc_bootmem_huge_page (l.3140-3191): memblock, never fault-injected;
     // memblock_reserved_mark_noinit on all but the first page, so
@@ -229,42 +302,29 @@ int gather_bootmem_prealloc(Machine &m, unsigned order, unsigned nid, unsigned c
     auto pfn = m.phys.alloc_pfn_range(nid, order);
     if (!pfn)
       break;
-    HugetlbFolio &f = new_folio_record(m, *pfn, order);
-    f.boot = true;
-    uint64_t nr = uint64_t{1} << order;
-    // Shared-tail era: hugetlb_vmemmap_init_late populated the memmap of an
-    // eligible page HVO-style (M2, hugetlb_boot_hvo.cpp); only its head
-    // vmemmap page holds uninitialised struct pages then.
-    const bool prehvo = hugetlb_bootmem_page_prehvo(m, *pfn, order) &&
-                        hugetlb_vmemmap_init_late_page(m, *pfn, order);
-    poison_struct_pages(m, *pfn + 1, *pfn + (prehvo ? std::min<uint64_t>(nr, m.cfg.spp()) : nr));
-    // hugetlb_folio_init_vmemmap(folio, h, HUGETLB_VMEMMAP_RESERVE_PAGES), l.3215-3229
-    uint64_t folio = m.page(*pfn);
-    clear_page_flag(m, folio, sp::PG_reserved, "__folio_clear_reserved");
-    set_page_flag(m, folio, sp::PG_head, "__folio_set_head");
-    set_page_count(m, folio, 1, "init_page_count");
-    page_ref_freeze(m, folio, 1);
-    hugetlb_folio_init_tail_vmemmap(m, f, 1, std::min(reserve, nr));
-    prep_compound_head(m, folio, order);
-    init_new_hugetlb_folio(m, folio);
-    if (prehvo)  // HUGE_BOOTMEM_HVO: folio_set_hugetlb_vmemmap_optimized
-      folio_set_hpg(m, folio, sp::HPG_vmemmap_optimized);
-    ids.push_back(f.id);
+    gather_bootmem_page(m, *pfn, order, ids);
   }
-  for (FolioId id : ids)
-    list.push_back(&m.folios[id]);
-  // prep_and_add_bootmem_folios, l.3231-3262.
-  Hstate h{order};
-  hugetlb_vmemmap_optimize_folios(m, h, list);
-  for (HugetlbFolio *f : list) {
-    if (!folio_test_hugetlb_vmemmap_optimized(m, m.page(f->pfn)))
-      hugetlb_folio_init_tail_vmemmap(m, *f, reserve, h.pages_per_huge_page());
-    enqueue_hugetlb_folio(m, *f);
-  }
-  // late_initcall hugetlb_vmemmap_init (shared-tail era): initialise the zone
-  // tails the early population allocated.
-  if (m.cfg.era == Era::SharedTail)
-    hugetlb_vmemmap_init_tails(m);
+  prep_and_add_bootmem_folios(m, order, ids);
+  if (out)
+    *out = ids;
+  return ids.empty() ? -ENOMEM_ : 0;
+}
+
+int gather_bootmem_prealloc_at(Machine &m, uint64_t pfn, unsigned order,
+                               std::vector<FolioId> *out) {
+  if (order < kMinHugetlbOrder || order > kMaxHugetlbOrder)
+    return -EINVAL_;
+  const uint64_t nr = uint64_t{1} << order;
+  const ZoneRange *first = m.phys.zone_of_pfn(pfn);
+  const ZoneRange *last = pfn + nr > pfn ? m.phys.zone_of_pfn(pfn + nr - 1) : nullptr;
+  // memblock_alloc_exact_nid_raw: one node, aligned to the page size.
+  if (pfn % nr != 0 || !first || !last || first->nid != last->nid)
+    return -EINVAL_;
+  if (!m.phys.reserve_pfn_range(pfn, nr))
+    return -ENOMEM_;
+  std::vector<FolioId> ids;
+  gather_bootmem_page(m, pfn, order, ids);
+  prep_and_add_bootmem_folios(m, order, ids);
   if (out)
     *out = ids;
   return ids.empty() ? -ENOMEM_ : 0;

@@ -52,16 +52,20 @@ FrameId boot_get_tail(Machine &m, unsigned order, const TailOwner &owner) {
 } // namespace
 
 // hugetlb_vmemmap_init_late (v7 09/18 + 12/18) for one page.
-bool hugetlb_vmemmap_init_late_page(Machine &m, uint64_t pfn, unsigned order) {
+BootHvo hugetlb_vmemmap_init_late_page(Machine &m, uint64_t pfn, unsigned order) {
   const uint64_t nr = uint64_t{1} << order;
-  // A page that spans zones keeps the normal memmap (v7 dropped
-  // vmemmap_undo_hvo: the check now precedes the population).
-  if (m.phys.zone_of_pfn(pfn) != m.phys.zone_of_pfn(pfn + nr - 1))
-    return false;
+  // !hugetlb_bootmem_page_zones_valid(): "Oops, the hugetlb page spans
+  // multiple zones": list_del, vmemmap_populate() (the normal memmap the
+  // model's machine already has) and memblock_phys_free() of the whole page
+  // (v7 09/18 dropped vmemmap_undo_hvo: the check now precedes population).
+  if (m.phys.zone_of_pfn(pfn) != m.phys.zone_of_pfn(pfn + nr - 1)) {
+    m.phys.free_pfn_range(pfn, order);
+    return BootHvo::Discarded;
+  }
   const TailOwner owner = tail_owner_of_pfn(m, pfn);
   const FrameId tail = boot_get_tail(m, order, owner);
   if (tail == kNoFrame)
-    return false;  // "Fallback if HVO population fails": vmemmap_populate()
+    return BootHvo::Normal;  // "Fallback if HVO population fails": vmemmap_populate()
   // vmemmap_populate_hvo(start, end, order, zone, PAGE_SIZE): vmemmap page 0
   // gets a frame of its own (the model keeps the one the boot memmap gave
   // it), every other page maps the tail.  The frames the normal population
@@ -96,7 +100,7 @@ bool hugetlb_vmemmap_init_late_page(Machine &m, uint64_t pfn, unsigned order) {
       m.phys.memmap_pages -= 1;
     m.phys.free_frame(f);
   }
-  return true;
+  return BootHvo::Hvo;
 }
 
 // hugetlb_vmemmap_init (v7 12/18): init_compound_tail on every allocated,

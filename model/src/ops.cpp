@@ -13,7 +13,8 @@ std::vector<OpDescriptor> build_table() {
   std::vector<OpDescriptor> t;
   // One line per family; a new family appends here (never reorder: the
   // kind numbers are what fuzz corpora store).
-  for (auto family : {hugetlb_op_family, control_op_family, dax_op_family, fault_attr_op_family})
+  for (auto family : {hugetlb_op_family, control_op_family, dax_op_family, fault_attr_op_family,
+                      boot_op_family})
     for (OpDescriptor &d : family())
       t.push_back(std::move(d));
   return t;

@@ -121,6 +121,14 @@ void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
     out.push_back({"I10-optimize-gate", 0, h, f.pfn, "not flagged", "HPG_vmemmap_optimized",
                    "folio " + std::to_string(f.id) + " of order " + std::to_string(f.order) +
                        " is flagged optimized but cannot be optimized"});
+  // I5: a folio lies in one zone (its tails take the head's zone, so a pfn
+  // of another zone would read the wrong one).  Reachable through a boot
+  // gigantic page that memblock placed across a zone boundary in Debian
+  // 6.12 (docs/findings-model.md); the shared-tail era discards such pages.
+  if (m_.phys.zone_of_pfn(f.pfn) != m_.phys.zone_of_pfn(f.pfn + n - 1))
+    out.push_back({"I5-zone-node", 0, h, f.pfn, "one zone", "spans zones",
+                   "folio " + std::to_string(f.id) + " (pfns " + hex(f.pfn) + "-" +
+                       hex(f.pfn + n - 1) + ") spans two zones"});
   // Shared-tail era: mask decode, shared tails (shared_tail.cpp).
   if (c.era == Era::SharedTail) {
     check_folio_shared_tail(m_, f, opt, max_per_id, out);

@@ -38,6 +38,14 @@ int alloc_pool_huge_folios(Machine &m, unsigned order, unsigned nid, unsigned co
 // then prep_and_add_bootmem_folios (l.3231-3262).
 int gather_bootmem_prealloc(Machine &m, unsigned order, unsigned nid, unsigned count,
                             std::vector<FolioId> *out);
+// The same for one page that memblock placed at `pfn` (memblock allocates
+// per node and ignores zones, so a gigantic page may straddle a zone
+// boundary; the model's first-fit placement never does).  -EINVAL if `pfn`
+// is not aligned to the order or not memory; -ENOMEM if the range is not
+// free.  In the shared-tail era a page that spans zones is not used: it is
+// given back and no folio is created (the op then returns -ENOMEM).
+int gather_bootmem_prealloc_at(Machine &m, uint64_t pfn, unsigned order,
+                               std::vector<FolioId> *out);
 // dequeue_hugetlb_folio_node_exact + folio_ref_unfreeze: take a free folio.
 int hugetlb_get_folio(Machine &m, FolioId id);
 // free_huge_folio (l.1776-1835): refcount to 0, back to the pool, or freed

@@ -28,12 +28,19 @@ struct HugetlbFolio;
 /// linux-mm mm/hugetlb_vmemmap.c @9fda9e6b hugetlb_vmemmap_init_early).
 bool hugetlb_bootmem_page_prehvo(const Machine &m, uint64_t pfn, unsigned order);
 
-/// hugetlb_vmemmap_init_late() for one page (Kiryl v7 09/18 + 12/18):
-/// a page that spans zones falls back to the normal memmap (returns false);
-/// otherwise vmemmap_populate_hvo(start, end, order, zone, PAGE_SIZE) with
-/// the zone's tail allocated uninitialised.  Returns true when the page's
-/// memmap is now HVO-populated.
-bool hugetlb_vmemmap_init_late_page(Machine &m, uint64_t pfn, unsigned order);
+/// What hugetlb_vmemmap_init_late() made of one bootmem page.
+enum class BootHvo {
+  Hvo,        // vmemmap_populate_hvo(): head page private, the rest the zone's tail
+  Normal,     // HVO population failed: vmemmap_populate() fallback
+  Discarded,  // the page spans zones: normal memmap, memblock_phys_free(), no folio
+};
+
+/// hugetlb_vmemmap_init_late() for one page (Kiryl v7 09/18 + 12/18): a
+/// page that spans zones is taken off the list, its memmap populated
+/// normally and the page given back to memblock; otherwise
+/// vmemmap_populate_hvo(start, end, order, zone, PAGE_SIZE) with the zone's
+/// tail allocated uninitialised, or the normal memmap if that fails.
+BootHvo hugetlb_vmemmap_init_late_page(Machine &m, uint64_t pfn, unsigned order);
 
 /// hugetlb_vmemmap_init() (late_initcall, Kiryl v7 12/18): init_compound_tail
 /// over every zone tail that was allocated but not initialised.

@@ -68,6 +68,7 @@ std::vector<OpDescriptor> hugetlb_op_family();
 std::vector<OpDescriptor> control_op_family();
 std::vector<OpDescriptor> dax_op_family();  // ops_dax.cpp (device DAX, M2)
 std::vector<OpDescriptor> fault_attr_op_family();  // ops_fault_attr.cpp (muchun's PTE/PMD faults)
+std::vector<OpDescriptor> boot_op_family();  // ops_boot.cpp (memblock placement)
 
 const OpDescriptor *find_op(std::string_view name);
 std::string print_op(const Op &op);
