@@ -197,6 +197,36 @@ void check_get_tail(World &w) {
 
 // ---- 2. speculative reader against optimize / restore --------------------------------
 
+// The writer of scenario 2 with remap_steps: freeze, then the kernel's own
+// optimize or restore with VMEMMAP_SYNCHRONIZE_RCU (its synchronize_rcu
+// blocks in the scenario's hook), then unfreeze, as one coroutine whose
+// steps end at the walk's interleave points.
+Thread stepped_writer(World &w, const ScenarioOptions &opt) {
+  World *wp = &w;
+  const HugetlbFolio &f = w.m().folios[0];
+  const uint64_t head = w.m().page(f.pfn);
+  const Hstate h{f.order};
+  const unsigned flags =
+      opt.era == Era::Legacy && opt.synchronize_rcu ? VMEMMAP_SYNCHRONIZE_RCU : 0;
+  auto co = std::make_shared<Coroutine>([wp, h, head, flags, restore = opt.restore](Coroutine &self) {
+    Machine &mm = wp->m();
+    const bool ok = page_ref_freeze(mm, head, 1);
+    self.yield(std::string("page_ref_freeze(head, 1) = ") + (ok ? "1" : "0"));
+    HugetlbFolio &fo = mm.folios[0];
+    std::string what;
+    if (restore) {
+      what = "restore = " + std::to_string(__hugetlb_vmemmap_restore_folio(mm, h, fo, flags));
+    } else {
+      FrameList l;
+      what = "optimize = " + std::to_string(__hugetlb_vmemmap_optimize_folio(mm, h, fo, l, flags));
+      free_vmemmap_page_list(mm, l);
+    }
+    page_ref_unfreeze(mm, head, 1);
+    return what + "; page_ref_unfreeze(head, 1)";
+  });
+  return coroutine_thread("writer", co);
+}
+
 std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
   World *wp = &w;
   Machine &m = w.m();
@@ -251,7 +281,12 @@ std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
       t.push_back(sequence("reader", {lock, test_fake, test_count, add, unlock}));
   }
 
-  // The writer: freeze, [synchronize_rcu], optimize or restore, unfreeze.
+  if (opt.remap_steps) {
+    t.push_back(stepped_writer(w, opt));
+    return t;
+  }
+  // The writer: freeze, [synchronize_rcu], optimize or restore, unfreeze;
+  // the remap one step.
   const Hstate h{f.order};
   auto freeze = [wp, head] {
     const bool ok = page_ref_freeze(wp->m(), head, 1);
@@ -278,31 +313,6 @@ std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
     page_ref_unfreeze(wp->m(), head, 1);
     return std::string("page_ref_unfreeze(head, 1)");
   };
-  if (opt.remap_steps) {
-    // The writer as one coroutine: the kernel's own synchronize_rcu (flag
-    // VMEMMAP_SYNCHRONIZE_RCU) blocks in the scenario's hook, and every
-    // interleave point of the walk is a step.
-    const unsigned flags =
-        opt.era == Era::Legacy && opt.synchronize_rcu ? VMEMMAP_SYNCHRONIZE_RCU : 0;
-    auto co = std::make_shared<Coroutine>([wp, h, head, flags, restore = opt.restore](Coroutine &self) {
-      Machine &mm = wp->m();
-      const bool ok = page_ref_freeze(mm, head, 1);
-      self.yield(std::string("page_ref_freeze(head, 1) = ") + (ok ? "1" : "0"));
-      HugetlbFolio &fo = mm.folios[0];
-      std::string what;
-      if (restore) {
-        what = "restore = " + std::to_string(__hugetlb_vmemmap_restore_folio(mm, h, fo, flags));
-      } else {
-        FrameList l;
-        what = "optimize = " + std::to_string(__hugetlb_vmemmap_optimize_folio(mm, h, fo, l, flags));
-        free_vmemmap_page_list(mm, l);
-      }
-      page_ref_unfreeze(mm, head, 1);
-      return what + "; page_ref_unfreeze(head, 1)";
-    });
-    t.push_back(coroutine_thread("writer", co));
-    return t;
-  }
   std::vector<std::function<std::string()>> ws{freeze};
   std::vector<std::function<bool()>> gates{nullptr};
   if (opt.era == Era::Legacy && opt.synchronize_rcu) {
@@ -325,30 +335,26 @@ std::vector<Thread> optimize_vs_restore(World &w, const ScenarioOptions &opt) {
   Machine &m = w.m();
   const uint64_t S = m.cfg.struct_page_size, spp = m.cfg.spp();
   std::vector<Thread> t;
-  if (opt.remap_steps) {
-    t.push_back(coroutine_thread("cpuA", std::make_shared<Coroutine>([wp](Coroutine &) {
-                                   HugetlbFolio &a = wp->m().folios[1];
-                                   hugetlb_vmemmap_optimize_folio(wp->m(), Hstate{a.order}, a);
-                                   return std::string("optimize folio A returns");
-                                 })));
-    t.push_back(coroutine_thread("cpuB", std::make_shared<Coroutine>([wp](Coroutine &) {
-                                   HugetlbFolio &b = wp->m().folios[0];
-                                   const int ret =
-                                       hugetlb_vmemmap_restore_folio(wp->m(), Hstate{b.order}, b);
-                                   return "restore folio B = " + std::to_string(ret);
-                                 })));
-  } else {
-  t.push_back(sequence("cpuA", {[wp] {
-                         HugetlbFolio &a = wp->m().folios[1];
-                         hugetlb_vmemmap_optimize_folio(wp->m(), Hstate{a.order}, a);
-                         return std::string("optimize folio A");
-                       }}));
-  t.push_back(sequence("cpuB", {[wp] {
-                         HugetlbFolio &b = wp->m().folios[0];
-                         const int ret = hugetlb_vmemmap_restore_folio(wp->m(), Hstate{b.order}, b);
-                         return "restore folio B = " + std::to_string(ret);
-                       }}));
-  }
+  std::function<std::string()> optimize_a = [wp] {
+    HugetlbFolio &a = wp->m().folios[1];
+    hugetlb_vmemmap_optimize_folio(wp->m(), Hstate{a.order}, a);
+    return std::string("optimize folio A");
+  };
+  std::function<std::string()> restore_b = [wp] {
+    HugetlbFolio &b = wp->m().folios[0];
+    const int ret = hugetlb_vmemmap_restore_folio(wp->m(), Hstate{b.order}, b);
+    return "restore folio B = " + std::to_string(ret);
+  };
+  // One step each, or (remap_steps) a step per interleave point; the last
+  // step's label is the call's.
+  auto cpu = [&opt](std::string name, std::function<std::string()> call) {
+    if (!opt.remap_steps)
+      return sequence(std::move(name), {std::move(call)});
+    return coroutine_thread(std::move(name),
+                            std::make_shared<Coroutine>([call](Coroutine &) { return call(); }));
+  };
+  t.push_back(cpu("cpuA", optimize_a));
+  t.push_back(cpu("cpuB", restore_b));
   // A reader that resolves both folios' tail slots and tries a speculative get.
   auto resolve = [wp, S, spp](unsigned id) {
     return [wp, S, spp, id] {
