@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // The remap_steps scenarios without the default tests' preemption bound:
-// the reader against optimize / restore under every schedule, and optimize
-// vs restore within two preemptions.  Minutes, not seconds (most of it the
+// the reader against optimize / restore under every schedule, optimize vs
+// restore of order-9 folios within two preemptions and of order-7 folios
+// under every schedule (120120).  Minutes, not seconds (most of it the
 // coroutines' thread hand-over), so this executable carries the label slow
 // (ctest -L slow; the default run excludes it).
 #include "hvo/concurrency/scenarios.h"
@@ -60,6 +61,18 @@ TEST(OptimizeVsRestoreInStepsTwoPreemptions, FoliosSharingATailStayConsistent) {
     opt.shared_variant = v;
     const Exploration e = explore_scenario(ScenarioKind::OptimizeVsRestore, opt, 2);
     EXPECT_EQ(e.schedules, 4766u) << variant_name(v);
+    EXPECT_EQ(e.bad, 0u) << first_message(e);
+  }
+}
+
+TEST(OptimizeVsRestoreInStepsEverySchedule, Order7FoliosSharingATailStayConsistent) {
+  for (Variant v : {Variant::KirylV7, Variant::Muchun}) {
+    ScenarioOptions opt;
+    opt.remap_steps = true;
+    opt.order = 7;
+    opt.shared_variant = v;
+    const Exploration e = explore_scenario(ScenarioKind::OptimizeVsRestore, opt);
+    EXPECT_EQ(e.schedules, 120120u) << variant_name(v);
     EXPECT_EQ(e.bad, 0u) << first_message(e);
   }
 }

@@ -3,8 +3,9 @@
 // Issue 4 section 3 inside the remap: the optimize and restore walks cut at
 // their interleave points (remap_steps), so a reader or another CPU runs
 // between two PTE updates, before the TLB flush, between the flush and the
-// frees.  Exhaustive under a preemption bound of 3 here; the unbounded runs
-// are in remap_interleaving_slow_test.cpp (label slow).  The counts are the
+// frees.  Order-9 folios within a preemption bound of 3, order-7 folios
+// (the same walk over fewer PTEs) under every schedule; the unbounded order-9
+// runs are in remap_interleaving_slow_test.cpp (label slow).  The counts are the
 // model's own, asserted so that a change of the walk or of the scheduler
 // shows up as a change of the numbers.
 #include "hvo/concurrency/scenarios.h"
@@ -70,6 +71,38 @@ INSTANTIATE_TEST_SUITE_P(
                       ReaderCase{"Restore_RefcountFirst", true, true, true, 581, 0}),
     [](const auto &i) { return std::string(i.param.name); });
 
+// The same at order 7, the smallest order HVO optimizes at 4K (two vmemmap
+// pages: the walk is the same code over 2 PTEs instead of 8), under every
+// schedule, no bound.
+class ReaderInsideTheRemapEverySchedule : public ::testing::TestWithParam<ReaderCase> {};
+
+TEST_P(ReaderInsideTheRemapEverySchedule, OnlyThe612ReadOrderWritesTheReadOnlyAlias) {
+  const ReaderCase c = GetParam();
+  ScenarioOptions opt;
+  opt.remap_steps = true;
+  opt.order = 7;
+  opt.refcount_first = c.refcount_first;
+  opt.synchronize_rcu = c.synchronize_rcu;
+  opt.restore = c.restore;
+  const Exploration e = explore_scenario(ScenarioKind::SpeculativeReader, opt);
+  EXPECT_EQ(e.schedules, c.schedules);
+  EXPECT_EQ(e.bad, c.bad) << first_message(e);
+  if (c.bad) {
+    EXPECT_EQ(e.bad_by_id.size(), 1u);
+    EXPECT_EQ(e.bad_by_id.count("I12-speculative-ref"), 1u) << first_message(e);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Order7, ReaderInsideTheRemapEverySchedule,
+    ::testing::Values(ReaderCase{"FakeHeadFirst612_WithRcu", false, true, false, 2022, 21},
+                      ReaderCase{"FakeHeadFirst612_NoRcu", false, false, false, 3003, 28},
+                      ReaderCase{"RefcountFirst_WithRcu", true, true, false, 2022, 0},
+                      ReaderCase{"RefcountFirst_NoRcu", true, false, false, 3003, 0},
+                      ReaderCase{"Restore_FakeHeadFirst612", false, true, true, 146, 0},
+                      ReaderCase{"Restore_RefcountFirst", true, true, true, 146, 0}),
+    [](const auto &i) { return std::string(i.param.name); });
+
 // The steps of the 6.12 hole when the remap is cut: the reader tests the
 // fake head after the PTE of its vmemmap page already maps the read-only
 // head copy, but before the flush, so the stale TLB entry still shows the
@@ -130,6 +163,21 @@ TEST(OptimizeVsRestoreInSteps, FoliosSharingATailStayConsistentUnderEverySchedul
     const Exploration e = explore_scenario(ScenarioKind::OptimizeVsRestore, opt, 1);
     EXPECT_EQ(e.schedules, 216u) << variant_name(v);
     EXPECT_EQ(e.max_steps, 38u);
+    EXPECT_EQ(e.bad, 0u) << first_message(e);
+  }
+}
+
+// At order 7 (A: 7 steps, B: 4, the reader 3): within three preemptions
+// here, every one of the 120120 schedules in the slow test.
+TEST(OptimizeVsRestoreInSteps, Order7FoliosStayConsistentWithinThreePreemptions) {
+  for (Variant v : {Variant::KirylV7, Variant::Muchun}) {
+    ScenarioOptions opt;
+    opt.remap_steps = true;
+    opt.order = 7;
+    opt.shared_variant = v;
+    const Exploration e = explore_scenario(ScenarioKind::OptimizeVsRestore, opt, 3);
+    EXPECT_EQ(e.schedules, 2702u) << variant_name(v);
+    EXPECT_EQ(e.max_steps, 14u);
     EXPECT_EQ(e.bad, 0u) << first_message(e);
   }
 }

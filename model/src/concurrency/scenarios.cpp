@@ -384,16 +384,17 @@ std::unique_ptr<World> setup_world(ScenarioKind kind, const ScenarioOptions &opt
   case ScenarioKind::GetTailRace:
     return boot(Era::SharedTail, opt.shared_variant);
   case ScenarioKind::SpeculativeReader: {
+    const std::string alloc = "alloc_folio order=" + std::to_string(opt.order) + " node=0";
     // The restore case runs v6.12.0's restore: D612's copies the head page
     // into every tail vmemmap page (findings-model.md), which the oracle
     // reports in every schedule and would hide the race.
     const Variant legacy = opt.restore ? Variant::V6_12_0 : Variant::D612;
     auto w = boot(opt.era, opt.era == Era::Legacy ? legacy : opt.shared_variant);
     if (opt.restore) {
-      apply(*w, "alloc_folio order=9 node=0");  // optimized at allocation
+      apply(*w, alloc);  // optimized at allocation
     } else {
       apply(*w, "sysctl_hvo value=0");
-      apply(*w, "alloc_folio order=9 node=0");
+      apply(*w, alloc);
       apply(*w, "sysctl_hvo value=1");
     }
     apply(*w, "get_folio folio=0");  // in use: refcount 1
@@ -401,10 +402,11 @@ std::unique_ptr<World> setup_world(ScenarioKind kind, const ScenarioOptions &opt
     return w;
   }
   case ScenarioKind::OptimizeVsRestore: {
+    const std::string alloc = "alloc_folio order=" + std::to_string(opt.order) + " node=0";
     auto w = boot(Era::SharedTail, opt.shared_variant);
-    apply(*w, "alloc_folio order=9 node=0");  // B, optimized: the tail exists
+    apply(*w, alloc);  // B, optimized: the tail exists
     apply(*w, "sysctl_hvo value=0");
-    apply(*w, "alloc_folio order=9 node=0");  // A, not yet
+    apply(*w, alloc);  // A, not yet
     apply(*w, "sysctl_hvo value=1");
     w->name_folio(0, "B");
     w->name_folio(1, "A");
