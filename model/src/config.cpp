@@ -16,7 +16,7 @@ constexpr std::array<std::string_view, kNrZoneTypes> kZoneNames = {"DMA", "DMA32
                                                                    "Movable", "Device"};
 
 // Historic bug switches (issue 5).  Index = bit in BugSet = enum Bug.
-constexpr std::array<std::string_view, 9> kBugNames = {
+constexpr std::array<std::string_view, 10> kBugNames = {
     "get-tail-plain-store",
     "tail-init-no-node-mapcount",
     "zonenum-per-node-tail",
@@ -26,8 +26,9 @@ constexpr std::array<std::string_view, 9> kBugNames = {
     "speculative-ref-fake-head-first",
     "hvo-no-synchronize-rcu",
     "restore-no-reset-struct-pages",
+    "ppc-compound-wrong-pfn",
 };
-static_assert(kBugNames.size() == static_cast<unsigned>(Bug::RestoreNoResetStructPages) + 1);
+static_assert(kBugNames.size() == static_cast<unsigned>(Bug::PpcCompoundWrongPfn) + 1);
 
 // The model keeps one small record per frame that backs the memmap; this
 // bounds host memory (64 Mi frames ~ 1 GiB of records).
@@ -150,6 +151,8 @@ std::string_view variant_name(Variant v) {
   return "?";
 }
 
+std::string_view arch_name(Arch a) { return a == Arch::Ppc64Radix ? "ppc64-radix" : "x86-64"; }
+
 Variant default_variant(Era e) { return e == Era::Legacy ? Variant::D612 : Variant::KirylV7; }
 
 bool variant_of_era(Variant v, Era e) {
@@ -160,6 +163,19 @@ bool variant_of_era(Variant v, Era e) {
 std::string Config::validate() const {
   if (page_shift != 12 && page_shift != 14 && page_shift != 16)
     return "page size must be 4K, 16K or 64K";
+  if (arch == Arch::Ppc64Radix) {
+    // Radix at 64K has 2M PMDs over 32-entry PTE tables and a section
+    // memmap of a quarter page; the model's page table has neither.
+    if (page_shift != 12)
+      return "arch ppc64-radix is modelled at 4K pages only (64K radix has 32-entry PTE tables "
+             "and sub-page section memmaps)";
+    if (section_size_bits != kPpcSectionSizeBits || subsection_size_bits != 21)
+      return "arch ppc64-radix has section-bits 24 and subsection-bits 21";
+    if (era != Era::Legacy)
+      return "arch ppc64-radix ports Debian 6.12's radix_pgtable.c: era must be legacy";
+    if (vmemmap_base != kPpcRadixVmemmapStart)
+      return "arch ppc64-radix has its vmemmap at RADIX_VMEMMAP_START (0xc00c000000000000)";
+  }
   if (struct_page_size != 64 && struct_page_size != 72 && struct_page_size != 80)
     return "struct page size must be 64, 72 or 80 bytes";
   if (subsection_size_bits < page_shift || subsection_size_bits > section_size_bits)
@@ -266,6 +282,9 @@ std::string print_config(const Config &c) {
        " era=" + (c.era == Era::Legacy ? "legacy" : "shared-tail") +
        " variant=" + std::string(variant_name(c.variant)) +
        " hvo=" + (c.hvo_enabled ? "on" : "off") + " hotplug=" + (c.memory_hotplug ? "on" : "off");
+  // Only a non-default arch is printed, so x86-64 lines stay as they were.
+  if (c.arch != Arch::X86_64)
+    s += " arch=" + std::string(arch_name(c.arch));
   if (c.bugs.any()) {
     s += " bugs=";
     bool f = true;
@@ -298,6 +317,20 @@ std::string parse_config_args(std::string_view args, Config &c) {
       return false;
     return std::nullopt;
   };
+  // arch next: it sets the architecture's section size and vmemmap base,
+  // which explicit section-bits / vmemmap-base keys then override.
+  for (auto &[k, v] : kv)
+    if (k == "arch") {
+      if (v == arch_name(Arch::X86_64)) {
+        c.arch = Arch::X86_64;
+      } else if (v == arch_name(Arch::Ppc64Radix)) {
+        c.arch = Arch::Ppc64Radix;
+        c.section_size_bits = kPpcSectionSizeBits;
+        c.vmemmap_base = kPpcRadixVmemmapStart;
+      } else {
+        return "config: arch must be x86-64 or ppc64-radix, not '" + std::string(v) + "'";
+      }
+    }
   for (auto &[k, v] : kv)
     if (k == "page-size") {
       auto sz = parse_size(v);
@@ -313,7 +346,7 @@ std::string parse_config_args(std::string_view args, Config &c) {
   bool variant_given = false;
   for (auto &[k, v] : kv) {
     std::string bad = "config: bad value '" + std::string(v) + "' for " + std::string(k);
-    if (k == "page-size") {
+    if (k == "page-size" || k == "arch") {
       continue;
     } else if (k == "struct-page") {
       auto n = parse_u64(v);

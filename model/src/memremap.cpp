@@ -58,7 +58,9 @@ int memremap_pages(Machine &m, HotplugState &hp, const DevPagemap &request, uint
     return -ENXIO_;
   // mhp_range_allowed (mm/memory_hotplug.c 6.12 l.1725-1736): the range must
   // lie below 1 << MAX_PHYSMEM_BITS (x86-64 4-level paging: 46).
-  constexpr unsigned kMaxPhysmemBits = 46;
+  // powerpc radix with SPARSEMEM_VMEMMAP and SPARSEMEM_EXTREME: 51
+  // (asm/book3s/64/radix.h 6.12 l.110-114).
+  const unsigned kMaxPhysmemBits = m.cfg.arch == Arch::Ppc64Radix ? 51 : 46;
   const uint64_t max_pfn = uint64_t{1} << (kMaxPhysmemBits - m.cfg.page_shift);
   if (start >= max_pfn || nr > max_pfn - start)
     return -EINVAL_;

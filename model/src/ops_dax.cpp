@@ -29,6 +29,13 @@ OpResult dax_add(Model &md, uint64_t pfn, uint64_t pages, uint64_t shift, uint64
                  const VmemAltmap *altmap) {
   if (shift > kMaxShift || node >= md.config().nodes.size())
     return OpResult{-EINVAL_, {}, "bad shift or node"};
+  // alloc_dax_region (drivers/dax/bus.c 6.12 l.649-651) refuses a region
+  // not aligned to its align, which sets the compound size.  The radix
+  // population finds compound pages by absolute pfn (radix_pgtable.c l.1357)
+  // and relies on it; the x86-64 path keeps the wider domain its corpora
+  // were written for.
+  if (md.config().arch == Arch::Ppc64Radix && ((pfn | pages) & ((uint64_t{1} << shift) - 1)))
+    return OpResult{-EINVAL_, {}, "range not aligned to its compound page size"};
   DevPagemap req;
   req.range_start_pfn = pfn;
   req.range_nr_pages = pages;

@@ -10,6 +10,7 @@
 
 #include "hvo/hugetlb_vmemmap.h"
 #include "hvo/machine.h"
+#include "hvo/ppc_radix_vmemmap.h"
 
 namespace hvo {
 
@@ -42,6 +43,8 @@ bool vmemmap_optimizable_pfn(const Machine &m, const HotplugState &hp, uint64_t 
 // (alloc_pages / memblock hand out pages with a reference).
 void frame_ref_init(HotplugState &hp, FrameId f) { hp.frame_refcount[f] = 1; }
 
+} // namespace
+
 // get_page() on a memmap frame (l.169).
 void frame_get(HotplugState &hp, FrameId f) { hp.frame_refcount[f]++; }
 
@@ -67,7 +70,7 @@ void set_frame_origin(Machine &m, FrameId f, uint64_t vaddr) {
 // reserved pfns.  The model backs them with ordinary frames of the node
 // (see docs/model.md, "device DAX"); an injected allocation failure on
 // them stands for an exhausted altmap.
-std::optional<FrameId> altmap_alloc_block_buf(Machine &m, VmemAltmap &altmap, uint64_t nr_pfns,
+static std::optional<FrameId> altmap_alloc_block_buf(Machine &m, VmemAltmap &altmap, uint64_t nr_pfns,
                                               unsigned nid) {
   const uint64_t pfn = altmap.base_pfn + altmap.reserve + altmap.alloc + altmap.align;
   const uint64_t allocated = altmap.alloc + altmap.align;
@@ -99,6 +102,8 @@ std::optional<FrameId> vmemmap_alloc_block_buf(Machine &m, HotplugState &hp, uin
     frame_ref_init(hp, *f);  // a higher-order block's refcount lives on its first page
   return f;
 }
+
+namespace {
 
 // vmemmap_pmd_populate (l.191-202): a zeroed page for the PTE table when the
 // PMD is none.  The PGD/P4D/PUD levels above are not modelled: the model's
@@ -241,6 +246,8 @@ int vmemmap_populate_hugepages(Machine &m, HotplugState &hp, uint64_t start, uin
 // 6.12 l.1204-1216), base pages with the altmap; x86-64 has no such pages.
 int vmemmap_populate(Machine &m, HotplugState &hp, uint64_t start, uint64_t end, unsigned node,
                      DevPagemap *altmap_owner) {
+  if (m.cfg.arch == Arch::Ppc64Radix)
+    return radix__vmemmap_populate(m, hp, start, end, node, altmap_owner);
   const bool small = end - start < m.cfg.pages_per_section() * m.cfg.struct_page_size;
   if (m.cfg.page_shift != 12)
     return vmemmap_populate_range(m, hp, start, end, node, altmap_owner, kNoFrame);
@@ -298,6 +305,10 @@ int vmemmap_populate_compound_pages(Machine &m, HotplugState &hp, uint64_t start
                                     DevPagemap &pgmap) {
   if (muchun(m))
     return vmemmap_populate_compound_pages_ms(m, hp, start_pfn, start, end, node, pgmap);
+  // powerpc radix selects ARCH_WANT_OPTIMIZE_DAX_VMEMMAP with its own
+  // vmemmap_populate_compound_pages (asm/book3s/64/radix.h 6.12 l.365-374).
+  if (m.cfg.arch == Arch::Ppc64Radix)
+    return radix_vmemmap_populate_compound_pages(m, hp, start_pfn, start, end, node, pgmap);
   const uint64_t ps = m.cfg.page_size();
   if (reuse_compound_section(start_pfn, pgmap, m)) {
     FrameId tail = compound_section_tail_page(m, start);
@@ -330,6 +341,8 @@ int vmemmap_populate_compound_pages(Machine &m, HotplugState &hp, uint64_t start
   return 0;
 }
 
+} // namespace
+
 // free_pagetable (x86 l.1015-1031) for one memmap frame.  Reserved
 // (memblock) frames go back with free_reserved_page; buddy frames with
 // free_pages(), i.e. only when their last reference is dropped.
@@ -342,6 +355,8 @@ void free_pagetable_frame(Machine &m, HotplugState &hp, FrameId f) {
   if (frame_put_testzero(m, hp, f))
     m.phys.free_frame(f);
 }
+
+namespace {
 
 // A PMD leaf's block (free_hugepage_table, x86 l.1033-1040, or
 // vmem_altmap_free for an altmap block): reserved blocks page by page,
@@ -442,6 +457,8 @@ bool __populate_section_memmap(Machine &m, HotplugState &hp, uint64_t pfn, uint6
 // remove_pagetable(start, end, direct = false, altmap), x86 l.1097-1276,
 // reduced to the PMD and PTE levels the model has.
 void vmemmap_free(Machine &m, HotplugState &hp, uint64_t start, uint64_t end, DevPagemap *pgmap) {
+  if (m.cfg.arch == Arch::Ppc64Radix)
+    return radix__vmemmap_free(m, hp, start, end, pgmap);
   const uint64_t ps = m.cfg.page_size(), pmd_size = m.cfg.pmd_size();
   for (uint64_t addr = start, next; addr < end; addr = next) {
     next = std::min(end, (addr & ~(pmd_size - 1)) + pmd_size);

@@ -123,6 +123,10 @@ std::string config_class(const Config &c) {
   if (size_t at = line.find(" variant="); at != std::string::npos)
     s += " " + line.substr(at + 9, line.find(' ', at + 9) - (at + 9));
   s += c.hvo_enabled ? " hvo=on" : " hvo=off";
+  // Another architecture's population is another path: its own class
+  // (x86-64, the default, stays unnamed so existing signatures hold).
+  if (c.arch != Arch::X86_64)
+    s += " " + std::string(arch_name(c.arch));
   const std::string bugs = bug_names(c.bugs);
   if (!bugs.empty())
     s += " bugs=" + bugs;

@@ -73,12 +73,27 @@ enum class Bug : uint8_t {
   SpeculativeRefFakeHeadFirst,  // 6.12 page_ref_add_unless: fake-head test before refcount
   HvoNoSynchronizeRcu,        // before bd225530a4c7: HVO does not wait for RCU readers
   RestoreNoResetStructPages,  // before reset_struct_pages: restore copies head metadata
+  PpcCompoundWrongPfn,        // powerpc radix: addr_pfn stepped by 1 per vmemmap page (Muchun v2 03/69)
 };
 std::string_view bug_switch_name(unsigned bit);
 std::optional<unsigned> parse_bug_switch(std::string_view name);
 unsigned bug_switch_count();
 
+// The architecture whose vmemmap population the model runs.  X86_64 is the
+// generic mm/sparse-vmemmap.c path with x86's vmemmap_populate (arm64's at
+// 16K/64K).  Ppc64Radix is Book3S-64 with the radix MMU: its own
+// vmemmap_populate and DAX compound population (arch/powerpc/mm/book3s64/
+// radix_pgtable.c, ppc_radix_vmemmap.h), SECTION_SIZE_BITS 24, vmemmap at
+// RADIX_VMEMMAP_START; modelled at 4K pages only (docs/model.md, "powerpc").
+enum class Arch : uint8_t { X86_64, Ppc64Radix };
+std::string_view arch_name(Arch a);
+// arch/powerpc/include/asm/sparsemem.h (6.12 l.11) and book3s/64/radix.h
+// (l.116-133): RADIX_VMEMMAP_START = 0xc008000000000000 + 2 * 2^49.
+inline constexpr unsigned kPpcSectionSizeBits = 24;
+inline constexpr uint64_t kPpcRadixVmemmapStart = 0xc00c000000000000ull;
+
 struct Config {
+  Arch arch = Arch::X86_64;
   unsigned page_shift = 12;         // 12, 14 or 16
   unsigned struct_page_size = 64;   // sizeof(struct page): 64, 72 or 80
   std::vector<NodeSpec> nodes = {NodeSpec{{ZoneSpec{ZoneType::Normal, 1u << 18}}}};

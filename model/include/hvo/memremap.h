@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "hvo/phys_mem.h"
@@ -64,6 +65,10 @@ struct HotplugState {
   /// The model core does not keep a refcount for frames (their struct pages
   /// are not modelled, docs/model.md "frames"), so this is kept here.
   std::map<FrameId, std::uint32_t> frame_refcount;
+  /// ppc64-radix: memmap frames taken from a device altmap.  The kernel
+  /// tells them apart by pfn (free_vmemmap_pages); the model backs altmap
+  /// pages with node frames, so it remembers them.
+  std::set<FrameId> altmap_frames;
 };
 
 /// Boots the hotplug state: every section that holds boot memory is an early

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "hvo/memremap.h"
 
@@ -59,5 +60,24 @@ void __remove_pages(Machine &m, HotplugState &hp, std::uint64_t pfn, std::uint64
 
 /// check_pfn_span (mm/memory_hotplug.c 6.12 l.318-337, SPARSEMEM_VMEMMAP).
 int check_pfn_span(const Machine &m, std::uint64_t pfn, std::uint64_t nr_pages);
+
+// Helpers of the generic path that the architecture ports
+// (ppc_radix_vmemmap.cpp) share: they keep the model's frame refcounts and
+// origins in one place.
+
+/// vmemmap_alloc_block_buf (l.79-91) for @nr_pages pages (1 or
+/// PTRS_PER_PTE), from @altmap_owner's altmap when it has one
+/// (altmap_alloc_block_buf, l.108-133); the frame starts with refcount 1.
+std::optional<FrameId> vmemmap_alloc_block_buf(Machine &m, HotplugState &hp, std::uint64_t nr_pages,
+                                               unsigned node, DevPagemap *altmap_owner);
+/// get_page() on a memmap frame (l.169).
+void frame_get(HotplugState &hp, FrameId f);
+/// put_page_testzero(): true when the last reference went away.
+bool frame_put_testzero(Machine &m, HotplugState &hp, FrameId f);
+/// Records which vmemmap page a freshly allocated memmap frame backs.
+void set_frame_origin(Machine &m, FrameId f, std::uint64_t vaddr);
+/// free_pagetable (x86 l.1015-1031) for one memmap frame: reserved frames
+/// at once, buddy frames when their last reference goes.
+void free_pagetable_frame(Machine &m, HotplugState &hp, FrameId f);
 
 } // namespace hvo

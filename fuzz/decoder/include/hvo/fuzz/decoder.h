@@ -57,6 +57,10 @@ struct ConfigSpace {
   bool vary_struct_page = true;       // 64, 72, 80 (64 weighted 12 in 16)
   bool vary_vmemmap_base = false;     // default base or one PMD above it
   bool device_zone = false;           // zone layouts with ZONE_DEVICE
+  // x86-64 or ppc64-radix (Config::arch), 3 to 1.  ppc64-radix takes 4K
+  // geometries, the legacy shapes and zones of 8..64 of its 16 MiB
+  // sections, so the boot memmap ends on a PMD (docs/fuzzing.md, "powerpc").
+  bool vary_arch = false;
   // The (era, walk variant) pairs to run, each checked against
   // Config::validate at run time so a shape the model lacks drops out.
   // D612 is left out by default: as ported, its restore copies the head
