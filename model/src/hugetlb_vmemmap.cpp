@@ -615,8 +615,10 @@ long hugetlb_vmemmap_restore_folios(Machine &m, const Hstate &h,
     non_hvo.push_back(&folio);  // list_move to the output list
   }
   folios.erase(folios.begin(), folios.begin() + static_cast<long>(i));
-  if (restored)
+  if (restored) {
     m.pt.flush_tlb_all();
+    m.interleave_point("flush_tlb_all", 0);
+  }
   if (!ret)
     ret = restored;
   return ret;
@@ -719,16 +721,19 @@ void hugetlb_vmemmap_optimize_folios(Machine &m, const Hstate &h,
       break;  // fail early on the first OOM
   }
   m.pt.flush_tlb_all();
+  m.interleave_point("flush_tlb_all", 0);
   for (HugetlbFolio *folio : folios) {
     int ret = __hugetlb_vmemmap_optimize_folio(m, h, *folio, vmemmap_pages, flags);
     flags &= ~VMEMMAP_SYNCHRONIZE_RCU;  // only once per batch
     if (ret == -ENOMEM_ && !vmemmap_pages.empty()) {
       m.pt.flush_tlb_all();
+      m.interleave_point("flush_tlb_all", 0);
       free_vmemmap_page_list(m, vmemmap_pages);
       __hugetlb_vmemmap_optimize_folio(m, h, *folio, vmemmap_pages, flags);
     }
   }
   m.pt.flush_tlb_all();
+  m.interleave_point("flush_tlb_all", 0);
   free_vmemmap_page_list(m, vmemmap_pages);
 }
 
