@@ -103,6 +103,42 @@ INSTANTIATE_TEST_SUITE_P(
                       ReaderCase{"Restore_RefcountFirst", true, true, true, 146, 0}),
     [](const auto &i) { return std::string(i.param.name); });
 
+// The batch API (hugetlb_vmemmap_optimize_folios / _restore_folios, the
+// pool-allocation and demote paths): its walks leave the flush to one
+// flush_tlb_all, after the RCU wait and the split; the same read orders hold
+// and fail.  Order 7 under every schedule, order 9 within 3 preemptions.
+TEST(ReaderInsideTheBatchRemap, OnlyThe612ReadOrderWritesTheReadOnlyAlias) {
+  struct Case {
+    const char *name;
+    bool refcount_first, synchronize_rcu, restore;
+    unsigned order, bound;
+    uint64_t schedules, bad;
+  };
+  const unsigned all = kUnboundedPreemptions;
+  for (const Case &c : {Case{"612 rcu o7", false, true, false, 7, all, 917, 10},
+                        Case{"612 no-rcu o7", false, false, false, 7, all, 4368, 36},
+                        Case{"fixed rcu o7", true, true, false, 7, all, 917, 0},
+                        Case{"fixed no-rcu o7", true, false, false, 7, all, 4368, 0},
+                        Case{"612 restore o7", false, true, true, 7, all, 146, 0},
+                        Case{"612 rcu o9", false, true, false, 9, 3, 842, 10},
+                        Case{"612 no-rcu o9", false, false, false, 9, 3, 1260, 27},
+                        Case{"fixed rcu o9", true, true, false, 9, 3, 842, 0},
+                        Case{"fixed restore o9", true, true, true, 9, 3, 581, 0}}) {
+    SCOPED_TRACE(c.name);
+    ScenarioOptions opt;
+    opt.remap_steps = true;
+    opt.batch = true;
+    opt.order = c.order;
+    opt.refcount_first = c.refcount_first;
+    opt.synchronize_rcu = c.synchronize_rcu;
+    opt.restore = c.restore;
+    const Exploration e = explore_scenario(ScenarioKind::SpeculativeReader, opt, c.bound);
+    EXPECT_EQ(e.schedules, c.schedules);
+    EXPECT_EQ(e.bad, c.bad) << first_message(e);
+    EXPECT_EQ(e.bad_by_id.count("I12-speculative-ref"), c.bad ? 1u : 0u);
+  }
+}
+
 // The steps of the 6.12 hole when the remap is cut: the reader tests the
 // fake head after the PTE of its vmemmap page already maps the read-only
 // head copy, but before the flush, so the stale TLB entry still shows the

@@ -60,6 +60,7 @@ struct World {
   // Scenario 1: what each CPU's vmemmap_get_tail returned.
   FrameId got[2] = {kNoFrame, kNoFrame};
   StepHook hook;
+  bool rcu_waits = true;  // false: the kernel before bd225530a4c7 (no wait)
   std::vector<NamedFolio> names;
   Machine &m() { return md->machine(); }
   void name_folio(FolioId id, std::string name) {
@@ -83,7 +84,7 @@ void StepHook::at(Machine &m, const char *point, uint64_t addr) {
   Coroutine *co = Coroutine::current();
   if (!co)
     return;
-  if (std::strcmp(point, "synchronize_rcu") == 0) {
+  if (std::strcmp(point, "synchronize_rcu") == 0 && w->rcu_waits) {
     World *wp = w;
     wp->rcu.waited = wp->rcu.in_cs;
     co->wait_until = [wp] { return wp->rcu.grace_period_over(); };
@@ -200,7 +201,10 @@ void check_get_tail(World &w) {
 // The writer of scenario 2 with remap_steps: freeze, then the kernel's own
 // optimize or restore with VMEMMAP_SYNCHRONIZE_RCU (its synchronize_rcu
 // blocks in the scenario's hook), then unfreeze, as one coroutine whose
-// steps end at the walk's interleave points.
+// steps end at the walk's interleave points.  With batch, the batch API of
+// one folio: its walks leave the flush to a flush_tlb_all, and it always
+// passes VMEMMAP_SYNCHRONIZE_RCU (without synchronize_rcu the hook does not
+// wait there).
 Thread stepped_writer(World &w, const ScenarioOptions &opt) {
   World *wp = &w;
   const HugetlbFolio &f = w.m().folios[0];
@@ -208,13 +212,22 @@ Thread stepped_writer(World &w, const ScenarioOptions &opt) {
   const Hstate h{f.order};
   const unsigned flags =
       opt.era == Era::Legacy && opt.synchronize_rcu ? VMEMMAP_SYNCHRONIZE_RCU : 0;
-  auto co = std::make_shared<Coroutine>([wp, h, head, flags, restore = opt.restore](Coroutine &self) {
+  auto co = std::make_shared<Coroutine>([wp, h, head, flags, restore = opt.restore,
+                                         batch = opt.batch](Coroutine &self) {
     Machine &mm = wp->m();
     const bool ok = page_ref_freeze(mm, head, 1);
     self.yield(std::string("page_ref_freeze(head, 1) = ") + (ok ? "1" : "0"));
     HugetlbFolio &fo = mm.folios[0];
     std::string what;
-    if (restore) {
+    std::vector<HugetlbFolio *> folios{&fo};
+    if (batch && restore) {
+      std::vector<HugetlbFolio *> non_hvo;
+      what = "hugetlb_vmemmap_restore_folios = " +
+             std::to_string(hugetlb_vmemmap_restore_folios(mm, h, folios, non_hvo));
+    } else if (batch) {
+      hugetlb_vmemmap_optimize_folios(mm, h, folios);
+      what = "hugetlb_vmemmap_optimize_folios";
+    } else if (restore) {
       what = "restore = " + std::to_string(__hugetlb_vmemmap_restore_folio(mm, h, fo, flags));
     } else {
       FrameList l;
@@ -422,6 +435,7 @@ std::unique_ptr<World> setup(ScenarioKind kind, const ScenarioOptions &opt) {
   std::unique_ptr<World> w = setup_world(kind, opt);
   if (opt.remap_steps) {
     w->hook.w = w.get();
+    w->rcu_waits = opt.synchronize_rcu;
     w->m().interleave = &w->hook;
   }
   return w;

@@ -48,6 +48,10 @@ struct ScenarioOptions {
   bool refcount_first = false;   ///< scenario 2, legacy: Yu Zhao's read order
   bool restore = false;          ///< scenario 2: the writer restores instead of optimizing
   bool remap_steps = false;      ///< scenarios 2, 3: the remap is a step per interleave point
+  /// Scenario 2 with remap_steps: the writer calls the batch API
+  /// (hugetlb_vmemmap_optimize_folios / _restore_folios), whose walks do not
+  /// flush: the stale translations live until its flush_tlb_all.
+  bool batch = false;
   /// Scenarios 2, 3: the folios' order.  9 (2 MiB at 4K) is the real
   /// hstate; 7, the smallest order HVO optimizes at 4K (two vmemmap pages),
   /// runs the same walk over fewer PTEs, which keeps "every schedule" small.
