@@ -305,7 +305,7 @@ void StaleFakeHeadCheck::check(const MatchFinder::MatchResult &Result) {
       return;
     case FieldAccess::Store:
       diag(Old->getMemberLoc(),
-           "store to 'compound_head' writes the pointer+1 tail encoding; "
+           "store to 'compound_head' manipulates the pointer+1 tail encoding; "
            "shareable tails store an order mask in 'compound_info', written "
            "only by set_compound_head()/prep_compound_tail()");
       return;

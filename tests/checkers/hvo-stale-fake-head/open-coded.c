@@ -37,9 +37,9 @@ int aligned(const struct page *page)
 void store_encoding(struct page *tail, struct page *head)
 {
 	tail->compound_head = (unsigned long)head + 1;
-	// CHECK-MESSAGES: :[[@LINE-1]]:8: warning: store to 'compound_head' writes the pointer+1 tail encoding
+	// CHECK-MESSAGES: :[[@LINE-1]]:8: warning: store to 'compound_head' manipulates the pointer+1 tail encoding
 	WRITE_ONCE(tail->compound_head, 0);
-	// CHECK-MESSAGES: :[[@LINE-1]]:19: warning: store to 'compound_head' writes the pointer+1 tail encoding
+	// CHECK-MESSAGES: :[[@LINE-1]]:19: warning: store to 'compound_head' manipulates the pointer+1 tail encoding
 }
 
 /* sizeof/typeof of the field evaluate nothing. */
@@ -65,6 +65,6 @@ struct page *decode_snapshot(const struct page *page)
 		return (struct page *)(head - 1);
 	// CHECK-MESSAGES: :[[@LINE-1]]:31: warning: open-coded decoding of the tail encoding as a pointer
 	copy.compound_head &= ~1UL;
-	// CHECK-MESSAGES: :[[@LINE-1]]:7: warning: store to 'compound_head' writes the pointer+1 tail encoding
+	// CHECK-MESSAGES: :[[@LINE-1]]:7: warning: store to 'compound_head' manipulates the pointer+1 tail encoding
 	return (struct page *)(unrelated - 1);
 }
