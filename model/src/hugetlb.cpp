@@ -498,6 +498,10 @@ int memory_failure_hugetlb(Machine &m, FolioId id, uint64_t index) {
     }
   }
   __update_and_free_hugetlb_folio(m, *f);
+  // __page_handle_poison, mm/memory-failure.c l.163-186: once the folio is
+  // dissolved, take_page_off_buddy() takes the poisoned page out of the free
+  // pages, so it is never handed out again (a no-op if the folio was leaked).
+  m.phys.reserve_pfn_range(f->pfn + index, 1);
   return 0;
 }
 
