@@ -30,11 +30,19 @@ OpResult dax_add(Model &md, uint64_t pfn, uint64_t pages, uint64_t shift, uint64
   if (shift > kMaxShift || node >= md.config().nodes.size())
     return OpResult{-EINVAL_, {}, "bad shift or node"};
   // alloc_dax_region (drivers/dax/bus.c 6.12 l.649-651) refuses a region
-  // not aligned to its align, which sets the compound size.  The radix
-  // population finds compound pages by absolute pfn (radix_pgtable.c l.1357)
-  // and relies on it; the x86-64 path keeps the wider domain its corpora
-  // were written for.
-  if (md.config().arch == Arch::Ppc64Radix && ((pfn | pages) & ((uint64_t{1} << shift) - 1)))
+  // whose start or length is not a multiple of its align, and
+  // dev_dax_validate_align (l.1209-1225, alloc_is_aligned l.946-953) keeps
+  // every range's length a multiple of dev_dax->align, which becomes
+  // vmemmap_shift (device.c 6.12 l.445-447): device-DAX compound pages are
+  // naturally aligned.  With pmem the region starts after the altmap
+  // (__dax_pmem_probe, drivers/dax/pmem.c 6.12 l.40-56, adds the data offset).
+  // memremap_pages itself does not check, and two paths rely on it: the
+  // mask-encoded compound_info of the shared-tail era (compound_head masks
+  // the tail's address, so a misaligned head resolves to the struct page
+  // below it) and the powerpc radix population (finds compound pages by
+  // absolute pfn, radix_pgtable.c l.1357).
+  const uint64_t data_pfn = altmap ? altmap->base_pfn + altmap->free : pfn;
+  if ((data_pfn | (pfn + pages)) & ((uint64_t{1} << shift) - 1))
     return OpResult{-EINVAL_, {}, "range not aligned to its compound page size"};
   DevPagemap req;
   req.range_start_pfn = pfn;

@@ -47,6 +47,27 @@ TEST(DaxFuzzFindings, OverlappingDeviceRangeIsBusyBeforeMemremapPages) {
   EXPECT_TRUE(md.check_all().empty()) << dump(md.check_all());
 }
 
+// hvo_fuzz_dax on kiryl-v7: a 1 GiB compound page starting 32 MiB past a
+// 1 GiB boundary.  compound_head() masks the tail's struct page address,
+// so every tail resolved to the struct page 32 MiB below the head
+// (I1-dax-head-resolution).  device-DAX never asks for that range:
+// alloc_dax_region (drivers/dax/bus.c 6.12 l.649-651) refuses it, and so
+// does dax_add, in both eras; aligned ranges still work.
+TEST(DaxFuzzFindings, MisalignedDeviceRangeIsRefusedAsAllocDaxRegionDoes) {
+  for (Era era : {Era::Legacy, Era::SharedTail}) {
+    Config c = legacy_config();  // boot RAM ends at pfn 262144, 1 GiB aligned
+    c.era = era;
+    c.variant = era == Era::Legacy ? Variant::V6_12_0 : Variant::KirylV7;
+    Model md(c);
+    EXPECT_EQ(run(md, "dax_add", {262144 + 8192, 262144, 18, 0}).result.ret, kEINVAL);
+    EXPECT_EQ(run(md, "dax_add", {262144, 262144 + 512, 18, 0}).result.ret, kEINVAL);
+    StepResult ok = run(md, "dax_add", {262144, 262144, 18, 0});
+    EXPECT_EQ(ok.result.ret, 0);
+    EXPECT_TRUE(ok.violations.empty()) << dump(ok.violations);
+    EXPECT_TRUE(md.check_all().empty()) << dump(md.check_all());
+  }
+}
+
 // The kernel's own refusal one level down stays: memremap_pages WARNs and
 // returns -ENOMEM for a caller that did not reserve the range.
 TEST(DaxFuzzFindings, MemremapPagesStillWarnsOnAConflictingPgmap) {
