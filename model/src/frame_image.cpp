@@ -4,6 +4,7 @@
 #include "hvo/frame_image.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace hvo {
 
@@ -153,6 +154,96 @@ void ImagePool::read_page(uint32_t id, uint64_t origin_vpn, uint64_t *out) const
   for (const auto &[w, v] : im.overrides)
     if (w < n)
       out[w] = v;
+}
+
+namespace {
+
+// How one field's value varies over the struct page slots [s0, s1] of a
+// page: the same value in every slot (a literal, or the head of the one
+// folio the page lies in), the slot's own address plus a constant (Self, or
+// FolioHead of order 0), or the head of each of several folios.
+struct FieldForm {
+  enum Kind : uint8_t { Constant, Affine, Stepped } kind;
+  uint64_t value;  // Constant: the value; otherwise the literal
+  uint8_t order;   // Stepped
+};
+
+}  // namespace
+
+bool ImagePool::same_page_words(uint32_t a, uint64_t origin_a, uint32_t b, uint64_t origin_b,
+                                uint32_t ignored_fields) const {
+  const Image &x = images_[a], &y = images_[b];
+  const uint64_t n = geo_.words_per_page, W = geo_.words_per_struct_page;
+  // Word w of a frame is field (origin * n + w) % W of its struct page.  The
+  // two frames put the same field at the same w only when their word
+  // offsets differ by whole struct pages; then slot_b = slot_a + D.
+  const uint64_t ga = origin_a * n, gb = origin_b * n;
+  const uint64_t dist = gb >= ga ? gb - ga : ga - gb;
+  if (dist % W != 0)
+    return false;
+  auto ignored = [&](uint64_t w) { return (ignored_fields >> ((ga + w) % W)) & 1; };
+  if (!x.dense.empty() || !y.dense.empty()) {
+    if (x.dense.empty() || y.dense.empty())
+      return false;
+    for (uint64_t w = 0; w < n; w++)
+      if (x.dense[w] != y.dense[w] && !ignored(w))
+        return false;
+    return true;
+  }
+  // The slot delta, signed, in the modular arithmetic eval() uses.
+  const uint64_t D = gb >= ga ? dist / W : 0 - dist / W;
+  const uint64_t S = geo_.struct_page_size;
+  const uint64_t sa0 = ga / W, sa1 = (ga + n - 1) / W, sb0 = gb / W, sb1 = (gb + n - 1) / W;
+  auto form = [&](const FieldSpec &fs, uint64_t s0, uint64_t s1) -> std::optional<FieldForm> {
+    switch (fs.rel) {
+    case FieldRel::None:
+      return FieldForm{FieldForm::Constant, fs.literal, 0};
+    case FieldRel::Self:
+      return FieldForm{FieldForm::Affine, fs.literal, 0};
+    case FieldRel::FolioHead:
+      if (fs.order >= 64)
+        return std::nullopt;
+      if (fs.order == 0)
+        return FieldForm{FieldForm::Affine, fs.literal, 0};
+      if ((s0 >> fs.order) == (s1 >> fs.order))
+        return FieldForm{FieldForm::Constant, eval(fs, s0), 0};
+      return FieldForm{FieldForm::Stepped, fs.literal, fs.order};
+    }
+    return std::nullopt;
+  };
+  for (unsigned f = 0; f < W; f++) {
+    const FieldSpec &p = x.fields[f], &q = y.fields[f];
+    if ((D == 0 && p == q) || ((ignored_fields >> f) & 1))
+      continue;
+    const std::optional<FieldForm> u = form(p, sa0, sa1), v = form(q, sb0, sb1);
+    if (!u || !v || u->kind != v->kind)
+      return false;
+    switch (u->kind) {
+    case FieldForm::Constant:
+      if (u->value != v->value)
+        return false;
+      break;
+    case FieldForm::Affine:
+      // u.lit + base + s*S == v.lit + base + (s + D)*S for every slot s.
+      if (u->value != v->value + D * S)
+        return false;
+      break;
+    case FieldForm::Stepped:
+      // D whole folios: (s + D) & ~m == (s & ~m) + D.
+      if (u->order != v->order || (D & ((uint64_t{1} << u->order) - 1)) != 0 ||
+          u->value != v->value + D * S)
+        return false;
+      break;
+    }
+  }
+  // The fields agree everywhere; the overridden words are compared as words.
+  for (const auto &[w, val] : x.overrides)
+    if (w < n && !ignored(w) && val != word(b, origin_b, w))
+      return false;
+  for (const auto &[w, val] : y.overrides)
+    if (w < n && !ignored(w) && val != word(a, origin_a, w))
+      return false;
+  return true;
 }
 
 uint32_t ImagePool::unshare(uint32_t id) {

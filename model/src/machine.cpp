@@ -33,6 +33,22 @@ Machine::Machine(const Config &c)
   phys.take_touched();
 }
 
+void Machine::assign_state(const Machine &o) {
+  if (this == &o)
+    return;
+  cfg = o.cfg;
+  phys = o.phys;  // vectors reuse their storage: no fresh pages per input
+  pt.assign_state(o.pt);
+  mmu.faults = o.mmu.faults;
+  events = o.events;
+  reports = o.reports;
+  hugetlb_optimize_vmemmap_key = o.hugetlb_optimize_vmemmap_key;
+  vmemmap_optimize_enabled = o.vmemmap_optimize_enabled;
+  hotplug = o.hotplug;
+  shared_tails = o.shared_tails;
+  folios = o.folios;
+}
+
 // sparse_init -> __populate_section_memmap -> vmemmap_populate.  With 4K
 // pages (x86-64, arm64 4K) vmemmap_populate_hugepages maps one memblock block
 // of PTRS_PER_PTE pages per PMD, on the node of the first section it serves (a

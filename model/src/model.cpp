@@ -19,6 +19,12 @@ std::unique_ptr<Model> Model::create(const Config &cfg, std::string *error) {
 
 Model::Model(const Config &cfg) : m_(cfg), oracle_(m_) {}
 
+void Model::reset(const Model &booted) {
+  m_.assign_state(booted.m_);
+  oracle_.reset(booted.oracle_);
+  index_ = booted.index_;
+}
+
 StepResult Model::apply(const Op &op) {
   StepResult r;
   auto table = op_table();

@@ -3,6 +3,8 @@
 // vmemmap page table and pessimistic TLB (see pgtable.h).
 #include "hvo/pgtable.h"
 
+#include <algorithm>
+
 namespace hvo {
 
 bool StaleTlbMap::insert(uint64_t vpn, uint32_t e) {
@@ -34,6 +36,24 @@ uint32_t StaleTlbMap::erase(uint64_t vpn) {
   return e;
 }
 
+StaleTlbMap &StaleTlbMap::operator=(const StaleTlbMap &o) {
+  if (this == &o)
+    return *this;
+  chunks_.resize(o.chunks_.size());
+  for (size_t c = 0; c < o.chunks_.size(); c++) {
+    if (!o.chunks_[c]) {
+      chunks_[c].reset();
+      continue;
+    }
+    if (!chunks_[c])
+      chunks_[c] = std::make_unique<uint32_t[]>(kMask + 1);
+    std::copy(o.chunks_[c].get(), o.chunks_[c].get() + kMask + 1, chunks_[c].get());
+  }
+  keys_ = o.keys_;
+  size_ = o.size_;
+  return *this;
+}
+
 void StaleTlbMap::clear() {
   for (uint64_t v : keys_) {
     size_t c = v >> kShift;
@@ -47,6 +67,16 @@ void StaleTlbMap::clear() {
 VmemmapPageTable::VmemmapPageTable(const Config &cfg, PhysMem &phys) : cfg_(cfg), phys_(phys) {
   uint64_t memmap_bytes = cfg.total_pages() * cfg.struct_page_size;
   pmds_.resize((memmap_bytes + cfg.pmd_size() - 1) / cfg.pmd_size());
+}
+
+void VmemmapPageTable::assign_state(const VmemmapPageTable &o) {
+  pmds_ = o.pmds_;
+  tables_ = o.tables_;
+  table_frames_ = o.table_frames_;
+  free_tables_ = o.free_tables_;
+  tlb_pte_ = o.tlb_pte_;
+  tlb_pmd_ = o.tlb_pmd_;
+  counters_ = o.counters_;
 }
 
 void VmemmapPageTable::map_ref(FrameId f, int delta) {

@@ -57,6 +57,7 @@ std::optional<FrameId> PhysMem::alloc_frame(unsigned nid, AllocPurpose why) {
   if (!free_frames_[nid].empty()) {
     f = free_frames_[nid].back();
     free_frames_[nid].pop_back();
+    note_changed(f);
   } else {
     f = static_cast<FrameId>(frames_.size());
     frames_.emplace_back();
@@ -129,6 +130,7 @@ FrameId PhysMem::memblock_alloc_pagetable(unsigned nid) {
 }
 
 void PhysMem::free_frame(FrameId f) {
+  note_changed(f);
   FrameRec &r = frames_[f];
   if (r.attrs & kFramePageTable)
     live_pagetable_--;
@@ -147,12 +149,14 @@ void PhysMem::free_frame(FrameId f) {
 }
 
 void PhysMem::write_word(FrameId f, uint64_t w, uint64_t value) {
+  note_changed(f);
   FrameRec &r = frames_[f];
   r.image = images_.unshare(r.image);
   images_.store_word(r.image, r.origin_vpn, w, value);
 }
 
 void PhysMem::store_field_all(FrameId f, unsigned field, uint64_t mask, FieldSpec value) {
+  note_changed(f);
   FrameRec &r = frames_[f];
   uint32_t shared = images_.with_field(r.image, field, mask, value);
   if (shared != ImagePool::kNone) {
@@ -165,6 +169,7 @@ void PhysMem::store_field_all(FrameId f, unsigned field, uint64_t mask, FieldSpe
 }
 
 void PhysMem::set_image(FrameId f, uint32_t image, uint64_t origin_vpn) {
+  note_changed(f);
   FrameRec &r = frames_[f];
   images_.put(r.image);
   r.image = image;
@@ -172,6 +177,7 @@ void PhysMem::set_image(FrameId f, uint32_t image, uint64_t origin_vpn) {
 }
 
 void PhysMem::rebase(FrameId f, uint64_t vpn) {
+  note_changed(f);
   FrameRec &r = frames_[f];
   if (r.origin_vpn == vpn)
     return;
@@ -183,6 +189,7 @@ void PhysMem::rebase(FrameId f, uint64_t vpn) {
 void PhysMem::copy_frame(FrameId dst, FrameId src) {
   if (dst == src)
     return;
+  note_changed(dst);
   FrameRec &d = frames_[dst];
   const FrameRec &s = frames_[src];
   images_.get(s.image);

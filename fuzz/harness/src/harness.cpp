@@ -12,6 +12,7 @@
 
 #include "hvo/concurrency/scenarios.h"
 #include "hvo/differential.h"
+#include "hvo/fuzz/boot_cache.h"
 #include "hvo/fuzz/decoder.h"
 #include "hvo/fuzz/outcome.h"
 #include "hvo/fuzz/race_input.h"
@@ -35,6 +36,9 @@ struct Settings {
   std::vector<KnownFinding> known;
 };
 Settings g_settings;
+// Booted machines per configuration (boot_cache.h); on unless
+// HVO_FUZZ_BOOT_CACHE=0.
+BootCache g_boot_cache(true);
 uint64_t g_last_digest = 0;
 
 [[noreturn]] void usage_error(const std::string &msg) {
@@ -215,6 +219,11 @@ void initialize_target(std::string_view target) {
   g_settings.bugs = parse_bugs(g_settings.bugs_text);
   if (const char *known = std::getenv("HVO_FUZZ_KNOWN"); known && *known)
     g_settings.known = load_known_findings(known);
+  const char *cache = std::getenv("HVO_FUZZ_BOOT_CACHE");
+  const std::string_view cache_text = cache ? cache : "1";
+  if (cache_text != "0" && cache_text != "1")
+    usage_error("HVO_FUZZ_BOOT_CACHE: expected 0 or 1, got '" + std::string(cache_text) + "'");
+  g_boot_cache = BootCache(cache_text == "1");
 }
 
 int run_target_input(std::string_view target, const uint8_t *data, size_t size) {
@@ -232,7 +241,7 @@ int run_target_input(std::string_view target, const uint8_t *data, size_t size) 
   std::vector<StepResult> results;
   results.reserve(s.ops.size());
   std::string error;
-  std::unique_ptr<Model> model = Model::create(s.config, &error);
+  Model *model = g_boot_cache.model_for(s.config, &error);
   if (!model) {
     // The decoder promises valid configurations; breaking that promise is
     // a harness bug and must not be silently skipped.

@@ -85,6 +85,15 @@ public:
   // All words_per_page words of that frame into `out`, equal to word() for
   // every w, without a division per word (whole-page comparisons).
   void read_page(uint32_t id, uint64_t origin_vpn, uint64_t *out) const;
+  // True only when every word of the frame (a, origin_a) equals the same
+  // word of (b, origin_b), decided from the field descriptions and the
+  // overrides without materialising the pages; false when they differ or
+  // when that cannot be decided this way (the caller then compares words).
+  // Words of the struct page fields in `ignored_fields` (bit f: field f)
+  // are left out; frames whose word offsets do not put the same field at
+  // the same word are never equal this way.
+  bool same_page_words(uint32_t a, uint64_t origin_a, uint32_t b, uint64_t origin_b,
+                       uint32_t ignored_fields = 0) const;
   // Makes `id` exclusively owned by the caller (clone if shared) and returns
   // the id to use from now on; the caller's reference moves to the result.
   uint32_t unshare(uint32_t id);

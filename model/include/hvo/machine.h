@@ -85,6 +85,13 @@ public:
   explicit Machine(const Config &cfg);  // boots: sparse_init + memmap_init
   Machine(const Machine &) = delete;
   Machine &operator=(const Machine &) = delete;
+  // Makes this machine's state equal to `o`'s, as if it had run the same
+  // steps: every member below except the observers (hooks and the like),
+  // which belong to whoever watches *this*.  The fuzz harness boots one
+  // machine per Config and assigns it before each input instead of booting
+  // again (tests/model/boot_snapshot_test.cpp pins the result to a fresh
+  // boot).  A new member must be copied here too.
+  void assign_state(const Machine &o);
 
   Config cfg;
   PhysMem phys;

@@ -29,6 +29,11 @@ public:
   static std::unique_ptr<Model> create(const Config &cfg, std::string *error);
   explicit Model(const Config &cfg);  // cfg must be valid
 
+  // Back to the state `booted` (a Model that has not applied any op) is
+  // in: the same results, byte for byte, for the same ops, as a fresh
+  // Model(booted.config()), without booting again.
+  void reset(const Model &booted);
+
   StepResult apply(const Op &op);
   // The oracle over everything (not only what the last op touched).
   std::vector<Violation> check_all();

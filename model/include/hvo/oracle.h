@@ -38,6 +38,15 @@ public:
   // last one's message), so a broken 16 GiB folio does not print 2^22 lines.
   size_t max_per_id = 8;
   bool full = false;
+  // The slow paths the fast ones replace, kept as their reference
+  // (tests/fastpath): a whole-machine check over every frame, and every
+  // restored page compared word by word.  Same output either way.
+  bool reference_paths = false;
+
+  // Forgets what it saw and becomes what `booted` (the oracle of a model
+  // that has not run anything) was when constructed; settings `max_per_id`
+  // and `full` stay.  For Model::reset.
+  void reset(const Oracle &booted);
 
   // Check after operation `op_index`, which involved `folios`.
   std::vector<Violation> check(uint64_t op_index, const std::vector<FolioId> &folios);
@@ -52,6 +61,15 @@ public:
 private:
   void check_folio(HugetlbFolio &f, std::vector<Violation> &out);
   void check_frames(const std::vector<FrameId> &frames, std::vector<Violation> &out);
+  // Whether check_frames or check_shared_tails could say anything about `f`
+  // as its record is now.
+  bool frame_may_report(FrameId f) const;
+  // The frames a whole-machine check must look at, ascending: every frame
+  // that changed since construction, was created since, or could report
+  // already then (the rest still hold the records they had, which said
+  // nothing).  Equal output to checking every frame, at the cost of the
+  // changed ones (tests/fastpath/whole_check_test.cpp).
+  std::vector<FrameId> frames_for_full_check() const;
   // keep_shared_tail: a vmemmap page that maps the folio's shared tail
   // read-only is accepted (muchun's partial HVO, VMEMMAP_REMAP_INCOMPLETE).
   void check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id,
@@ -63,6 +81,7 @@ private:
   std::vector<uint8_t> optimized_;  // per folio: flag as last seen
   int64_t optimized_count_ = 0;
   std::vector<Violation> pending_;  // from the hooks, stamped in check()
+  std::vector<FrameId> reporting_at_mark_;  // frame_may_report at construction
   std::vector<uint64_t> page_was_, page_now_;  // check_fidelity's page buffers, reused
 };
 

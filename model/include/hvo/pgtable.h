@@ -50,6 +50,10 @@ struct TlbCounters {
 // list is only used to visit entries; output never depends on its order.
 class StaleTlbMap {
 public:
+  StaleTlbMap() = default;
+  // Deep copies (a booted machine is copied per fuzz input, machine.h).
+  StaleTlbMap(const StaleTlbMap &o) { *this = o; }
+  StaleTlbMap &operator=(const StaleTlbMap &o);
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   uint32_t find(uint64_t vpn) const {  // 0 = none
@@ -90,6 +94,11 @@ private:
 class VmemmapPageTable {
 public:
   VmemmapPageTable(const Config &cfg, PhysMem &phys);
+  VmemmapPageTable(const VmemmapPageTable &) = delete;
+  VmemmapPageTable &operator=(const VmemmapPageTable &) = delete;
+  // Takes over every entry, table and stale translation of `o`, keeping this
+  // table's own Config and PhysMem (Machine::assign_state).
+  void assign_state(const VmemmapPageTable &o);
 
   uint64_t start() const { return cfg_.vmemmap_base; }
   uint64_t end() const { return cfg_.vmemmap_base + pmds_.size() * cfg_.pmd_size(); }

@@ -84,7 +84,12 @@ public:
   const ImagePool &images() const { return images_; }
 
   // --- frames -----------------------------------------------------------------
-  FrameRec &frame(FrameId f) { return frames_[f]; }
+  // Mutable access counts as a change (changed_frames below), whether or not
+  // the caller writes: the conservative side of the whole-machine check.
+  FrameRec &frame(FrameId f) {
+    note_changed(f);
+    return frames_[f];
+  }
   const FrameRec &frame(FrameId f) const { return frames_[f]; }
   size_t frame_table_size() const { return frames_.size(); }
 
@@ -171,14 +176,42 @@ public:
     return out;
   }
 
+  // --- what changed since a mark (for the whole-machine oracle) -------------------
+  // Every frame whose record or contents anything could have changed since
+  // mark_unchanged(): each mutable frame() access and each PhysMem method
+  // that writes a frame records it.  Frames created after the mark are not
+  // listed; they are the ids from unchanged_limit() on.  Unlike touch(), which
+  // ops use to list what they meant to change, this is not up to the caller.
+  void mark_unchanged() {
+    for (FrameId f : changed_)
+      changed_bit_[f] = 0;
+    changed_.clear();
+    unchanged_limit_ = frames_.size();
+  }
+  size_t unchanged_limit() const { return unchanged_limit_; }
+  const std::vector<FrameId> &changed_frames() const { return changed_; }
+
 private:
   bool injected_failure(unsigned nid);
+  void note_changed(FrameId f) {
+    if (f >= unchanged_limit_)
+      return;  // created after the mark: always examined
+    if (changed_bit_.size() < unchanged_limit_)
+      changed_bit_.resize(unchanged_limit_, 0);
+    if (!changed_bit_[f]) {
+      changed_bit_[f] = 1;
+      changed_.push_back(f);
+    }
+  }
 
   Config cfg_;
   ImagePool images_;
   std::vector<FrameRec> frames_;
   std::vector<FrameId> touched_;
   std::vector<bool> touched_bit_;
+  std::vector<FrameId> changed_;      // since mark_unchanged(), first change first
+  std::vector<uint8_t> changed_bit_;  // indexed by frame id < unchanged_limit_
+  size_t unchanged_limit_ = 0;        // 0: no mark yet, every frame counts as new
   std::vector<std::vector<FrameId>> free_frames_;  // per node, LIFO
   std::vector<uint64_t> node_free_;
   std::vector<uint64_t> node_present_;

@@ -13,9 +13,11 @@
 //   ==HVO== end of trace
 //
 // followed by abort(), which libFuzzer reports as a deadly signal and saves
-// as a crash input.  Nothing survives from one input to the next except the
-// outcome digest, which is written after each input and only read by the
-// replay driver's determinism check.
+// as a crash input.  Nothing an input did survives to the next: besides the
+// outcome digest (written after each input, read only by the replay
+// driver's determinism check), what is kept is one booted machine per
+// configuration, never run, that each input's Model is reset to
+// (boot_cache.h; HVO_FUZZ_BOOT_CACHE=0 boots afresh every time).
 //
 // Bug switches come from the environment, never from the input bytes:
 //   HVO_FUZZ_BUGS=name[,name...]   (names: hvo-sim bugs, docs/fuzzing.md)

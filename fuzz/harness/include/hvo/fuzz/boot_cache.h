@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Booted machines kept across fuzz inputs, one per configuration.
+//
+// Booting (sparse_init + memmap_init over every section) is the largest fixed
+// cost of an input: most inputs run a handful of ops on a 1 GiB or larger
+// machine.  The cache boots each distinct Config once and keeps that machine
+// untouched; an input gets a working Model reset to it (Model::reset), which
+// copies the booted state into storage the working Model already owns.  The
+// result is the state a fresh boot produces, byte for byte
+// (tests/model/boot_snapshot_test.cpp; ctest fuzz.bootcache.* replays every
+// corpus with and without the cache and compares the outcome digests).
+//
+// HVO_FUZZ_BOOT_CACHE=0 turns the cache off: every input boots a fresh Model.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hvo/model.h"
+
+namespace hvo::fuzz {
+
+class BootCache {
+public:
+  // At most this many configurations are kept; the least recently used one
+  // is dropped first.  libFuzzer mostly mutates ops, not the config bytes,
+  // so a few entries hit most of the time.
+  static constexpr size_t kMaxEntries = 8;
+
+  explicit BootCache(bool enabled) : enabled_(enabled) {}
+
+  // A Model in the state Model::create(cfg) returns, or nullptr with *error
+  // set when `cfg` is invalid.  Valid until the next call.
+  Model *model_for(const Config &cfg, std::string *error);
+
+  bool enabled() const { return enabled_; }
+
+private:
+  struct Entry {
+    std::string key;  // print_config(cfg): every field the Config has
+    std::unique_ptr<Model> booted;  // never applies an op
+    std::unique_ptr<Model> work;
+    uint64_t last_use = 0;
+  };
+  bool enabled_;
+  std::vector<Entry> entries_;
+  std::unique_ptr<Model> uncached_;
+  uint64_t clock_ = 0;
+};
+
+} // namespace hvo::fuzz

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Booted machines per configuration (see boot_cache.h).
+#include "hvo/fuzz/boot_cache.h"
+
+#include <algorithm>
+
+namespace hvo::fuzz {
+
+Model *BootCache::model_for(const Config &cfg, std::string *error) {
+  if (!enabled_) {
+    uncached_.reset();  // free the previous input's machine before booting
+    uncached_ = Model::create(cfg, error);
+    return uncached_.get();
+  }
+  std::string key = print_config(cfg);
+  ++clock_;
+  for (Entry &e : entries_)
+    if (e.key == key) {
+      e.last_use = clock_;
+      e.work->reset(*e.booted);
+      return e.work.get();
+    }
+  std::unique_ptr<Model> work = Model::create(cfg, error);
+  if (!work)
+    return nullptr;  // invalid configs are not cached: each is reported
+  if (entries_.size() >= kMaxEntries) {
+    auto lru = std::min_element(entries_.begin(), entries_.end(),
+                                [](const Entry &a, const Entry &b) { return a.last_use < b.last_use; });
+    entries_.erase(lru);
+  }
+  entries_.push_back(Entry{std::move(key), std::make_unique<Model>(cfg), std::move(work), clock_});
+  return entries_.back().work.get();
+}
+
+} // namespace hvo::fuzz
