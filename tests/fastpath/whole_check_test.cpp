@@ -72,7 +72,7 @@ TEST(FastOracle, SameReportsWithHistoricBugs) {
   std::mt19937 rng(33);
   unsigned reported = 0;
   for (unsigned bit = 0; bit < bug_switch_count(); bit++)
-    for (unsigned i = 0; i < 12; i++) {
+    for (unsigned i = 0; i < 24; i++) {
       std::vector<uint8_t> bytes(12 + rng() % 40);
       for (uint8_t &b : bytes)
         b = static_cast<uint8_t>(rng());
