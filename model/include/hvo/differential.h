@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -66,6 +67,12 @@ struct DiffResult {
 class Differential {
 public:
   Differential(const Config &base, const DiffOptions &opt = {});
+  /// The same, with the two models taken from @model_for instead of booted
+  /// here: it must return a Model in the state Model::create(config) gives
+  /// (or nullptr and an error), which stays valid while this object is used
+  /// (the fuzz harness's boot cache, fuzz/harness/include/hvo/fuzz/boot_cache.h).
+  using ModelSource = std::function<Model *(const Config &, std::string *)>;
+  Differential(const Config &base, const DiffOptions &opt, const ModelSource &model_for);
 
   /// Applies @op to both models and compares; false once diverged (or
   /// stopped).  Ops after that are ignored.
@@ -83,8 +90,11 @@ private:
   bool differ(const std::string &what, uint64_t pfn, uint64_t a, uint64_t b,
               const std::string &op_text);
 
+  void set_models(Model *legacy, const std::string &e1, Model *shared, const std::string &e2);
+
   DiffOptions opt_;
-  std::unique_ptr<Model> legacy_, shared_;
+  std::unique_ptr<Model> owned_legacy_, owned_shared_;  // unless borrowed from a ModelSource
+  Model *legacy_ = nullptr, *shared_ = nullptr;
   DiffResult r_;
   StepResult last_legacy_;
   uint64_t index_ = 0;
