@@ -71,9 +71,11 @@ rate() {
 
 sanitized="no sanitizers"
 first_bin="$build/bin/${targets[0]}_replay"
-if [[ -x $first_bin ]] && nm -an "$first_bin" 2>/dev/null | grep -q '__asan_init'; then
+# grep reads all of nm's output (no -q): an early exit would fail the
+# pipeline under pipefail.
+if [[ -x $first_bin ]] && nm -an "$first_bin" 2>/dev/null | grep '__asan_init' >/dev/null; then
   sanitized="ASan"
-  nm -an "$first_bin" 2>/dev/null | grep -q '__ubsan_handle' && sanitized="ASan + UBSan"
+  nm -an "$first_bin" 2>/dev/null | grep '__ubsan_handle' >/dev/null && sanitized="ASan + UBSan"
 fi
 echo "fuzz_exec_rate: $build ($sanitized), ${seconds} s per measurement, $(date -u +%Y-%m-%d)"
 printf '%-24s %-34s %6s %10s %10s %7s %s\n' target "median seed" bytes "exec/s" "empty" ratio ">=10000"

@@ -19,6 +19,17 @@ namespace {
 
 constexpr unsigned kZoneDevice = static_cast<unsigned>(ZoneType::Device);
 
+// Whether pfn starts a vmemmap page whose struct pages all lie in [a, b)
+// and end with it (store_field_range stores such a page in one go).
+bool whole_page_at(const Machine &m, uint64_t pfn, uint64_t a, uint64_t b) {
+  const uint64_t ps = m.cfg.page_size();
+  const uint64_t page_vaddr = m.page(pfn) & ~(ps - 1);
+  const uint64_t first = m.page_to_pfn(page_vaddr);
+  const uint64_t last = m.page_to_pfn(page_vaddr + ps - 1);
+  return m.page(pfn) == page_vaddr && first >= a && last < b &&
+         page_vaddr + ps == m.page(last + 1);
+}
+
 // The same masked store into word @field of every struct page of pfns
 // [a, b), one vmemmap page at a time where the whole page is in the range
 // (the stores a per-page loop makes, through the translation they share).
@@ -26,17 +37,22 @@ void store_field_range(Machine &m, uint64_t a, uint64_t b, unsigned field, uint6
                        uint64_t value, const char *who) {
   const uint64_t ps = m.cfg.page_size();
   for (uint64_t pfn = a; pfn < b;) {
-    const uint64_t page_vaddr = m.page(pfn) & ~(ps - 1);
-    const uint64_t first = m.page_to_pfn(page_vaddr);
-    const uint64_t last = m.page_to_pfn(page_vaddr + ps - 1);
-    if (m.page(pfn) == page_vaddr && first >= a && last < b &&
-        page_vaddr + ps == m.page(last + 1)) {
+    if (whole_page_at(m, pfn, a, b)) {
+      const uint64_t page_vaddr = m.page(pfn);
       m.mmu.store_field_page(page_vaddr, field, mask, FieldSpec{value}, who);
-      pfn = last + 1;
+      pfn = m.page_to_pfn(page_vaddr + ps - 1) + 1;
       continue;
     }
-    m.mmu.write_masked(Machine::field(m.page(pfn), field), mask, value, who);
-    pfn++;
+    // The pfns from here whose word `field` lies in the same vmemmap page,
+    // stored through one translation (Mmu::write_masked_each).
+    const uint64_t first = Machine::field(m.page(pfn), field);
+    const uint64_t page_end = (first & ~(ps - 1)) + ps;
+    uint64_t n = 1;
+    while (pfn + n < b && Machine::field(m.page(pfn + n), field) < page_end &&
+           !whole_page_at(m, pfn + n, a, b))
+      n++;
+    m.mmu.write_masked_each(first, m.cfg.struct_page_size, n, mask, value, who);
+    pfn += n;
   }
 }
 

@@ -8,6 +8,10 @@
 // the changed-frame list is exercised after each op, not only at the end.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -88,6 +92,38 @@ TEST(FastOracle, SameReportsWithHistoricBugs) {
       reported += a.find(" op=") != std::string::npos;
     }
   EXPECT_GT(reported, 0u) << "no sequence made the oracle report: the comparison is vacuous";
+}
+
+// Every historic bug's regression input (deterministic, unlike the random
+// inputs above, so a change of the fuzz profiles cannot make it vacuous):
+// the inputs are fuzz/regressions/<bug>.hvo (the op-sequence ones; the race
+// ones run concurrency scenarios), each with its bug switched on.
+TEST(FastOracle, SameReportsOnEveryBugsRegression) {
+  unsigned scenarios = 0, reported = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(HVO_FUZZ_REGRESSIONS_DIR)) {
+    if (entry.path().extension() != ".hvo")
+      continue;
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("\nrace ") != std::string::npos)
+      continue;
+    Scenario s;
+    std::string error;
+    ASSERT_TRUE(parse_scenario(text, entry.path().string(), s, error)) << error;
+    const std::optional<unsigned> bit = parse_bug_switch(entry.path().stem().string());
+    ASSERT_TRUE(bit.has_value()) << entry.path();
+    s.config.bugs.set(*bit);
+    for (bool every_op_full : {false, true}) {
+      Model fast(s.config), slow(s.config);
+      slow.oracle().reference_paths = true;
+      const std::string a = run_ops(fast, s, every_op_full), b = run_ops(slow, s, every_op_full);
+      EXPECT_EQ(a, b) << entry.path() << (every_op_full ? " (full after every op)" : "");
+      reported += a.find(" op=") != std::string::npos;
+    }
+    scenarios++;
+  }
+  EXPECT_GE(scenarios, 5u);
+  EXPECT_GT(reported, 0u) << "no regression made the oracle report: the comparison is vacuous";
 }
 
 }  // namespace

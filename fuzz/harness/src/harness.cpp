@@ -181,7 +181,14 @@ int run_differential_input(const uint8_t *data, size_t size) {
   DiffOptions opt;
   opt.legacy_variant = Variant::V6_12_0;
   opt.shared_variant = Variant::KirylV7;
-  Differential diff(s.config, opt);
+  // Both eras' models from the boot cache when it is on (boot_cache.h).
+  std::unique_ptr<Differential> owned =
+      g_boot_cache.enabled()
+          ? std::make_unique<Differential>(
+                s.config, opt,
+                [](const Config &c, std::string *e) { return g_boot_cache.model_for(c, e); })
+          : std::make_unique<Differential>(s.config, opt);
+  Differential &diff = *owned;
   Digest digest;
   std::vector<StepResult> results;
   results.reserve(s.ops.size());

@@ -30,11 +30,15 @@ public:
   // is dropped first.  libFuzzer mostly mutates ops, not the config bytes,
   // so a few entries hit most of the time.
   static constexpr size_t kMaxEntries = 8;
+  static_assert(kMaxEntries >= 2, "the differential target holds two models at once");
 
   explicit BootCache(bool enabled) : enabled_(enabled) {}
 
   // A Model in the state Model::create(cfg) returns, or nullptr with *error
-  // set when `cfg` is invalid.  Valid until the next call.
+  // set when `cfg` is invalid.  With the cache on it stays valid until
+  // kMaxEntries - 1 other configurations have been asked for (an entry just
+  // used is never the one dropped), so the differential target can hold
+  // one per era; with it off, until the next call.
   Model *model_for(const Config &cfg, std::string *error);
 
   bool enabled() const { return enabled_; }
