@@ -10,38 +10,20 @@
 
 #include <gtest/gtest.h>
 
+#include "reader_remap_cases.h"
+
 namespace hvo::concurrency {
 namespace {
 
-std::string first_message(const Exploration &e) {
-  return e.first_bad_violations.empty() ? "" : format_violation(e.first_bad_violations.front());
-}
-
-struct ReaderCase {
-  const char *name;
-  bool refcount_first;
-  bool synchronize_rcu;
-  bool restore;
-  uint64_t schedules;
-  uint64_t bad;
-};
+using reader_cases::expect_reader_case;
+using reader_cases::first_message;
+using reader_cases::reader_options;
+using reader_cases::ReaderCase;
 
 class ReaderInsideTheRemapEverySchedule : public ::testing::TestWithParam<ReaderCase> {};
 
 TEST_P(ReaderInsideTheRemapEverySchedule, OnlyThe612ReadOrderWritesTheReadOnlyAlias) {
-  const ReaderCase c = GetParam();
-  ScenarioOptions opt;
-  opt.remap_steps = true;
-  opt.refcount_first = c.refcount_first;
-  opt.synchronize_rcu = c.synchronize_rcu;
-  opt.restore = c.restore;
-  const Exploration e = explore_scenario(ScenarioKind::SpeculativeReader, opt);
-  EXPECT_EQ(e.schedules, c.schedules);
-  EXPECT_EQ(e.bad, c.bad) << first_message(e);
-  if (c.bad) {
-    EXPECT_EQ(e.bad_by_id.size(), 1u);
-    EXPECT_EQ(e.bad_by_id.count("I12-speculative-ref"), 1u) << first_message(e);
-  }
+  expect_reader_case(GetParam(), reader_options(GetParam(), 9));
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -16,22 +16,15 @@
 #include "hvo/model.h"
 #include "hvo/page_flags.h"
 #include "model_test_util.h"
+#include "reader_remap_cases.h"
 
 namespace hvo::concurrency {
 namespace {
 
-std::string first_message(const Exploration &e) {
-  return e.first_bad_violations.empty() ? "" : format_violation(e.first_bad_violations.front());
-}
-
-struct ReaderCase {
-  const char *name;
-  bool refcount_first;
-  bool synchronize_rcu;
-  bool restore;
-  uint64_t schedules;  // within 3 preemptions
-  uint64_t bad;        // of those, with a write through the RO alias (I12)
-};
+using reader_cases::expect_reader_case;
+using reader_cases::first_message;
+using reader_cases::reader_options;
+using reader_cases::ReaderCase;
 
 class ReaderInsideTheRemap : public ::testing::TestWithParam<ReaderCase> {};
 
@@ -40,19 +33,11 @@ class ReaderInsideTheRemap : public ::testing::TestWithParam<ReaderCase> {};
 // remap in 23 steps / unfreeze.
 TEST_P(ReaderInsideTheRemap, OnlyThe612ReadOrderWritesTheReadOnlyAlias) {
   const ReaderCase c = GetParam();
-  ScenarioOptions opt;
-  opt.remap_steps = true;
-  opt.refcount_first = c.refcount_first;
-  opt.synchronize_rcu = c.synchronize_rcu;
-  opt.restore = c.restore;
-  const Exploration e = explore_scenario(ScenarioKind::SpeculativeReader, opt, 3);
-  EXPECT_EQ(e.schedules, c.schedules);
-  EXPECT_EQ(e.bad, c.bad) << first_message(e);
+  const ScenarioOptions opt = reader_options(c, 9);
+  const Exploration e = expect_reader_case(c, opt, 3);
   // The remap is many steps, not one: a reader fits between any two.
   EXPECT_GE(e.max_steps, c.restore ? 20u : 25u);
   if (c.bad) {
-    EXPECT_EQ(e.bad_by_id.size(), 1u);
-    EXPECT_EQ(e.bad_by_id.count("I12-speculative-ref"), 1u) << first_message(e);
     const ScenarioRun a = run_scenario(ScenarioKind::SpeculativeReader, opt, e.first_bad);
     const ScenarioRun b = run_scenario(ScenarioKind::SpeculativeReader, opt, e.first_bad);
     EXPECT_EQ(a.trace, b.trace);
@@ -77,20 +62,7 @@ INSTANTIATE_TEST_SUITE_P(
 class ReaderInsideTheRemapEverySchedule : public ::testing::TestWithParam<ReaderCase> {};
 
 TEST_P(ReaderInsideTheRemapEverySchedule, OnlyThe612ReadOrderWritesTheReadOnlyAlias) {
-  const ReaderCase c = GetParam();
-  ScenarioOptions opt;
-  opt.remap_steps = true;
-  opt.order = 7;
-  opt.refcount_first = c.refcount_first;
-  opt.synchronize_rcu = c.synchronize_rcu;
-  opt.restore = c.restore;
-  const Exploration e = explore_scenario(ScenarioKind::SpeculativeReader, opt);
-  EXPECT_EQ(e.schedules, c.schedules);
-  EXPECT_EQ(e.bad, c.bad) << first_message(e);
-  if (c.bad) {
-    EXPECT_EQ(e.bad_by_id.size(), 1u);
-    EXPECT_EQ(e.bad_by_id.count("I12-speculative-ref"), 1u) << first_message(e);
-  }
+  expect_reader_case(GetParam(), reader_options(GetParam(), 7));
 }
 
 INSTANTIATE_TEST_SUITE_P(
