@@ -14,6 +14,7 @@
 #include "hvo/ops.h"
 #include "hvo/page_flags.h"
 #include "hvo/shared_tail.h"
+#include "model_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -26,17 +27,9 @@ struct BootRun {
   std::unique_ptr<Model> md;
   std::vector<Violation> violations;
 
-  explicit BootRun(const std::string &config) {
-    Config c;
-    EXPECT_EQ(parse_config_args(config, c), "") << config;
-    std::string err;
-    md = Model::create(c, &err);
-    EXPECT_NE(md, nullptr) << err;
-  }
+  explicit BootRun(const std::string &config) : md(test::boot_text(config)) {}
   StepResult op(const std::string &line) {
-    Op o;
-    EXPECT_EQ(parse_op(line, o), "") << line;
-    StepResult r = md->apply(o);
+    StepResult r = test::apply_text(*md, line);
     violations.insert(violations.end(), r.violations.begin(), r.violations.end());
     return r;
   }

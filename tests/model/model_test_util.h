@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,24 @@ inline Op make_op(const char *name, std::initializer_list<uint64_t> args = {}) {
 
 inline StepResult run(Model &md, const char *name, std::initializer_list<uint64_t> args = {}) {
   return md.apply(make_op(name, args));
+}
+
+// A model booted from a scenario `config` line's arguments
+// ("page-size=4K mem=...").
+inline std::unique_ptr<Model> boot_text(const std::string &config) {
+  Config c;
+  EXPECT_EQ(parse_config_args(config, c), "") << config;
+  std::string err;
+  std::unique_ptr<Model> md = Model::create(c, &err);
+  EXPECT_NE(md, nullptr) << err;
+  return md;
+}
+
+// One op in the scenario text form ("alloc_folio order=9 node=0").
+inline StepResult apply_text(Model &md, const std::string &line) {
+  Op o;
+  EXPECT_EQ(parse_op(line, o), "") << line;
+  return md.apply(o);
 }
 
 inline size_t count_id(const std::vector<Violation> &v, std::string_view prefix) {

@@ -13,6 +13,7 @@
 #include "hvo/ops.h"
 #include "hvo/page_flags.h"
 #include "hvo/shared_tail.h"
+#include "model_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -25,17 +26,9 @@ struct HvoRun {
   std::unique_ptr<Model> md;
   std::string violations;
 
-  explicit HvoRun(const std::string &config) {
-    Config c;
-    EXPECT_EQ(parse_config_args(config, c), "") << config;
-    std::string err;
-    md = Model::create(c, &err);
-    EXPECT_NE(md, nullptr) << err;
-  }
+  explicit HvoRun(const std::string &config) : md(test::boot_text(config)) {}
   StepResult op(const std::string &line) {
-    Op o;
-    EXPECT_EQ(parse_op(line, o), "") << line;
-    StepResult r = md->apply(o);
+    StepResult r = test::apply_text(*md, line);
     for (const Violation &v : r.violations)
       violations += line + ": " + format_violation(v) + "\n";
     return r;
