@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "hvo/fuzz/byte_codec.h"
+#include "weighted_table.h"
 
 namespace hvo::fuzz {
 
@@ -72,33 +73,36 @@ struct ConfigCode {
   bool hotplug = true;
 };
 
-// The context a schema needs that is not in the bytes.
+// The context a schema needs that is not in the bytes.  It depends only on
+// the profile and the linked model, so each profile's is built once
+// (profile_tables below) and the lists are kept per architecture.
 struct ConfigContext {
   const ConfigSpace &space;
-  std::vector<Shape> shapes;  // the space's shapes the model accepts, never empty
-  std::vector<Geometry> geometries;  // kGeometries narrowed to the space
+  // [0] x86-64: the space's shapes the model accepts (never empty) and
+  // kGeometries narrowed to the space.  [1] ppc64-radix narrows both to
+  // what the model ports for it: the legacy era (Config::validate), and
+  // 4K pages with a 64-byte struct page (with 72 or 80 bytes nothing is
+  // optimized and the boot memmap does not end on a PMD).
+  std::array<std::vector<Shape>, 2> shapes;
+  std::array<std::vector<Geometry>, 2> geometries;
+
+  ConfigContext(const ConfigSpace &sp, const std::vector<Shape> &accepted, std::vector<Geometry> geoms)
+      : space(sp) {
+    shapes[0] = accepted;
+    for (const Shape &sh : accepted)
+      if (sh.era == Era::Legacy)
+        shapes[1].push_back(sh);
+    if (shapes[1].empty())
+      shapes[1].push_back(Shape{Era::Legacy, Variant::V6_12_0});
+    geometries[0] = std::move(geoms);
+    geometries[1] = {Geometry{12, 64}};
+  }
   unsigned nr_layouts() const {
     return kLayouts.size() + (space.device_zone ? kDeviceLayouts.size() : 0);
   }
-  // ppc64-radix narrows both to what the model ports for it: 4K pages and
-  // the legacy era (Config::validate).
-  std::vector<Shape> arch_shapes(Arch a) const {
-    if (a == Arch::X86_64)
-      return shapes;
-    std::vector<Shape> out;
-    for (const Shape &sh : shapes)
-      if (sh.era == Era::Legacy)
-        out.push_back(sh);
-    if (out.empty())
-      out.push_back(Shape{Era::Legacy, Variant::V6_12_0});
-    return out;
-  }
-  // ppc64-radix: 4K pages and a 64-byte struct page (with 72 or 80 bytes
-  // nothing is optimized and the boot memmap does not end on a PMD).
-  std::vector<Geometry> arch_geometries(Arch a) const {
-    if (a == Arch::X86_64)
-      return geometries;
-    return {Geometry{12, 64}};
+  const std::vector<Shape> &arch_shapes(Arch a) const { return shapes[a == Arch::X86_64 ? 0 : 1]; }
+  const std::vector<Geometry> &arch_geometries(Arch a) const {
+    return geometries[a == Arch::X86_64 ? 0 : 1];
   }
 };
 
@@ -114,7 +118,7 @@ template <class IO> void config_schema(IO &io, ConfigCode &c, const ConfigContex
   if (ctx.space.vary_arch)
     io.choice(c.arch, kArches.size());
   const Arch arch = arch_of(c, ctx);
-  const std::vector<Shape> shapes = ctx.arch_shapes(arch);
+  const std::vector<Shape> &shapes = ctx.arch_shapes(arch);
   io.choice(c.geometry, ctx.arch_geometries(arch).size());
   io.range(c.nodes_minus_1, 0, ctx.space.max_nodes - 1);
   for (unsigned n = 0; n <= c.nodes_minus_1; ++n) {
@@ -142,8 +146,8 @@ const std::array<unsigned, 4> &zone_sections(Arch a) {
 Config materialize(const ConfigCode &c, const ConfigContext &ctx) {
   Config cfg;
   const Arch arch = arch_of(c, ctx);
-  const std::vector<Geometry> geometries = ctx.arch_geometries(arch);
-  const std::vector<Shape> shapes = ctx.arch_shapes(arch);
+  const std::vector<Geometry> &geometries = ctx.arch_geometries(arch);
+  const std::vector<Shape> &shapes = ctx.arch_shapes(arch);
   if (arch == Arch::Ppc64Radix) {
     cfg.arch = arch;
     cfg.section_size_bits = kPpcSectionSizeBits;
@@ -189,8 +193,8 @@ std::string find_code(const Config &cfg, const ConfigContext &ctx, ConfigCode &c
   } else {
     c.arch = 0;
   }
-  const std::vector<Geometry> geometries = ctx.arch_geometries(cfg.arch);
-  const std::vector<Shape> shapes = ctx.arch_shapes(cfg.arch);
+  const std::vector<Geometry> &geometries = ctx.arch_geometries(cfg.arch);
+  const std::vector<Shape> &shapes = ctx.arch_shapes(cfg.arch);
   std::optional<uint8_t> g;
   for (size_t i = 0; i < geometries.size() && !g; ++i)
     if (geometries[i].page_shift == cfg.page_shift &&
@@ -261,6 +265,72 @@ std::string find_code(const Config &cfg, const ConfigContext &ctx, ConfigCode &c
 // ---------------------------------------------------------------------------
 
 constexpr uint64_t kMaxFolioId = 31;
+
+// Size arguments, weighted (weighted_table.h).  Every value of the op's
+// range stays reachable through the "any" entry; most of the byte space
+// goes where HVO acts and the model's per-struct-page work is small.
+// Geometry entries are written at 4K pages (smallest HVO order 7, PMD
+// order 9) and move with the page size (9 and 11 at 16K, 11 and 13 at 64K).
+using W = WeightedEntry;
+
+// Folio orders (alloc_folio, alloc_folios, demote, boot_gigantic,
+// boot_gigantic_at).  At 4K, 78% of the bytes give orders 7-11 (128-2,048
+// struct pages); the mean folio is ~9,400 struct pages (~5,500 of them from
+// the 2% of 1 GiB folios) against ~29,000 for a uniform 1..18.
+constexpr std::array<WeightedEntry, 10> kOrderTable = {{
+    {W::Geometry, 9, 80},   // PMD order: the 2 MiB hstate, 7 vmemmap pages freed
+    {W::Geometry, 7, 48},   // the smallest order HVO optimizes: two vmemmap pages
+    {W::Geometry, 8, 32},   // DAX-6.12's smallest (V = 4 > 2)
+    {W::Geometry, 10, 24},  // 4 MiB: 15 vmemmap pages freed, still cheap
+    {W::Geometry, 6, 20},   // one vmemmap page: HVO leaves it alone
+    {W::Geometry, 11, 8},
+    {W::Absolute, 12, 8},   // 16 MiB: a pool of a few fills a zone and spills into the next
+    {W::Absolute, 16, 8},   // 256 MiB: vmemmap over two PMDs (rollback), MAX_FOLIO_VMEMMAP_ALIGN
+    {W::Absolute, 18, 4},   // 1 GiB: gigantic pages
+    {W::Any, 0, 24},        // 1..18, orders 1-5 included
+}};
+
+// Folio counts (alloc_folios, boot_gigantic, the batch ops): a batch of one
+// to four folios shows what batching does; larger ones mostly cost more.
+constexpr std::array<WeightedEntry, 7> kCountTable = {{
+    {W::Absolute, 1, 96},
+    {W::Absolute, 2, 64},
+    {W::Absolute, 3, 32},
+    {W::Absolute, 4, 24},
+    {W::Absolute, 8, 8},
+    {W::Absolute, 16, 8},
+    {W::Any, 0, 24},
+}};
+
+// Device-DAX vmemmap_shift (0..19): the compound page size of a range.
+constexpr std::array<WeightedEntry, 8> kDaxShiftTable = {{
+    {W::Geometry, 9, 88},   // PMD: device-dax's usual 2 MiB alignment
+    {W::Absolute, 0, 48},   // no compound pages: nothing shared
+    {W::Geometry, 8, 24},   // V = 4: the smallest DAX-6.12 optimizes
+    {W::Geometry, 7, 24},   // V = 2: optimized after Muchun's series only
+    {W::Geometry, 6, 16},   // one vmemmap page per compound page
+    {W::Geometry, 10, 16},
+    {W::Absolute, 18, 8},   // 1 GiB compound pages (PUD at 4K)
+    {W::Any, 0, 32},
+}};
+
+// Device-DAX range lengths in units (dax_unit, 1..1024): one to a few
+// units, a section's worth (64 units of 2 MiB at 4K) now and then.
+constexpr std::array<WeightedEntry, 10> kDaxUnitsTable = {{
+    {W::Absolute, 1, 100},
+    {W::Absolute, 2, 56},
+    {W::Absolute, 3, 24},
+    {W::Absolute, 4, 24},
+    {W::Absolute, 8, 16},
+    {W::Absolute, 16, 8},
+    {W::Absolute, 32, 8},
+    {W::Absolute, 64, 8},
+    {W::Absolute, 128, 8},
+    {W::Any, 0, 4},
+}};
+
+static_assert(weights_fill_a_byte(kOrderTable) && weights_fill_a_byte(kCountTable) &&
+              weights_fill_a_byte(kDaxShiftTable) && weights_fill_a_byte(kDaxUnitsTable));
 
 struct ArgContext {
   const Config &cfg;
@@ -365,21 +435,26 @@ template <class IO> void dax_pfn_schema(IO &io, uint64_t &v, const OpArgSpec &sp
     v = before ? end - (k + uint64_t{1}) * unit : end + k * unit;
 }
 
-// A device-DAX range length: 1..1024 units.
+// A device-DAX range length: 1..1024 units, weighted to a few units.
 template <class IO> void dax_pages_schema(IO &io, uint64_t &v, const OpArgSpec &spec, const ArgContext &ctx) {
   const uint64_t unit = dax_unit(ctx);
+  const uint64_t max_units = std::clamp<uint64_t>(spec.max / unit, 1, 1024);
   uint16_t k = 0;
   if constexpr (!IO::kDecoding) {
-    if (v % unit != 0 || v / unit < 1 || v / unit > std::clamp<uint64_t>(spec.max / unit, 1, 1024)) {
-      io.fail("pages " + std::to_string(v) + " is not 1..1024 units of " + std::to_string(unit) + " pages");
+    if (v % unit != 0 || v / unit < 1 || v / unit > max_units) {
+      io.fail("pages " + std::to_string(v) + " is not 1.." + std::to_string(max_units) + " units of " +
+              std::to_string(unit) + " pages");
       return;
     }
-    k = static_cast<uint16_t>(v / unit - 1);
+    k = static_cast<uint16_t>(v / unit);
   }
-  io.range(k, 0, std::clamp<uint64_t>(spec.max / unit, 1, 1024) - 1);
+  weighted_schema(io, k, kDaxUnitsTable, 0, 1, max_units);
   if constexpr (IO::kDecoding)
-    v = (k + uint64_t{1}) * unit;
+    v = k * unit;
 }
+
+// page_shift - 12: how far the Geometry entries of the size tables move.
+int geometry_delta(const ArgContext &ctx) { return static_cast<int>(ctx.cfg.page_shift) - 12; }
 
 template <class IO> void arg_schema(IO &io, uint64_t &v, const OpArgSpec &spec, const ArgContext &ctx) {
   const std::string_view name = spec.name;
@@ -395,9 +470,13 @@ template <class IO> void arg_schema(IO &io, uint64_t &v, const OpArgSpec &spec, 
     // and get_page_unless_zero(), and both pass u = 0: a speculative get
     // never takes a reference on a page whose count is zero.
     io.range(v, 0, 0);
+  } else if (name == "order") {
+    weighted_schema(io, v, kOrderTable, geometry_delta(ctx), spec.min, spec.max);
+  } else if (name == "count") {
+    weighted_schema(io, v, kCountTable, 0, spec.min, spec.max);
   } else if (name == "shift") {
     // At most the largest compound page a range of spec.max("pages") holds.
-    io.range(v, spec.min, std::min<uint64_t>(spec.max, 19));
+    weighted_schema(io, v, kDaxShiftTable, geometry_delta(ctx), spec.min, std::min<uint64_t>(spec.max, 19));
   } else if (name == "pfn") {
     dax_pfn_schema(io, v, spec, ctx);
   } else if (name == "pages") {
@@ -419,8 +498,53 @@ std::vector<Geometry> space_geometries(const ConfigSpace &space) {
   return out;
 }
 
+// The op kinds of the profile that the linked model provides, in profile order.
+std::vector<uint16_t> model_kinds(const TargetProfile &p) {
+  std::vector<uint16_t> kinds;
+  const auto table = op_table();
+  for (std::string_view name : p.ops)
+    if (const OpDescriptor *d = find_op(name))
+      kinds.push_back(static_cast<uint16_t>(d - table.data()));
+  return kinds;
+}
+
+// The profile's shapes that Config::validate accepts (never empty).
+std::vector<Shape> model_shapes(const TargetProfile &p) {
+  std::vector<Shape> shapes;
+  for (const Shape &sh : p.config.shapes) {
+    Config probe;
+    probe.era = sh.era;
+    probe.variant = sh.variant;
+    if (probe.validate().empty())
+      shapes.push_back(sh);
+  }
+  if (shapes.empty())
+    shapes.push_back(Shape{Era::Legacy, Variant::V6_12_0});
+  return shapes;
+}
+
+// What decoding needs from a profile besides the bytes.  Building it looks
+// ops up by name and validates a Config per shape, which was ~15% of an
+// empty input's time when it was done per input: cached per profile.
+struct ProfileTables {
+  ConfigContext config;
+  std::vector<uint16_t> kinds;
+};
+
+ProfileTables make_profile_tables(const TargetProfile &p) {
+  return ProfileTables{ConfigContext(p.config, model_shapes(p), space_geometries(p.config)), model_kinds(p)};
+}
+
+// The tables of a profile from profile_list(), built on first use; nullptr
+// for a profile the caller made itself.
+const ProfileTables *cached_profile_tables(const TargetProfile &p);
+
 template <class IO> void input_schema(IO &io, const TargetProfile &p, Scenario &s) {
-  ConfigContext cctx{p.config, profile_shapes(p), space_geometries(p.config)};
+  std::optional<ProfileTables> own;
+  const ProfileTables *tables = cached_profile_tables(p);
+  if (!tables)
+    tables = &own.emplace(make_profile_tables(p));
+  const ConfigContext &cctx = tables->config;
   ConfigCode code;
   if constexpr (!IO::kDecoding) {
     std::string err = find_code(s.config, cctx, code);
@@ -433,7 +557,7 @@ template <class IO> void input_schema(IO &io, const TargetProfile &p, Scenario &
   if constexpr (IO::kDecoding)
     s.config = materialize(code, cctx);
 
-  const std::vector<uint16_t> kinds = profile_kinds(p);
+  const std::vector<uint16_t> &kinds = tables->kinds;
   if (kinds.empty())
     return;
   ArgContext actx{s.config};
@@ -528,6 +652,21 @@ const std::vector<TargetProfile> &profile_list() {
   return list;
 }
 
+const ProfileTables *cached_profile_tables(const TargetProfile &p) {
+  // A function-local static: built once, thread-safe (C++11 magic statics).
+  static const std::vector<ProfileTables> cache = [] {
+    std::vector<ProfileTables> out;
+    for (const TargetProfile &q : profile_list())
+      out.push_back(make_profile_tables(q));
+    return out;
+  }();
+  const std::vector<TargetProfile> &list = profile_list();
+  for (size_t i = 0; i < list.size(); ++i)
+    if (&list[i] == &p)
+      return &cache[i];
+  return nullptr;
+}
+
 }  // namespace
 
 std::span<const TargetProfile> profiles() { return profile_list(); }
@@ -540,26 +679,13 @@ const TargetProfile *find_profile(std::string_view target) {
 }
 
 std::vector<uint16_t> profile_kinds(const TargetProfile &p) {
-  std::vector<uint16_t> kinds;
-  const auto table = op_table();
-  for (std::string_view name : p.ops)
-    if (const OpDescriptor *d = find_op(name))
-      kinds.push_back(static_cast<uint16_t>(d - table.data()));
-  return kinds;
+  const ProfileTables *t = cached_profile_tables(p);
+  return t ? t->kinds : model_kinds(p);
 }
 
 std::vector<Shape> profile_shapes(const TargetProfile &p) {
-  std::vector<Shape> shapes;
-  for (const Shape &sh : p.config.shapes) {
-    Config probe;
-    probe.era = sh.era;
-    probe.variant = sh.variant;
-    if (probe.validate().empty())
-      shapes.push_back(sh);
-  }
-  if (shapes.empty())
-    shapes.push_back(Shape{Era::Legacy, Variant::V6_12_0});
-  return shapes;
+  const ProfileTables *t = cached_profile_tables(p);
+  return t ? t->config.shapes[0] : model_shapes(p);
 }
 
 Scenario decode_input(const TargetProfile &p, std::span<const uint8_t> data) {

@@ -17,7 +17,9 @@
 //                   then the op's arguments, each mapped into the range that
 //                   means something for it (folio ids 0..31, nodes that
 //                   exist plus one that does not, struct page indices biased
-//                   to vmemmap page boundaries, ...)
+//                   to vmemmap page boundaries, folio orders, counts and DAX
+//                   sizes from weighted tables that favour the cheap sizes
+//                   where HVO acts, ...)
 //
 // Reads past the end yield zero, so every byte string decodes to a valid
 // configuration and a (possibly empty) op list: the fuzzer never spends an
