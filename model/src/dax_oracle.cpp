@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "hvo/compound_info.h"
 #include "hvo/machine.h"
@@ -87,7 +88,7 @@ void check_compound(Machine &m, const HotplugState &hp, const DevPagemap &p, uin
     // order promises), whose refcount is its own reference + one per PTE.
     const FrameId h = m.pt.ptep_get(first_page).frame;
     const FrameId t = shared_tail_lookup(m, p.vmemmap_shift, tail_owner_device(m, p.nid));
-    if (h == kNoFrame || h == t || refcount(h) != 1 || m.phys.frame(h).map_count != 1)
+    if (h == kNoFrame || h == t || refcount(h) != 1 || std::as_const(m.phys).frame(h).map_count != 1)
       if (b.take("I13-dax-reuse"))
         out.push_back({"I13-dax-reuse", 0, first_page, head_pfn, "a private head frame",
                        h == kNoFrame ? "unmapped" : "frame " + std::to_string(h),
@@ -106,10 +107,10 @@ void check_compound(Machine &m, const HotplugState &hp, const DevPagemap &p, uin
         break;
       }
     }
-    if (t != kNoFrame && refcount(t) != 1 + m.phys.frame(t).map_count)
+    if (t != kNoFrame && refcount(t) != 1 + std::as_const(m.phys).frame(t).map_count)
       if (b.take("I13-dax-reuse"))
         out.push_back({"I13-dax-reuse", 0, first_page + ps, head_pfn,
-                       "refcount 1 + " + std::to_string(m.phys.frame(t).map_count) + " PTEs",
+                       "refcount 1 + " + std::to_string(std::as_const(m.phys).frame(t).map_count) + " PTEs",
                        std::to_string(refcount(t)), "the device shared tail"});
   } else if (optimized && head % ps == 0 && m.pt.covers(first_page) &&
              m.pt.pmd_leaf(m.pt.pmd_index(first_page))) {
@@ -142,25 +143,25 @@ void check_compound(Machine &m, const HotplugState &hp, const DevPagemap &p, uin
         break;
       }
     }
-    if (refcount(h) != 1 || m.phys.frame(h).map_count != 1)
+    if (refcount(h) != 1 || std::as_const(m.phys).frame(h).map_count != 1)
       if (b.take("I13-dax-reuse"))
         out.push_back({"I13-dax-reuse", 0, first_page, head_pfn, "head frame refcount 1, 1 PTE",
                        std::to_string(refcount(h)) + " refs, " +
-                           std::to_string(m.phys.frame(h).map_count) + " PTEs",
+                           std::to_string(std::as_const(m.phys).frame(h).map_count) + " PTEs",
                        "pgmap " + std::to_string(p.id)});
-    if (refcount(t) != m.phys.frame(t).map_count)
+    if (refcount(t) != std::as_const(m.phys).frame(t).map_count)
       if (b.take("I13-dax-reuse"))
         out.push_back({"I13-dax-reuse", 0, first_page + ps, head_pfn + ps / S,
-                       "refcount == 1 + extra PTEs (" + std::to_string(m.phys.frame(t).map_count) +
+                       "refcount == 1 + extra PTEs (" + std::to_string(std::as_const(m.phys).frame(t).map_count) +
                            ")",
                        std::to_string(refcount(t)), "pgmap " + std::to_string(p.id)});
   } else if (!optimized && !early) {
     for (uint64_t a = first_page; a < end_page; a += ps) {
       const Pte pte = m.pt.ptep_get(a);
-      if (pte.present() && m.phys.frame(pte.frame).map_count != 1) {
+      if (pte.present() && std::as_const(m.phys).frame(pte.frame).map_count != 1) {
         if (b.take("I13-dax-reuse"))
           out.push_back({"I13-dax-reuse", 0, a, m.page_to_pfn(a), "a private frame",
-                         std::to_string(m.phys.frame(pte.frame).map_count) + " PTEs",
+                         std::to_string(std::as_const(m.phys).frame(pte.frame).map_count) + " PTEs",
                          "pgmap " + std::to_string(p.id) + " may not be optimized"});
         break;
       }

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <map>
+#include <utility>
 
 #include "hvo/compound_info.h"
 #include "hvo/page_flags.h"
@@ -33,7 +34,7 @@ std::string describe_frame(Machine &m, FrameId f, uint64_t head, uint64_t slot) 
     return w1 & 1 ? "PG_head with tail encoding?" : "head struct page + first tails";
   if (w1 & 1) {
     const uint64_t h = compound_info_decode(vmemmap_geometry(m.cfg), slot, w1);
-    const std::string what = m.phys.frame(f).attrs & kFrameSharedTail ? "shared tail, " : "";
+    const std::string what = std::as_const(m.phys).frame(f).attrs & kFrameSharedTail ? "shared tail, " : "";
     return h == head ? what + "tails of this folio" : what + "tails of folio at " + hex(h);
   }
   return "plain struct pages (not compound)";
@@ -89,7 +90,7 @@ std::string vmemmap_diagram(Machine &m, FolioId id, const std::vector<DiagramMar
     l.t = m.pt.translate(a);
     l.pte = m.pt.ptep_get(a);
     if (l.pte.present()) {
-      const FrameRec &r = m.phys.frame(l.pte.frame);
+      const FrameRec &r = std::as_const(m.phys).frame(l.pte.frame);
       l.desc = describe_frame(m, l.pte.frame, head, a);
       l.refs = r.map_count;
       l.reserved = r.attrs & kFrameReserved;
@@ -126,7 +127,7 @@ std::string vmemmap_diagram(Machine &m, FolioId id, const std::vector<DiagramMar
     if (!pt.present()) {
       out += "unmapped\n";
     } else {
-      const FrameRec &r = m.phys.frame(pt.frame);
+      const FrameRec &r = std::as_const(m.phys).frame(pt.frame);
       auto [it, fresh] = first_seen.emplace(pt.frame, static_cast<unsigned>(k));
       std::string frame = "#" + std::to_string(pt.frame);
       if (consecutive)

@@ -86,6 +86,7 @@ uint32_t ImagePool::create(const Fields &fields_in) {
   im.refs = 1;
   im.fields = fields;
   im.overrides.clear();
+  im.override_buckets = 0;
   im.dense.clear();
   live_++;
   return id;
@@ -98,6 +99,7 @@ void ImagePool::put(uint32_t id) {
   if (--im.refs == 0) {
     unintern(id);
     im.overrides = {};
+    im.override_buckets = 0;
     im.dense = {};
     free_ids_.push_back(id);
     live_--;
@@ -123,7 +125,7 @@ uint64_t ImagePool::word(uint32_t id, uint64_t origin_vpn, uint64_t w) const {
     return 0;  // not a word of this frame: callers must split at page boundaries
   if (!im.dense.empty())
     return im.dense[w];
-  if (!im.overrides.empty()) {
+  if (im.override_buckets & bucket_bit(w)) {
     auto it = std::lower_bound(im.overrides.begin(), im.overrides.end(),
                                std::pair<uint32_t, uint64_t>(static_cast<uint32_t>(w), 0),
                                [](auto &a, auto &b) { return a.first < b.first; });
@@ -256,6 +258,7 @@ uint32_t ImagePool::unshare(uint32_t id) {
   // An interned image is shared by contents: a write makes a private copy.
   uint32_t copy = create(images_[id].fields);
   images_[copy].overrides = images_[id].overrides;
+  images_[copy].override_buckets = images_[id].override_buckets;
   images_[copy].dense = images_[id].dense;
   put(id);
   return copy;
@@ -267,6 +270,7 @@ void ImagePool::densify(uint32_t id, uint64_t origin_vpn) {
   Image &im = images_[id];
   im.dense = std::move(d);
   im.overrides = {};
+  im.override_buckets = 0;
 }
 
 void ImagePool::store_word(uint32_t id, uint64_t origin_vpn, uint64_t w, uint64_t value) {
@@ -282,6 +286,7 @@ void ImagePool::store_word(uint32_t id, uint64_t origin_vpn, uint64_t w, uint64_
     it->second = value;
   else
     im.overrides.insert(it, {static_cast<uint32_t>(w), value});
+  im.override_buckets |= bucket_bit(w);
   if (im.overrides.size() > kMaxOverrides)
     densify(id, origin_vpn);
 }

@@ -7,6 +7,7 @@
 // mm/hugetlb_vmemmap.c @9fda9e6b hugetlb_vmemmap_init_early (eligibility).
 #include "hvo/hugetlb_boot_hvo.h"
 
+#include <utility>
 #include <vector>
 
 #include "hvo/machine.h"
@@ -94,7 +95,7 @@ BootHvo hugetlb_vmemmap_init_late_page(Machine &m, uint64_t pfn, unsigned order)
   }
   m.pt.flush_tlb_all();
   for (FrameId f : unused) {
-    if (m.phys.frame(f).attrs & kFrameReserved)
+    if (std::as_const(m.phys).frame(f).attrs & kFrameReserved)
       m.phys.memmap_boot_pages -= 1;
     else
       m.phys.memmap_pages -= 1;

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "hvo/page_flags.h"
 #include "hvo/shared_tail.h"
@@ -94,7 +95,7 @@ void list_add(FrameList &list, FrameId f, PhysMem &phys) {
 // __free_page / free_bootmem_page: the frame returns to the allocator.  The
 // moment of freeing is where invariants 6 and 8 are decided, so check here.
 void free_frame_checked(Machine &m, FrameId f, const char *who) {
-  const FrameRec &r = m.phys.frame(f);
+  const FrameRec &r = std::as_const(m.phys).frame(f);
   if (r.tlb_refs != 0)
     m.report("I8-tlb-coverage", 0, UINT64_MAX, "no stale translation",
              std::to_string(r.tlb_refs) + " stale TLB entries",
@@ -122,7 +123,7 @@ void copy_page_from_vmemmap(Machine &m, FrameId to, uint64_t from, const char *w
 // vmemmap_split_pmd, l.53-97 (L68 split_vmemmap_huge_pmd has the same body).
 int vmemmap_split_pmd(Machine &m, size_t pmd_i, FrameId head, uint64_t start,
                       VmemmapRemapWalk &walk) {
-  std::optional<FrameId> backing = m.phys.alloc_frame(m.phys.frame(head).node,
+  std::optional<FrameId> backing = m.phys.alloc_frame(std::as_const(m.phys).frame(head).node,
                                                        AllocPurpose::PageTable);
   if (!backing)
     return -ENOMEM_;
@@ -160,7 +161,7 @@ int vmemmap_pmd_entry(Machine &m, size_t pmd_i, uint64_t addr, VmemmapRemapWalk 
   FrameId head = leaf ? pmd.value : kNoFrame;
   if (m.cfg.memory_hotplug && walk.nr_walked == 0) {
     FrameId page = m.pt.ptep_get(addr).frame;
-    if (page != kNoFrame && (m.phys.frame(page).attrs & kFrameSelfHosted))
+    if (page != kNoFrame && (std::as_const(m.phys).frame(page).attrs & kFrameSelfHosted))
       ret = -ENOTSUPP_;
   }
   if (!leaf || ret)
@@ -223,7 +224,7 @@ int vmemmap_remap_range(Machine &m, uint64_t start, uint64_t end, VmemmapRemapWa
 
 // free_vmemmap_page, l.182-191 (the accounting arrived with 6.9's memmap counters).
 void free_vmemmap_page(Machine &m, FrameId f) {
-  if (m.phys.frame(f).attrs & kFrameReserved) {
+  if (std::as_const(m.phys).frame(f).attrs & kFrameReserved) {
     m.phys.memmap_boot_pages -= 1;  // memmap_boot_pages_add(-1); free_bootmem_page
   } else {
     m.phys.memmap_pages -= 1;  // memmap_pages_add(-1); __free_page
@@ -530,7 +531,7 @@ void snapshot_pre_optimize(Machine &m, const Hstate &h, HugetlbFolio &folio) {
       folio.pre_optimize.emplace_back(ImagePool::kZero, 0);
       continue;
     }
-    const FrameRec &r = m.phys.frame(p.frame);
+    const FrameRec &r = std::as_const(m.phys).frame(p.frame);
     m.phys.images().get(r.image);
     folio.pre_optimize.emplace_back(r.image, r.origin_vpn);
   }

@@ -268,7 +268,7 @@ void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
       idx += c.spp();
       continue;
     }
-    const FrameRec &r = m_.phys.frame(t.pte.frame);
+    const FrameRec &r = std::as_const(m_.phys).frame(t.pte.frame);
     const Image &im = m_.phys.images().at(r.image);
     const FieldSpec &f1 = im.fields[sp::kCompoundHead];
     if (im.pure() && f1.rel == FieldRel::FolioHead && f1.literal == 1 &&
@@ -359,7 +359,7 @@ void Oracle::check_frames(const std::vector<FrameId> &frames, std::vector<Violat
   for (FrameId f : frames) {
     if (f >= m_.phys.frame_table_size())
       continue;
-    const FrameRec &r = m_.phys.frame(f);
+    const FrameRec &r = std::as_const(m_.phys).frame(f);
     if (r.state == FrameState::Allocated && (r.attrs & kFrameMemmap)) {
       if (r.attrs & kFrameOnList) {
         if (listed++ < max_per_id)
@@ -393,13 +393,13 @@ void Oracle::check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id
     Pte pte = m_.pt.ptep_get(a);
     if (shared_tail != kNoFrame && pte.present() && pte.ro && pte.frame == shared_tail)
       continue;
-    if (!pte.present() || pte.ro || m_.phys.frame(pte.frame).map_count != 1) {
+    if (!pte.present() || pte.ro || std::as_const(m_.phys).frame(pte.frame).map_count != 1) {
       out.push_back({id, 0, a, m_.page_to_pfn(a), "private RW frame",
                      !pte.present() ? "unmapped" : pte.ro ? "read-only" : "shared frame",
                      "vmemmap page " + std::to_string(k) + " of folio " + std::to_string(f.id)});
       return;
     }
-    const FrameRec &r = m_.phys.frame(pte.frame);
+    const FrameRec &r = std::as_const(m_.phys).frame(pte.frame);
     auto [img, origin] = f.pre_optimize[k];
     if (r.image == img && r.origin_vpn == origin)
       continue;

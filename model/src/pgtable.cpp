@@ -70,6 +70,7 @@ VmemmapPageTable::VmemmapPageTable(const Config &cfg, PhysMem &phys) : cfg_(cfg)
 }
 
 void VmemmapPageTable::assign_state(const VmemmapPageTable &o) {
+  changed();
   pmds_ = o.pmds_;
   tables_ = o.tables_;
   table_frames_ = o.table_frames_;
@@ -88,12 +89,14 @@ void VmemmapPageTable::map_ref(FrameId f, int delta) {
 void VmemmapPageTable::tlb_ref(FrameId f, int delta) { phys_.frame(f).tlb_refs += delta; }
 
 void VmemmapPageTable::pmd_set_leaf(size_t i, FrameId first) {
+  changed();
   pmds_[i] = Pmd{PmdKind::Leaf, first};
   for (uint64_t k = 0; k < cfg_.ptrs_per_pte(); k++)
     phys_.frame(first + k).map_count++;
 }
 
 uint32_t VmemmapPageTable::pte_table_create(FrameId backing) {
+  changed();
   uint32_t t;
   if (!free_tables_.empty()) {
     t = free_tables_.back();
@@ -109,6 +112,7 @@ uint32_t VmemmapPageTable::pte_table_create(FrameId backing) {
 }
 
 FrameId VmemmapPageTable::pte_table_destroy(uint32_t table) {
+  changed();
   for (uint32_t e : tables_[table])
     if (e != 0)
       map_ref(decode(e).frame, -1);
@@ -118,6 +122,7 @@ FrameId VmemmapPageTable::pte_table_destroy(uint32_t table) {
 }
 
 void VmemmapPageTable::pte_table_set(uint32_t table, uint64_t index, Pte pte) {
+  changed();
   uint32_t &slot = tables_[table][index];
   if (slot != 0)
     map_ref(decode(slot).frame, -1);
@@ -127,6 +132,7 @@ void VmemmapPageTable::pte_table_set(uint32_t table, uint64_t index, Pte pte) {
 }
 
 void VmemmapPageTable::pmd_populate_kernel(size_t i, uint32_t table) {
+  changed();
   Pmd &p = pmds_[i];
   if (p.kind == PmdKind::Leaf) {
     // The old huge translation may still be cached: remember it as stale
@@ -143,12 +149,14 @@ void VmemmapPageTable::pmd_populate_kernel(size_t i, uint32_t table) {
 }
 
 void VmemmapPageTable::ensure_covers(uint64_t end_vaddr) {
+  changed();
   if (end_vaddr <= end())
     return;
   pmds_.resize((end_vaddr - start() + cfg_.pmd_size() - 1) >> cfg_.pmd_shift());
 }
 
 FrameId VmemmapPageTable::pmd_clear(size_t i) {
+  changed();
   Pmd &p = pmds_[i];
   FrameId backing = kNoFrame;
   if (p.kind == PmdKind::Leaf) {
@@ -203,6 +211,7 @@ void VmemmapPageTable::tlb_remember(uint64_t vaddr, Pte old) {
 }
 
 void VmemmapPageTable::set_pte_at(uint64_t vaddr, Pte pte) {
+  changed();
   const Pmd &p = pmds_[pmd_index(vaddr)];
   uint64_t idx = vpn(vaddr) & (cfg_.ptrs_per_pte() - 1);
   uint32_t &slot = tables_[p.value][idx];
@@ -220,7 +229,19 @@ void VmemmapPageTable::set_pte_at(uint64_t vaddr, Pte pte) {
 Translation VmemmapPageTable::translate(uint64_t vaddr) const {
   if (!covers(vaddr))
     return Translation{};
-  uint64_t v = vpn(vaddr);
+  const uint64_t v = vpn(vaddr);
+  // Loops over the struct pages of one vmemmap page translate the same vpn
+  // again and again; nothing in between can change the answer unless a
+  // mutator ran (changed()).
+  if (v == memo_vpn_ && gen_ == memo_gen_)
+    return memo_;
+  memo_ = lookup(vaddr, v);
+  memo_vpn_ = v;
+  memo_gen_ = gen_;
+  return memo_;
+}
+
+Translation VmemmapPageTable::lookup(uint64_t vaddr, uint64_t v) const {
   if (!tlb_pte_.empty())
     if (uint32_t e = tlb_pte_.find(v))
       return Translation{decode(e), true, false};
@@ -236,6 +257,7 @@ Translation VmemmapPageTable::translate(uint64_t vaddr) const {
 }
 
 void VmemmapPageTable::flush_tlb_kernel_range(uint64_t s, uint64_t e) {
+  changed();
   counters_.range_flushes++;
   if (e <= s)
     return;
@@ -270,6 +292,7 @@ void VmemmapPageTable::flush_tlb_kernel_range(uint64_t s, uint64_t e) {
 }
 
 void VmemmapPageTable::flush_tlb_all() {
+  changed();
   counters_.full_flushes++;
   tlb_pte_.drain([&](uint32_t e) { tlb_ref(decode(e).frame, -1); });
   for (auto &[i, p] : tlb_pmd_)

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "hvo/hugetlb_vmemmap.h"  // ENOMEM_
 #include "hvo/machine.h"
@@ -162,7 +163,7 @@ void free_vmemmap_pages(Machine &m, HotplugState &hp, FrameId page, DevPagemap *
     free_all();
     return;
   }
-  if (m.phys.frame(page).attrs & kFrameReserved) {
+  if (std::as_const(m.phys).frame(page).attrs & kFrameReserved) {
     free_all();  // free_reserved_page
     return;
   }

@@ -4,6 +4,7 @@
 #include "hvo/savings.h"
 
 #include <set>
+#include <utility>
 
 #include "hvo/hugetlb.h"
 #include "hvo/model.h"
@@ -60,9 +61,9 @@ HugetlbSavings measure(unsigned page_shift, unsigned S, unsigned order, std::str
   std::set<FrameId> frames;
   for (uint64_t a = first; a < end; a += ps) {
     Pte p = m.pt.ptep_get(a);
-    if (m.phys.frame(p.frame).map_count > 1)
+    if (std::as_const(m.phys).frame(p.frame).map_count > 1)
       s.shares++;
-    if (m.phys.frame(p.frame).attrs & kFrameSharedTail)
+    if (std::as_const(m.phys).frame(p.frame).attrs & kFrameSharedTail)
       continue;  // counted apart: one per (zone, order), for every folio
     frames.insert(p.frame);
   }

@@ -4,6 +4,7 @@
 // a machine, memremap one device range of the order (dax_add) and count the
 // frames its memmap maps.
 #include <set>
+#include <utility>
 
 #include "hvo/model.h"
 #include "hvo/savings.h"
@@ -57,8 +58,8 @@ DaxSavings measure_dax(unsigned page_shift, unsigned S, unsigned order, std::str
   uint64_t shares = 0;
   for (uint64_t a = m.page(pfn); a < m.page(pfn + range); a += ps) {
     const Pte p = m.pt.ptep_get(a);
-    shares += m.phys.frame(p.frame).map_count > 1;
-    if (m.phys.frame(p.frame).attrs & kFrameSharedTail)
+    shares += std::as_const(m.phys).frame(p.frame).map_count > 1;
+    if (std::as_const(m.phys).frame(p.frame).attrs & kFrameSharedTail)
       continue;  // the zone's shared tail: counted apart
     frames.insert(p.frame);
   }

@@ -7,6 +7,7 @@
 #include "hvo/sparse_vmemmap.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "hvo/hugetlb_vmemmap.h"
 #include "hvo/machine.h"
@@ -146,7 +147,7 @@ bool vmemmap_pte_populate(Machine &m, HotplugState &hp, uint64_t addr, unsigned 
   }
   // PAGE_KERNEL: DAX tails are RW in 6.12; Muchun v2 46/69 maps the shared
   // tail read-only.
-  const bool ro = muchun(m) && (m.phys.frame(f).attrs & kFrameSharedTail);
+  const bool ro = muchun(m) && (std::as_const(m.phys).frame(f).attrs & kFrameSharedTail);
   m.pt.set_pte_at(addr, Pte{f, ro});
   return true;
 }
@@ -347,7 +348,7 @@ int vmemmap_populate_compound_pages(Machine &m, HotplugState &hp, uint64_t start
 // (memblock) frames go back with free_reserved_page; buddy frames with
 // free_pages(), i.e. only when their last reference is dropped.
 void free_pagetable_frame(Machine &m, HotplugState &hp, FrameId f) {
-  if (m.phys.frame(f).attrs & kFrameReserved) {
+  if (std::as_const(m.phys).frame(f).attrs & kFrameReserved) {
     hp.frame_refcount.erase(f);
     m.phys.free_frame(f);
     return;
@@ -370,7 +371,7 @@ void free_pmd_leaf_block(Machine &m, HotplugState &hp, FrameId first, DevPagemap
       m.phys.free_frame(first + static_cast<FrameId>(k));
     return;
   }
-  if (m.phys.frame(first).attrs & kFrameReserved) {
+  if (std::as_const(m.phys).frame(first).attrs & kFrameReserved) {
     for (uint64_t k = 0; k < n; k++)
       m.phys.free_frame(first + static_cast<FrameId>(k));
     return;

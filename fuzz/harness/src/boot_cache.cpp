@@ -13,10 +13,9 @@ Model *BootCache::model_for(const Config &cfg, std::string *error) {
     uncached_ = Model::create(cfg, error);
     return uncached_.get();
   }
-  std::string key = print_config(cfg);
   ++clock_;
   for (Entry &e : entries_)
-    if (e.key == key) {
+    if (e.config == cfg) {
       e.last_use = clock_;
       e.work->reset(*e.booted);
       return e.work.get();
@@ -29,7 +28,7 @@ Model *BootCache::model_for(const Config &cfg, std::string *error) {
                                 [](const Entry &a, const Entry &b) { return a.last_use < b.last_use; });
     entries_.erase(lru);
   }
-  entries_.push_back(Entry{std::move(key), std::make_unique<Model>(cfg), std::move(work), clock_});
+  entries_.push_back(Entry{cfg, std::make_unique<Model>(cfg), std::move(work), clock_});
   return entries_.back().work.get();
 }
 

@@ -48,10 +48,12 @@ std::optional<ZoneType> parse_zone_type(std::string_view name);
 struct ZoneSpec {
   ZoneType type = ZoneType::Normal;
   uint64_t pages = 0;  // present pages, a multiple of the section size
+  bool operator==(const ZoneSpec &) const = default;
 };
 
 struct NodeSpec {
   std::vector<ZoneSpec> zones;  // in ascending pfn order
+  bool operator==(const NodeSpec &) const = default;
 };
 
 // Named historic bug switches (issue 5).  Off by default; when off they cost
@@ -106,6 +108,7 @@ struct Config {
   bool memory_hotplug = true;  // CONFIG_MEMORY_HOTPLUG (self-hosted check)
   BugSet bugs;
   bool has(Bug b) const { return bugs.test(static_cast<unsigned>(b)); }
+  bool operator==(const Config &) const = default;
 
   // Derived geometry.
   uint64_t page_size() const { return 1ull << page_shift; }

@@ -47,6 +47,9 @@ struct Image {
   uint32_t refs = 0;
   std::array<FieldSpec, kMaxStructPageWords> fields{};
   std::vector<std::pair<uint32_t, uint64_t>> overrides;  // sorted by word index
+  // Bit b set: some override lies in the b-th 64th of the page (a word read
+  // outside every marked bucket skips the search of `overrides`).
+  uint64_t override_buckets = 0;
   std::vector<uint64_t> dense;                           // non-empty: the whole frame
   bool pure() const { return overrides.empty() && dense.empty(); }
 };
@@ -109,6 +112,7 @@ public:
 
 private:
   uint64_t eval(const FieldSpec &fs, uint64_t slot) const;
+  uint64_t bucket_bit(uint64_t w) const { return uint64_t{1} << ((w * 64) / geo_.words_per_page); }
   void densify(uint32_t id, uint64_t origin_vpn);
   uint32_t create(const Fields &fields);  // a private (unshared) image
   static size_t hash(const Fields &fields);

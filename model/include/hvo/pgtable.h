@@ -158,6 +158,10 @@ private:
   uint64_t vpn(uint64_t vaddr) const { return (vaddr - start()) >> cfg_.page_shift; }
   void map_ref(FrameId f, int delta);
   void tlb_remember(uint64_t vaddr, Pte old);
+  // translate() without its memo.
+  Translation lookup(uint64_t vaddr, uint64_t vpn) const;
+  // Every mutator calls this first: it invalidates translate()'s memo.
+  void changed() { ++gen_; }
   void tlb_ref(FrameId f, int delta);
 
   const Config &cfg_;
@@ -169,6 +173,13 @@ private:
   StaleTlbMap tlb_pte_;              // vpn -> encoded stale PTE
   std::map<uint64_t, Pmd> tlb_pmd_;  // pmd index -> stale leaf
   TlbCounters counters_;
+  // translate()'s one-entry memo (a speed-up only: the same answer as a
+  // fresh lookup, because every change to pmds_, tables_ or the stale
+  // entries bumps gen_).
+  uint64_t gen_ = 0;
+  mutable uint64_t memo_vpn_ = UINT64_MAX;
+  mutable uint64_t memo_gen_ = UINT64_MAX;
+  mutable Translation memo_;
 };
 
 }  // namespace hvo

@@ -187,6 +187,7 @@ public:
       changed_bit_[f] = 0;
     changed_.clear();
     unchanged_limit_ = frames_.size();
+    changed_bit_.resize(unchanged_limit_, 0);  // note_changed() never resizes
   }
   size_t unchanged_limit() const { return unchanged_limit_; }
   const std::vector<FrameId> &changed_frames() const { return changed_; }
@@ -196,8 +197,6 @@ private:
   void note_changed(FrameId f) {
     if (f >= unchanged_limit_)
       return;  // created after the mark: always examined
-    if (changed_bit_.size() < unchanged_limit_)
-      changed_bit_.resize(unchanged_limit_, 0);
     if (!changed_bit_[f]) {
       changed_bit_[f] = 1;
       changed_.push_back(f);

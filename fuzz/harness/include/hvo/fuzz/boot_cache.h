@@ -45,7 +45,7 @@ public:
 
 private:
   struct Entry {
-    std::string key;  // print_config(cfg): every field the Config has
+    Config config;  // compared field by field (Config::operator==)
     std::unique_ptr<Model> booted;  // never applies an op
     std::unique_ptr<Model> work;
     uint64_t last_use = 0;
