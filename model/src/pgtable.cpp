@@ -233,8 +233,13 @@ Translation VmemmapPageTable::translate(uint64_t vaddr) const {
   // Loops over the struct pages of one vmemmap page translate the same vpn
   // again and again; nothing in between can change the answer unless a
   // mutator ran (changed()).
-  if (v == memo_vpn_ && gen_ == memo_gen_)
+  if (v == memo_vpn_ && gen_ == memo_gen_) {
+    if (check_memo.on) [[unlikely]] {
+      check_memo.hits++;
+      check_memo.mismatches += !(lookup(vaddr, v) == memo_);
+    }
     return memo_;
+  }
   memo_ = lookup(vaddr, v);
   memo_vpn_ = v;
   memo_gen_ = gen_;

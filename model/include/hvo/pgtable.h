@@ -38,6 +38,7 @@ struct Translation {
   Pte pte;
   bool stale = false;  // came from a TLB entry the page table no longer agrees with
   bool huge = false;   // translated by a PMD leaf (or a stale one)
+  bool operator==(const Translation &) const = default;
 };
 
 struct TlbCounters {
@@ -91,6 +92,13 @@ private:
   size_t size_ = 0;
 };
 
+// See VmemmapPageTable::check_memo.
+struct TranslateMemoCheck {
+  bool on = false;
+  uint64_t hits = 0;
+  uint64_t mismatches = 0;
+};
+
 class VmemmapPageTable {
 public:
   VmemmapPageTable(const Config &cfg, PhysMem &phys);
@@ -140,6 +148,10 @@ public:
 
   // What an access to `vaddr` uses: a stale TLB entry if any, else the table.
   Translation translate(uint64_t vaddr) const;
+  // Tests (tests/fastpath) turn check_memo on: every answer translate()
+  // takes from its memo is then compared with a fresh lookup, and each hit
+  // and each disagreement is counted.  Process-wide; off by default.
+  static inline TranslateMemoCheck check_memo;
   void flush_tlb_kernel_range(uint64_t start, uint64_t end);
   void flush_tlb_all();
   size_t stale_tlb_entries() const { return tlb_pte_.size() + tlb_pmd_.size(); }
