@@ -95,14 +95,15 @@ struct Machine {
     return out;
   }
 
-  // encode(text) decodes back to the same op, and how many argument bytes
-  // it took.
+  // encode(text) decodes back to the same config and op; with this
+  // machine's config, the result is how many argument bytes the op took.
   size_t round_trip(const std::string &config, const std::string &op_text) const {
     const Scenario s = parse(config + "\n" + op_text + "\n");
     std::vector<uint8_t> bytes;
     EXPECT_EQ(hvo::fuzz::encode_scenario(p, s, bytes), "") << op_text;
     const Scenario back = hvo::fuzz::decode_input(p, bytes);
     EXPECT_EQ(back.ops, s.ops) << op_text;
+    EXPECT_EQ(hvo::print_config(back.config), hvo::print_config(s.config)) << config;
     return bytes.size() - header.size() - 1;
   }
 };
@@ -222,6 +223,40 @@ TEST(SizeTablesTest, DaxLengthsAreMostlyAFewUnitsAndAllReachable) {
   EXPECT_GE(bytes_giving(h, 64, 64), 1u);  // a section's worth at 4K
   for (unsigned k : {1u, 2u, 5u, 64u, 100u, 1023u, 1024u})
     m.round_trip(cfg, "dax_add pfn=32768 pages=" + std::to_string(k * unit) + " shift=9 node=0");
+}
+
+}  // namespace
+
+namespace {
+
+// The machine: the hugetlb header starts geometry (byte 0: 4K, 64-byte
+// struct page), node count, then per node a layout (byte 0: Normal only)
+// and its zones' sizes.
+Scenario decode_header(const std::vector<uint8_t> &bytes) {
+  return hvo::fuzz::decode_input(profile("hvo_fuzz_hugetlb"), bytes);
+}
+
+TEST(SizeTablesTest, MachinesAreMostlySmallAndEverySizeIsReachable) {
+  std::map<uint64_t, unsigned> nodes, sections;
+  for (unsigned b = 0; b < 256; ++b) {
+    ++nodes[decode_header({0, static_cast<uint8_t>(b), 0xff, 0xff}).config.nodes.size()];
+    const Scenario s = decode_header({0, 0, 0, static_cast<uint8_t>(b), 0xff});
+    ASSERT_EQ(s.config.nodes.size(), 1u);
+    ++sections[s.config.nodes[0].zones[0].pages / s.config.pages_per_section()];
+  }
+  EXPECT_GE(bytes_giving(nodes, 1, 2), 256u * 7 / 10);
+  EXPECT_GE(bytes_giving(sections, 1, 1), 256u / 2);
+  EXPECT_EQ(nodes.size(), 4u);     // 1..4, through "any" if not directly
+  EXPECT_EQ(sections.size(), 4u);  // 1, 2, 4, 8 sections
+  // Every node count and zone size encodes back exactly.
+  const Machine m(profile("hvo_fuzz_hugetlb"), k4K);
+  std::string mem = "0:Normal:128M";
+  for (unsigned n = 2; n <= 4; ++n) {
+    mem += "," + std::to_string(n - 1) + ":DMA32:1G," + std::to_string(n - 1) + ":Normal:256M";
+    m.round_trip("config variant=v6.12.0 mem=" + mem, "flush_tlb_all");
+  }
+  for (const char *size : {"128M", "256M", "512M", "1G"})
+    m.round_trip(std::string("config variant=v6.12.0 mem=0:Normal:") + size, "flush_tlb_all");
 }
 
 }  // namespace

@@ -39,6 +39,30 @@ constexpr unsigned kMaxZonesPerNode = 3;
 // Zone sizes in sections (128 MiB each with the default section bits): one
 // section holds a few 2 MiB folios, eight hold a 1 GiB gigantic page.
 constexpr std::array<unsigned, 4> kZoneSections = {1, 2, 4, 8};
+
+using W = WeightedEntry;
+
+// Machine sizes (weighted_table.h).  Booting and resetting a machine is
+// per struct page too, and a uniform header made the mean machine 19
+// sections (600,000 struct pages, the largest 96); a fuzzer that mutates
+// header bytes boots a new one at every cache miss.  Most inputs get one
+// or two nodes of small zones; every size stays reachable.  Values are
+// node counts minus one and indices into kZoneSections (kPpcZoneSections).
+constexpr std::array<WeightedEntry, 5> kNodesMinus1Table = {{
+    {W::Absolute, 0, 128},
+    {W::Absolute, 1, 64},
+    {W::Absolute, 2, 24},
+    {W::Absolute, 3, 24},
+    {W::Any, 0, 16},
+}};
+constexpr std::array<WeightedEntry, 5> kZoneSizeTable = {{
+    {W::Absolute, 0, 144},  // one section: a few 2 MiB folios, a 128 MiB one
+    {W::Absolute, 1, 48},   // two: a 256 MiB folio
+    {W::Absolute, 2, 24},
+    {W::Absolute, 3, 24},   // eight: a 1 GiB gigantic page
+    {W::Any, 0, 16},
+}};
+static_assert(weights_fill_a_byte(kNodesMinus1Table) && weights_fill_a_byte(kZoneSizeTable));
 constexpr std::array<bool, 4> kHvoEnabled = {true, true, true, false};
 // The architecture, first byte of the header when the space varies it.
 constexpr std::array<Arch, 4> kArches = {Arch::X86_64, Arch::X86_64, Arch::X86_64, Arch::Ppc64Radix};
@@ -120,11 +144,11 @@ template <class IO> void config_schema(IO &io, ConfigCode &c, const ConfigContex
   const Arch arch = arch_of(c, ctx);
   const std::vector<Shape> &shapes = ctx.arch_shapes(arch);
   io.choice(c.geometry, ctx.arch_geometries(arch).size());
-  io.range(c.nodes_minus_1, 0, ctx.space.max_nodes - 1);
+  weighted_schema(io, c.nodes_minus_1, kNodesMinus1Table, 0, 0, ctx.space.max_nodes - 1);
   for (unsigned n = 0; n <= c.nodes_minus_1; ++n) {
     io.choice(c.layout[n], ctx.nr_layouts());
     for (unsigned z = 0; z < layout_at(c.layout[n]).nr; ++z)
-      io.choice(c.size[n][z], kZoneSections.size());
+      weighted_schema(io, c.size[n][z], kZoneSizeTable, 0, 0, kZoneSections.size() - 1);
   }
   io.choice(c.shape, shapes.size());
   // A base one PMD above the default is aligned for the boot PMD mapping but
@@ -271,7 +295,6 @@ constexpr uint64_t kMaxFolioId = 31;
 // goes where HVO acts and the model's per-struct-page work is small.
 // Geometry entries are written at 4K pages (smallest HVO order 7, PMD
 // order 9) and move with the page size (9 and 11 at 16K, 11 and 13 at 64K).
-using W = WeightedEntry;
 
 // Folio orders (alloc_folio, alloc_folios, demote, boot_gigantic,
 // boot_gigantic_at).  At 4K, 78% of the bytes give orders 7-11 (128-2,048

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// Weighted tables for size arguments (folio orders, counts, DAX shifts and
-// lengths), run in both directions like every other schema.
+// Weighted tables for sizes (folio orders, counts, DAX shifts and lengths;
+// node counts and zone sizes of the machine), run in both directions like
+// every other schema.
 //
 // The model does real per-struct-page work, so an op costs in proportion
 // to its size: a uniform order byte makes the average folio ~29,000 struct
@@ -17,6 +18,7 @@
 //             (page_shift - 3) move together with the page size
 //   Any       a further value read uniformly from [lo, hi]
 // The encoder writes the first entry that decodes to the value, or "any".
+// A range with a single value reads no byte, as io.range does.
 #pragma once
 
 #include <array>
@@ -59,6 +61,10 @@ inline bool weighted_value(const WeightedEntry &e, int delta, uint64_t lo, uint6
 template <class IO, size_t N, class T>
 void weighted_schema(IO &io, T &v, const std::array<WeightedEntry, N> &table, int delta, uint64_t lo,
                      uint64_t hi) {
+  if (lo == hi) {
+    io.range(v, lo, hi);  // one possible value: no byte, as for io.range
+    return;
+  }
   unsigned total = 0;
   for (const WeightedEntry &e : table) {
     uint64_t x = 0;
