@@ -150,12 +150,17 @@ bool report_known(const Violation &v, const Scenario &s) {
 }
 
 // One concurrency scenario under the input's schedule; the scenario's own
-// checks and the whole oracle run after it (scenarios.h).
+// checks and the whole oracle run after it (scenarios.h).  Its machine comes
+// from the boot cache: the scenarios' few fixed configs (era and variant;
+// the bug switches select the scenario's code through race_options, not the
+// machine's Config) each boot once per process.
 int run_race_input(const uint8_t *data, size_t size) {
   const RaceInput in = decode_race_input(std::span<const uint8_t>(data, size));
   Config bugs;
   bugs.bugs = g_settings.bugs;
-  concurrency::ScenarioRun run = concurrency::run_scenario(in.kind, race_options(in, bugs), in.schedule);
+  concurrency::ScenarioRun run = concurrency::run_scenario(
+      in.kind, race_options(in, bugs), in.schedule,
+      [](const Config &c, std::string *e) { return g_boot_cache.model_for(c, e); });
   if (run.run.step_limit_hit)
     run.violations.insert(run.violations.begin(),
                           Violation{"R-step-limit", 0, 0, UINT64_MAX, "every thread finishes",

@@ -2,13 +2,15 @@
 //
 // The issue-4 concurrency scenarios (see scenarios.h).  Steps call the ported
 // kernel functions; only the points where another CPU can look in between
-// are split.  State lives in a World built fresh for every run.
+// are split.  State lives in a World built for every run, over a machine
+// booted for it or handed in by a ModelSource (scenarios.h).
 #include "hvo/concurrency/scenarios.h"
 
 #include <cstdio>
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 
 #include "hvo/concurrency/coroutine.h"
 
@@ -54,7 +56,10 @@ struct NamedFolio {
 };
 
 struct World {
-  std::unique_ptr<Model> md;
+  // The machine: booted for this run (owned) or lent by a ModelSource, which
+  // gets it back with the run's state but without the run's hook.
+  std::unique_ptr<Model> owned;
+  Model *md = nullptr;
   Rcu rcu;
   std::vector<Violation> found;  // scenario-specific findings
   // Scenario 1: what each CPU's vmemmap_get_tail returned.
@@ -62,6 +67,13 @@ struct World {
   StepHook hook;
   bool rcu_waits = true;  // false: the kernel before bd225530a4c7 (no wait)
   std::vector<NamedFolio> names;
+  World() = default;
+  World(const World &) = delete;
+  World &operator=(const World &) = delete;
+  ~World() {
+    if (md && md->machine().interleave == &hook)
+      md->machine().interleave = nullptr;
+  }
   Machine &m() { return md->machine(); }
   void name_folio(FolioId id, std::string name) {
     const HugetlbFolio &f = m().folios[id];
@@ -100,16 +112,34 @@ Op parse(const std::string &line) {
   return o;
 }
 
+// A fresh boot per run: what run_scenario without a source and hvo-sim get.
+Model *boot_fresh(std::unique_ptr<Model> &owned, const Config &c, std::string *error) {
+  owned = Model::create(c, error);
+  return owned.get();
+}
+
 // Two sections: every scenario allocates at most two order-9 folios on node 0,
 // so a larger zone adds nothing the threads can reach; the boot (memmap_init,
 // sparse_init) and the final whole-oracle frame scan cost per section, per run.
-std::unique_ptr<World> boot(Era era, Variant v, const char *mem = "0:Normal:256M") {
-  Config c;
-  parse_config_args(std::string("page-size=4K mem=") + mem, c);
+// Parsed once: the text is fixed, and a run should not pay for parsing it.
+const Config &scenario_machine() {
+  static const Config base = [] {
+    Config c;
+    parse_config_args("page-size=4K mem=0:Normal:256M", c);
+    return c;
+  }();
+  return base;
+}
+
+std::unique_ptr<World> boot(Era era, Variant v, const ModelSource *source) {
+  Config c = scenario_machine();
   c.era = era;
   c.variant = v;
   auto w = std::make_unique<World>();
-  w->md = std::make_unique<Model>(c);
+  std::string error;
+  w->md = source ? (*source)(c, &error) : boot_fresh(w->owned, c, &error);
+  if (!w->md)
+    throw std::invalid_argument("race scenario machine '" + print_config(c) + "': " + error);
   return w;
 }
 
@@ -186,9 +216,26 @@ void check_get_tail(World &w) {
                          "frame " + std::to_string(w.got[cpu]),
                          "cpu" + std::to_string(cpu) + " got a tail that is not the published one"});
   // Every live shared-tail frame must be the published one: anything else
-  // was lost (allocated, never freed, never reachable).
-  for (size_t f = 0; f < m.phys.frame_table_size(); f++) {
-    const FrameRec &r = m.phys.frame(static_cast<FrameId>(f));
+  // was lost (allocated, never freed, never reachable).  A lost frame is one
+  // the run allocated, so it is among the frames PhysMem lists as changed or
+  // created since the boot; the boot's own shared tails are published in
+  // the tables (boot_get_tail).  Every other frame keeps the record the boot
+  // gave it, which holds no unpublished tail: looking at these candidates
+  // finds what a scan of every frame finds, in the same (ascending) order.
+  // Read through the const PhysMem: a mutable frame() counts the frame as
+  // changed, and the whole-machine check that follows would examine it.
+  const PhysMem &phys = m.phys;
+  std::vector<FrameId> candidates(phys.changed_frames());
+  for (size_t f = phys.unchanged_limit(); f < phys.frame_table_size(); f++)
+    candidates.push_back(static_cast<FrameId>(f));
+  for (const std::vector<FrameId> &per_owner : m.shared_tails.tails)
+    for (FrameId f : per_owner)
+      if (f != kNoFrame)
+        candidates.push_back(f);
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  for (FrameId f : candidates) {
+    const FrameRec &r = phys.frame(f);
     if (r.state == FrameState::Allocated && (r.attrs & kFrameSharedTail) && f != slot)
       w.found.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "freed by the cmpxchg loser",
                          "frame " + std::to_string(f) + " live and unreachable",
@@ -392,17 +439,18 @@ std::vector<Thread> optimize_vs_restore(World &w, const ScenarioOptions &opt) {
   return t;
 }
 
-std::unique_ptr<World> setup_world(ScenarioKind kind, const ScenarioOptions &opt) {
+std::unique_ptr<World> setup_world(ScenarioKind kind, const ScenarioOptions &opt,
+                                   const ModelSource *source) {
   switch (kind) {
   case ScenarioKind::GetTailRace:
-    return boot(Era::SharedTail, opt.shared_variant);
+    return boot(Era::SharedTail, opt.shared_variant, source);
   case ScenarioKind::SpeculativeReader: {
     const std::string alloc = "alloc_folio order=" + std::to_string(opt.order) + " node=0";
     // The restore case runs v6.12.0's restore: D612's copies the head page
     // into every tail vmemmap page (findings-model.md), which the oracle
     // reports in every schedule and would hide the race.
     const Variant legacy = opt.restore ? Variant::V6_12_0 : Variant::D612;
-    auto w = boot(opt.era, opt.era == Era::Legacy ? legacy : opt.shared_variant);
+    auto w = boot(opt.era, opt.era == Era::Legacy ? legacy : opt.shared_variant, source);
     if (opt.restore) {
       apply(*w, alloc);  // optimized at allocation
     } else {
@@ -416,7 +464,7 @@ std::unique_ptr<World> setup_world(ScenarioKind kind, const ScenarioOptions &opt
   }
   case ScenarioKind::OptimizeVsRestore: {
     const std::string alloc = "alloc_folio order=" + std::to_string(opt.order) + " node=0";
-    auto w = boot(Era::SharedTail, opt.shared_variant);
+    auto w = boot(Era::SharedTail, opt.shared_variant, source);
     apply(*w, alloc);  // B, optimized: the tail exists
     apply(*w, "sysctl_hvo value=0");
     apply(*w, alloc);  // A, not yet
@@ -431,8 +479,9 @@ std::unique_ptr<World> setup_world(ScenarioKind kind, const ScenarioOptions &opt
 
 // The world after its boot ops, with the interleave hook installed when the
 // remap runs in steps (the boot ops themselves are not interleaved).
-std::unique_ptr<World> setup(ScenarioKind kind, const ScenarioOptions &opt) {
-  std::unique_ptr<World> w = setup_world(kind, opt);
+std::unique_ptr<World> setup(ScenarioKind kind, const ScenarioOptions &opt,
+                             const ModelSource *source) {
+  std::unique_ptr<World> w = setup_world(kind, opt, source);
   if (opt.remap_steps) {
     w->hook.w = w.get();
     w->rcu_waits = opt.synchronize_rcu;
@@ -467,11 +516,33 @@ std::vector<Violation> finish(ScenarioKind kind, World &w, const RunResult &r) {
   return v;
 }
 
-} // namespace
+// One exploration runs every schedule over the same config: boot it once and
+// give each schedule a copy (Model::reset, the fuzz boot cache's mechanism,
+// pinned to a fresh boot by tests/fastpath/boot_snapshot_test.cpp).
+class BootOnce {
+public:
+  Model *model_for(const Config &c, std::string *error) {
+    std::string key = print_config(c);
+    if (!booted_ || key != key_) {
+      booted_ = Model::create(c, error);
+      if (!booted_)
+        return nullptr;
+      work_ = std::make_unique<Model>(c);
+      key_ = std::move(key);
+      return work_.get();
+    }
+    work_->reset(*booted_);
+    return work_.get();
+  }
 
-ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
-                         const std::vector<uint8_t> &schedule) {
-  std::unique_ptr<World> w = setup(kind, opt);
+private:
+  std::string key_;
+  std::unique_ptr<Model> booted_, work_;
+};
+
+ScenarioRun run_in(ScenarioKind kind, const ScenarioOptions &opt,
+                   const std::vector<uint8_t> &schedule, const ModelSource *source) {
+  std::unique_ptr<World> w = setup(kind, opt, source);
   ScenarioRun out;
   std::vector<Thread> threads = threads_of(kind, *w, opt);
   std::vector<std::string> names;
@@ -483,13 +554,30 @@ ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
   return out;
 }
 
+} // namespace
+
+ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
+                         const std::vector<uint8_t> &schedule) {
+  return run_in(kind, opt, schedule, nullptr);
+}
+
+ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
+                         const std::vector<uint8_t> &schedule, const ModelSource &model_for) {
+  return run_in(kind, opt, schedule, &model_for);
+}
+
 Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt,
                              unsigned max_preemptions) {
   Exploration e;
+  BootOnce machines;
+  const ModelSource source = [&machines](const Config &c, std::string *error) {
+    return machines.model_for(c, error);
+  };
   std::shared_ptr<World> current;
   e.schedules = for_each_schedule(
       [&] {
-        current = setup(kind, opt);
+        current.reset();  // done with the previous run's machine before it is reset
+        current = setup(kind, opt, &source);
         return threads_of(kind, *current, opt);
       },
       [&](const RunResult &r) {

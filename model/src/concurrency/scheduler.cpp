@@ -14,8 +14,10 @@ RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8
   std::vector<bool> done(threads.size(), false);
   std::size_t next_byte = 0;
   unsigned previous = ~0u;
+  std::vector<unsigned> runnable;  // reused: one allocation per run, not per step
+  runnable.reserve(threads.size());
   for (unsigned steps = 0;; ++steps) {
-    std::vector<unsigned> runnable;
+    runnable.clear();
     bool unfinished = false;
     for (unsigned i = 0; i < threads.size(); ++i) {
       if (done[i])
@@ -57,9 +59,13 @@ RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8
 std::string format_trace(const RunResult &r, const std::vector<std::string> &thread_names) {
   std::string out;
   for (const TraceEntry &e : r.trace) {
-    const std::string name =
-        e.thread < thread_names.size() ? thread_names[e.thread] : "cpu" + std::to_string(e.thread);
-    out += name + ": " + e.label + "\n";
+    if (e.thread < thread_names.size())
+      out += thread_names[e.thread];
+    else
+      out += "cpu" + std::to_string(e.thread);
+    out += ": ";
+    out += e.label;
+    out += '\n';
   }
   return out;
 }

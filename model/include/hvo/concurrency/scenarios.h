@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@
 #include "hvo/concurrency/scheduler.h"
 #include "hvo/config.h"
 #include "hvo/violation.h"
+
+namespace hvo {
+class Model;
+}
 
 namespace hvo::concurrency {
 
@@ -67,9 +72,22 @@ struct ScenarioRun {
   std::string trace;
 };
 
-/// Runs @kind under @schedule over a fresh machine.
+/// Where a run's machine comes from: a Model in the state
+/// Model::create(cfg) returns (or nullptr and *error), which stays valid
+/// until the run returns (the fuzz harness's boot cache,
+/// fuzz/harness/include/hvo/fuzz/boot_cache.h).  The run applies its setup
+/// ops and its steps to it and leaves it in the state the run ended in;
+/// it installs its interleave hook only for the run and removes it after.
+using ModelSource = std::function<Model *(const Config &, std::string *)>;
+
+/// Runs @kind under @schedule over a freshly booted machine.
 ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
                          const std::vector<uint8_t> &schedule);
+/// The same over a machine from @model_for.  A config @model_for refuses
+/// (the scenarios' configs are fixed, so only a broken source does) throws
+/// std::invalid_argument naming the config and the error.
+ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
+                         const std::vector<uint8_t> &schedule, const ModelSource &model_for);
 
 /// Every schedule: how many, how many had violations, and the first bad one.
 struct Exploration {
