@@ -65,6 +65,46 @@ TEST(Coroutine, ADestroyedSuspendedCoroutineDoesNotRunTheRestOfItsBody) {
   EXPECT_EQ(*progress, 2u);
 }
 
+// Recurses @depth frames, each with a local array, and yields at the bottom.
+int deep_then_yield(Coroutine &self, int depth) {
+  volatile char frame[256];
+  frame[0] = static_cast<char>(depth);
+  if (depth == 0) {
+    self.yield("bottom");
+    return frame[0];
+  }
+  return deep_then_yield(self, depth - 1) + frame[0];
+}
+
+// Stacks are reused (coroutine.cpp keeps those of ended coroutines): a
+// coroutine that runs after one was destroyed deep in its body, and after
+// one that finished, runs on such a stack with every byte of it usable.
+// Under ASan a redzone left poisoned by the destroyed body's frames would
+// be reported here.
+TEST(Coroutine, ACoroutineAfterEndedOnesHasItsWholeStack) {
+  for (int round = 0; round < 6; ++round) {
+    {
+      Coroutine cancelled([](Coroutine &self) { return std::to_string(deep_then_yield(self, 100)); });
+      EXPECT_EQ(cancelled.resume().label, "bottom");
+    }  // destroyed while suspended 100 frames deep
+    Coroutine finished([](Coroutine &self) {
+      self.yield("once");
+      return std::string("done");
+    });
+    EXPECT_EQ(finished.resume().label, "once");
+    EXPECT_TRUE(finished.resume().done);
+    Coroutine next([](Coroutine &) {
+      volatile char big[128 * 1024];
+      for (size_t i = 0; i < sizeof big; i += 512)
+        big[i] = 1;
+      return "ran " + std::to_string(big[0] + big[sizeof big - 512]);
+    });
+    const StepResult r = next.resume();
+    EXPECT_TRUE(r.done);
+    EXPECT_EQ(r.label, "ran 2");
+  }
+}
+
 TEST(Coroutine, AnExceptionInTheBodyReachesTheCaller) {
   Coroutine co([](Coroutine &self) -> std::string {
     self.yield("first");
