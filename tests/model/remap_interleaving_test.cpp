@@ -81,33 +81,23 @@ INSTANTIATE_TEST_SUITE_P(
 // and fail.  Order 7 under every schedule, order 9 within 3 preemptions.
 TEST(ReaderInsideTheBatchRemap, OnlyThe612ReadOrderWritesTheReadOnlyAlias) {
   struct Case {
-    const char *name;
-    bool refcount_first, synchronize_rcu, restore;
+    ReaderCase reader;
     unsigned order, bound;
-    uint64_t schedules, bad;
   };
   const unsigned all = kUnboundedPreemptions;
-  for (const Case &c : {Case{"612 rcu o7", false, true, false, 7, all, 917, 10},
-                        Case{"612 no-rcu o7", false, false, false, 7, all, 4368, 36},
-                        Case{"fixed rcu o7", true, true, false, 7, all, 917, 0},
-                        Case{"fixed no-rcu o7", true, false, false, 7, all, 4368, 0},
-                        Case{"612 restore o7", false, true, true, 7, all, 146, 0},
-                        Case{"612 rcu o9", false, true, false, 9, 3, 842, 10},
-                        Case{"612 no-rcu o9", false, false, false, 9, 3, 1260, 27},
-                        Case{"fixed rcu o9", true, true, false, 9, 3, 842, 0},
-                        Case{"fixed restore o9", true, true, true, 9, 3, 581, 0}}) {
-    SCOPED_TRACE(c.name);
-    ScenarioOptions opt;
-    opt.remap_steps = true;
+  for (const Case &c : {Case{{"612 rcu o7", false, true, false, 917, 10}, 7, all},
+                        Case{{"612 no-rcu o7", false, false, false, 4368, 36}, 7, all},
+                        Case{{"fixed rcu o7", true, true, false, 917, 0}, 7, all},
+                        Case{{"fixed no-rcu o7", true, false, false, 4368, 0}, 7, all},
+                        Case{{"612 restore o7", false, true, true, 146, 0}, 7, all},
+                        Case{{"612 rcu o9", false, true, false, 842, 10}, 9, 3},
+                        Case{{"612 no-rcu o9", false, false, false, 1260, 27}, 9, 3},
+                        Case{{"fixed rcu o9", true, true, false, 842, 0}, 9, 3},
+                        Case{{"fixed restore o9", true, true, true, 581, 0}, 9, 3}}) {
+    SCOPED_TRACE(c.reader.name);
+    ScenarioOptions opt = reader_options(c.reader, c.order);
     opt.batch = true;
-    opt.order = c.order;
-    opt.refcount_first = c.refcount_first;
-    opt.synchronize_rcu = c.synchronize_rcu;
-    opt.restore = c.restore;
-    const Exploration e = explore_scenario(ScenarioKind::SpeculativeReader, opt, c.bound);
-    EXPECT_EQ(e.schedules, c.schedules);
-    EXPECT_EQ(e.bad, c.bad) << first_message(e);
-    EXPECT_EQ(e.bad_by_id.count("I12-speculative-ref"), c.bad ? 1u : 0u);
+    expect_reader_case(c.reader, opt, c.bound);
   }
 }
 
