@@ -158,6 +158,17 @@ TEST(Differential, APlantedDifferenceIsReportedAtTheFirstDivergingOpAndSlot) {
   EXPECT_FALSE(d.step(op("sysctl_hvo value=1"))) << "nothing runs after a divergence";
 }
 
+// The comparison ended without a divergence at op @op_index, the one
+// difference being an allowed injected failure; @compared ops were compared.
+void expect_one_injection_allowance(const DiffResult &r, size_t op_index, size_t compared) {
+  EXPECT_FALSE(r.diverged) << r.format();
+  ASSERT_EQ(r.allowed.size(), 1u) << r.format();
+  EXPECT_EQ(r.allowed[0].id, "fault-injection-target");
+  EXPECT_EQ(r.allowed[0].op_index, op_index);
+  EXPECT_TRUE(r.stopped);
+  EXPECT_EQ(r.ops_compared, compared);
+}
+
 TEST(Differential, AllowedDifferencesAreRecordedNotReported) {
   // The eras allocate in a different order (Muchun: one shared tail instead of
   // a tail page per compound page), so the 100th allocation attempt is a
@@ -170,12 +181,7 @@ TEST(Differential, AllowedDifferencesAreRecordedNotReported) {
                                    "dax_add pfn=1048576 pages=32768 shift=9 node=0",
                                    "alloc_folio order=9 node=0"});
   const DiffResult r = run_differential(config("page-size=4K mem=0:Normal:4G"), seq, opt);
-  EXPECT_FALSE(r.diverged) << r.format();
-  ASSERT_EQ(r.allowed.size(), 1u) << r.format();
-  EXPECT_EQ(r.allowed[0].id, "fault-injection-target");
-  EXPECT_EQ(r.allowed[0].op_index, 2u);
-  EXPECT_TRUE(r.stopped);
-  EXPECT_EQ(r.ops_compared, 3u);
+  expect_one_injection_allowance(r, 2, 3);
 }
 
 TEST(Differential, AnInjectedFailureMayChangeAnOpsEffectWithoutItsResult) {
@@ -191,12 +197,7 @@ TEST(Differential, AnInjectedFailureMayChangeAnOpsEffectWithoutItsResult) {
   const DiffResult r = run_differential(
       config("page-size=4K mem=0:DMA:128M,0:DMA32:256M,0:Normal:1G,1:Normal:256M,1:Movable:512M"),
       seq, DiffOptions{});
-  EXPECT_FALSE(r.diverged) << r.format();
-  ASSERT_EQ(r.allowed.size(), 1u) << r.format();
-  EXPECT_EQ(r.allowed[0].id, "fault-injection-target");
-  EXPECT_EQ(r.allowed[0].op_index, 5u);
-  EXPECT_TRUE(r.stopped);
-  EXPECT_EQ(r.ops_compared, 6u);
+  expect_one_injection_allowance(r, 5, 6);
   // Without the injected failure the same sequence agrees to the end.
   const DiffResult clean = run_differential(
       config("page-size=4K mem=0:DMA:128M,0:DMA32:256M,0:Normal:1G,1:Normal:256M,1:Movable:512M"),
