@@ -4,6 +4,7 @@
 #include "hvo/frame_image.h"
 
 #include <algorithm>
+#include <bit>
 #include <optional>
 
 namespace hvo {
@@ -13,7 +14,9 @@ namespace {
 constexpr size_t kMaxOverrides = 96;
 }  // namespace
 
-ImagePool::ImagePool(ImageGeometry g) : geo_(g) {
+ImagePool::ImagePool(ImageGeometry g)
+    : geo_(g),
+      bucket_shift_(static_cast<unsigned>(std::max(0, static_cast<int>(std::bit_width(g.words_per_page - 1)) - 6))) {
   images_.emplace_back();
   images_[0].refs = 1;  // kZero is pinned
   live_ = 1;

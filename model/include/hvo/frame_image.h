@@ -112,13 +112,15 @@ public:
 
 private:
   uint64_t eval(const FieldSpec &fs, uint64_t slot) const;
-  uint64_t bucket_bit(uint64_t w) const { return uint64_t{1} << ((w * 64) / geo_.words_per_page); }
+  // The 64th of the page word `w` lies in (a shift: this is on every read).
+  uint64_t bucket_bit(uint64_t w) const { return uint64_t{1} << (w >> bucket_shift_); }
   void densify(uint32_t id, uint64_t origin_vpn);
   uint32_t create(const Fields &fields);  // a private (unshared) image
   static size_t hash(const Fields &fields);
   void unintern(uint32_t id);
 
   ImageGeometry geo_;
+  unsigned bucket_shift_ = 0;  // ceil(log2(words_per_page)) - 6, at least 0
   std::vector<Image> images_;
   std::vector<uint32_t> free_ids_;
   uint32_t live_ = 0;
