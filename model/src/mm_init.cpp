@@ -4,13 +4,13 @@
 // (cited "l.N").
 #include "hvo/mm_init.h"
 
-#include <algorithm>
 
 #include "hvo/compound.h"
 #include "hvo/machine.h"
 #include "hvo/page_flags.h"
 #include "hvo/shared_tail.h"
 #include "hvo/sparse_vmemmap.h"
+#include "hvo/struct_page_range.h"
 #include "hvo/struct_page.h"
 
 namespace hvo {
@@ -19,41 +19,11 @@ namespace {
 
 constexpr unsigned kZoneDevice = static_cast<unsigned>(ZoneType::Device);
 
-// Whether pfn starts a vmemmap page whose struct pages all lie in [a, b)
-// and end with it (store_field_range stores such a page in one go).
-bool whole_page_at(const Machine &m, uint64_t pfn, uint64_t a, uint64_t b) {
-  const uint64_t ps = m.cfg.page_size();
-  const uint64_t page_vaddr = m.page(pfn) & ~(ps - 1);
-  const uint64_t first = m.page_to_pfn(page_vaddr);
-  const uint64_t last = m.page_to_pfn(page_vaddr + ps - 1);
-  return m.page(pfn) == page_vaddr && first >= a && last < b &&
-         page_vaddr + ps == m.page(last + 1);
-}
-
 // The same masked store into word @field of every struct page of pfns
-// [a, b), one vmemmap page at a time where the whole page is in the range
-// (the stores a per-page loop makes, through the translation they share).
+// [a, b), a vmemmap page at a time (see struct_page_range.h).
 void store_field_range(Machine &m, uint64_t a, uint64_t b, unsigned field, uint64_t mask,
                        uint64_t value, const char *who) {
-  const uint64_t ps = m.cfg.page_size();
-  for (uint64_t pfn = a; pfn < b;) {
-    if (whole_page_at(m, pfn, a, b)) {
-      const uint64_t page_vaddr = m.page(pfn);
-      m.mmu.store_field_page(page_vaddr, field, mask, FieldSpec{value}, who);
-      pfn = m.page_to_pfn(page_vaddr + ps - 1) + 1;
-      continue;
-    }
-    // The pfns from here whose word `field` lies in the same vmemmap page,
-    // stored through one translation (Mmu::write_masked_each).
-    const uint64_t first = Machine::field(m.page(pfn), field);
-    const uint64_t page_end = (first & ~(ps - 1)) + ps;
-    uint64_t n = 1;
-    while (pfn + n < b && Machine::field(m.page(pfn + n), field) < page_end &&
-           !whole_page_at(m, pfn + n, a, b))
-      n++;
-    m.mmu.write_masked_each(first, m.cfg.struct_page_size, n, mask, value, who);
-    pfn += n;
-  }
+  store_struct_pages(m, a, b, {{field, mask, FieldSpec{value}}}, who);
 }
 
 // __init_zone_device_page (l.993-1023) for pfns [a, b): __init_single_page,

@@ -37,26 +37,6 @@ bool Mmu::write_masked(uint64_t vaddr, uint64_t mask, uint64_t value, const char
   return true;
 }
 
-void Mmu::write_masked_each(uint64_t first_vaddr, uint64_t stride, uint64_t count,
-                            uint64_t mask, uint64_t value, const char *who) {
-  const Translation t = pt_.translate(first_vaddr);
-  if (!t.pte.present() || t.pte.ro) {
-    for (uint64_t i = 0; i < count; i++)  // each records its own fault
-      write_masked(first_vaddr + i * stride, mask, value, who);
-    return;
-  }
-  const uint64_t in_page = first_vaddr & (cfg_.page_size() - 1);
-  for (uint64_t i = 0; i < count; i++) {
-    const uint64_t w = (in_page + i * stride) / 8;
-    const uint64_t old = phys_.read_word(t.pte.frame, w);
-    const uint64_t nv = (old & ~mask) | (value & mask);
-    if (nv != old)
-      phys_.write_word(t.pte.frame, w, nv);
-  }
-  if (count)
-    phys_.touch(t.pte.frame);
-}
-
 bool Mmu::store_field_page(uint64_t page_vaddr, unsigned field, uint64_t mask, FieldSpec value,
                            const char *who) {
   Translation t = pt_.translate(page_vaddr);

@@ -13,7 +13,7 @@ namespace {
 
 std::string num(uint64_t v) { return std::to_string(v); }
 
-std::string frames_diff(const PhysMem &a, const PhysMem &b) {
+std::string frames_diff(const PhysMem &a, const PhysMem &b, Representation r) {
   if (a.frame_table_size() != b.frame_table_size())
     return "frame table size " + num(a.frame_table_size()) + " vs " + num(b.frame_table_size());
   const uint64_t wpp = a.config().words_per_page();
@@ -21,7 +21,8 @@ std::string frames_diff(const PhysMem &a, const PhysMem &b) {
   for (FrameId f = 0; f < a.frame_table_size(); f++) {
     const FrameRec &x = a.frame(f), &y = b.frame(f);
     if (x.map_count != y.map_count || x.tlb_refs != y.tlb_refs || x.node != y.node ||
-        x.state != y.state || x.attrs != y.attrs || x.origin_vpn != y.origin_vpn)
+        x.state != y.state || x.attrs != y.attrs ||
+        (r == Representation::Same && x.origin_vpn != y.origin_vpn))
       return "frame " + num(f) + " record";
     a.images().read_page(x.image, x.origin_vpn, wa.data());
     b.images().read_page(y.image, y.origin_vpn, wb.data());
@@ -32,7 +33,7 @@ std::string frames_diff(const PhysMem &a, const PhysMem &b) {
   return "";
 }
 
-std::string phys_diff(const PhysMem &a, const PhysMem &b) {
+std::string phys_diff(const PhysMem &a, const PhysMem &b, Representation r) {
   if (print_config(a.config()) != print_config(b.config()))
     return "phys config";
   if (a.nr_nodes() != b.nr_nodes())
@@ -46,7 +47,8 @@ std::string phys_diff(const PhysMem &a, const PhysMem &b) {
       a.live_memmap_boot_frames() != b.live_memmap_boot_frames() ||
       a.live_memmap_buddy_frames() != b.live_memmap_buddy_frames() ||
       a.live_pagetable_frames() != b.live_pagetable_frames() ||
-      a.alloc_attempts() != b.alloc_attempts() || a.images().live() != b.images().live())
+      a.alloc_attempts() != b.alloc_attempts() ||
+      (r == Representation::Same && a.images().live() != b.images().live()))
     return "phys counters";
   if (a.fault.fail_nth != b.fault.fail_nth ||
       a.fault.attempts_since_arm != b.fault.attempts_since_arm ||
@@ -57,7 +59,7 @@ std::string phys_diff(const PhysMem &a, const PhysMem &b) {
     return "fault injection";
   if (a.zones().size() != b.zones().size())
     return "zones";
-  return frames_diff(a, b);
+  return frames_diff(a, b, r);
 }
 
 std::string pt_diff(const Machine &a, const Machine &b) {
@@ -124,7 +126,7 @@ std::string hotplug_diff(const Machine &a, const Machine &b) {
 
 }  // namespace
 
-std::string machine_state_diff(const Machine &a, const Machine &b) {
+std::string machine_state_diff(const Machine &a, const Machine &b, Representation r) {
   if (print_config(a.cfg) != print_config(b.cfg))
     return "config";
   if (a.events.synchronize_rcu != b.events.synchronize_rcu ||
@@ -135,11 +137,8 @@ std::string machine_state_diff(const Machine &a, const Machine &b) {
       a.vmemmap_optimize_enabled != b.vmemmap_optimize_enabled ||
       a.mmu.faults.size() != b.mmu.faults.size())
     return "machine globals";
-  for (auto *part : {&phys_diff}) {
-    std::string d = (*part)(a.phys, b.phys);
-    if (!d.empty())
-      return d;
-  }
+  if (std::string d = phys_diff(a.phys, b.phys, r); !d.empty())
+    return d;
   for (auto *part : {&pt_diff, &folios_diff, &hotplug_diff}) {
     std::string d = (*part)(a, b);
     if (!d.empty())

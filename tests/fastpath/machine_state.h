@@ -13,7 +13,14 @@
 
 namespace hvo::test {
 
+// What a comparison includes besides what the model's readers see.
+enum class Representation {
+  Same,      // also the frame images' bookkeeping: origins, live image count
+  Contents,  // only contents (two paths may describe the same words differently)
+};
+
 // The first difference between `a` and `b`, or "" when there is none.
-std::string machine_state_diff(const Machine &a, const Machine &b);
+std::string machine_state_diff(const Machine &a, const Machine &b,
+                               Representation r = Representation::Same);
 
 }  // namespace hvo::test

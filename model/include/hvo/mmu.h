@@ -37,12 +37,6 @@ public:
   bool write(uint64_t vaddr, uint64_t value, const char *who);
   // Read-modify-write of the bits under `mask` (a 32-bit atomic, a bit op).
   bool write_masked(uint64_t vaddr, uint64_t mask, uint64_t value, const char *who);
-  // write_masked at first_vaddr + i * stride for i in [0, count), in that
-  // order, every address in the vmemmap page of first_vaddr: the stores
-  // cannot change the translation, so it is looked up once.  Same faults,
-  // same memory effect, same touched frames as the separate calls.
-  void write_masked_each(uint64_t first_vaddr, uint64_t stride, uint64_t count, uint64_t mask,
-                         uint64_t value, const char *who);
   // Stores `value` under `mask` into word `field` of every struct page of the
   // vmemmap page at `page_vaddr`: the same stores a loop over those struct
   // pages makes, through the one translation they share.

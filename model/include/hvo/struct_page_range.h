@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The kernel's loops that make the same stores into every struct page of a
+// pfn range (__init_single_page over a zone, prep_compound_tail over a
+// folio, set_page_count, SetPageReserved, ...), done a vmemmap page at a
+// time: a vmemmap page whose struct pages all lie in the range takes the
+// stores through the one translation they share (Mmu::store_fields_page),
+// a page with a few struct pages outside the range takes them with those
+// slots' words left alone (Mmu::store_fields_page_except), and anything
+// else is stored struct page by struct page.  The memory effect is that of
+// the per-struct-page loop; tests/fastpath/struct_page_range_test.cpp pins
+// it to that loop.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "hvo/machine.h"
+
+namespace hvo {
+
+// The stores `st` into every struct page of pfns [a, b).
+void store_struct_pages(Machine &m, uint64_t a, uint64_t b,
+                        const std::vector<Mmu::FieldStore> &st, const char *who);
+
+// The reference: the same stores struct page by struct page, field by field
+// (Mmu::write_masked), as the kernel's loop makes them.
+void store_struct_pages_one_by_one(Machine &m, uint64_t a, uint64_t b,
+                                   const std::vector<Mmu::FieldStore> &st, const char *who);
+
+}  // namespace hvo

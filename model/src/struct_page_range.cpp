@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Stores into every struct page of a pfn range (see struct_page_range.h).
+#include "hvo/struct_page_range.h"
+
+#include <algorithm>
+
+namespace hvo {
+
+namespace {
+
+using FieldStore = Mmu::FieldStore;
+
+// What a FieldSpec stores into the struct page of `pfn`.
+uint64_t eval_for_slot(const Machine &m, const FieldSpec &fs, uint64_t pfn) {
+  switch (fs.rel) {
+  case FieldRel::None:
+    return fs.literal;
+  case FieldRel::Self:
+    return fs.literal + m.page(pfn);
+  case FieldRel::FolioHead:
+    return fs.literal + m.page(pfn & ~((uint64_t{1} << fs.order) - 1));
+  }
+  return fs.literal;
+}
+
+// Whether a store to the vmemmap page at `p` goes through (mapped read-write).
+bool writable(const Machine &m, uint64_t p) {
+  const Translation t = m.mmu.translate(p);
+  return t.pte.present() && !t.pte.ro;
+}
+
+// The first of the stores `st` into pfns [lo, hi) that lands in the
+// vmemmap page at `p` (with struct pages that straddle two vmemmap pages,
+// the first struct page's first fields may live in the page before).
+void first_store(Machine &m, uint64_t p, uint64_t lo, uint64_t hi,
+                 const std::vector<FieldStore> &st, const char *who) {
+  const uint64_t ps = m.cfg.page_size();
+  for (uint64_t pfn = lo; pfn < hi; pfn++)
+    for (const FieldStore &s : st) {
+      const uint64_t addr = m.page(pfn) + 8 * s.field;
+      if (addr >= p && addr < p + ps) {
+        m.mmu.write_masked(addr, s.mask, eval_for_slot(m, s.value, pfn), who);
+        return;
+      }
+    }
+}
+
+// Struct pages of a vmemmap page outside the range up to which the page is
+// still stored in bulk (see below).
+constexpr uint64_t kMaxOutsideSlots = 8;
+
+}  // namespace
+
+void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<FieldStore> &st,
+                        const char *who) {
+  if (a >= b)
+    return;
+  const uint64_t ps = m.cfg.page_size();
+  uint64_t start = m.page(a), end = m.page(b);
+  Mmu::StoreMemo memo;
+  for (uint64_t p = start & ~(ps - 1); p < end; p += ps) {
+    uint64_t first_slot = m.page_to_pfn(p);                      // touching p's first byte
+    uint64_t last_slot = m.page_to_pfn(p + ps - 1);              // touching p's last byte
+    uint64_t lo = std::max(a, first_slot), hi = std::min(b, last_slot + 1);
+    if (!writable(m, p)) {
+      // The kernel oopses at the loop's first store into this page: that
+      // store records the fault, and nothing after it reaches the page.
+      first_store(m, p, lo, hi, st, who);
+      continue;
+    }
+    if (first_slot >= a && last_slot < b) {
+      m.mmu.store_fields_page(p, st, memo, who);
+      continue;
+    }
+    const uint64_t outside = (last_slot + 1 - first_slot) - (hi - lo);
+    if (m.cfg.struct_page_pow2() && outside <= kMaxOutsideSlots) {
+      // Mostly inside (a folio's first vmemmap page: all but the head): one
+      // bulk store that leaves the outside struct pages' words alone, so the
+      // frame keeps a compact image instead of one override per word.
+      std::vector<uint32_t> untouched;
+      for (uint64_t pfn = first_slot; pfn <= last_slot; pfn++)
+        if (pfn < lo || pfn >= hi)
+          for (const FieldStore &s : st)
+            untouched.push_back(static_cast<uint32_t>(((m.page(pfn) + 8 * s.field) & (ps - 1)) / 8));
+      m.mmu.store_fields_page_except(p, st, untouched, who);
+      continue;
+    }
+    for (uint64_t pfn = lo; pfn < hi; pfn++)
+      for (const FieldStore &s : st) {
+        uint64_t addr = m.page(pfn) + 8 * s.field;
+        if (addr < p || addr >= p + ps)
+          continue;  // that word lives in the neighbouring vmemmap page
+        m.mmu.write_masked(addr, s.mask, eval_for_slot(m, s.value, pfn), who);
+      }
+  }
+  m.mmu.release_memo(memo);
+}
+
+void store_struct_pages_one_by_one(Machine &m, uint64_t a, uint64_t b,
+                                   const std::vector<FieldStore> &st, const char *who) {
+  for (uint64_t pfn = a; pfn < b; pfn++)
+    for (const FieldStore &s : st)
+      m.mmu.write_masked(m.page(pfn) + 8 * s.field, s.mask, eval_for_slot(m, s.value, pfn), who);
+}
+
+}  // namespace hvo
