@@ -17,7 +17,9 @@ Model *BootCache::model_for(const Config &cfg, std::string *error) {
   for (Entry &e : entries_)
     if (e.config == cfg) {
       e.last_use = clock_;
-      e.work->reset(*e.booted);
+      if (e.dirty)
+        e.work->reset(*e.booted);
+      e.dirty = true;
       return e.work.get();
     }
   std::unique_ptr<Model> work = Model::create(cfg, error);
@@ -28,8 +30,17 @@ Model *BootCache::model_for(const Config &cfg, std::string *error) {
                                 [](const Entry &a, const Entry &b) { return a.last_use < b.last_use; });
     entries_.erase(lru);
   }
-  entries_.push_back(Entry{cfg, std::make_unique<Model>(cfg), std::move(work), clock_});
+  entries_.push_back(Entry{cfg, std::make_unique<Model>(cfg), std::move(work), clock_, true});
   return entries_.back().work.get();
+}
+
+void BootCache::release_all() {
+  uncached_.reset();
+  for (Entry &e : entries_)
+    if (e.dirty) {
+      e.work->reset(*e.booted);
+      e.dirty = false;
+    }
 }
 
 } // namespace hvo::fuzz

@@ -242,6 +242,10 @@ int run_target_input(std::string_view target, const uint8_t *data, size_t size) 
   // A replay driver built without LLVMFuzzerInitialize support still works.
   if (!g_settings.profile || g_settings.profile->name != target)
     initialize_target(target);
+  // Whatever the input allocated is freed before it returns (boot_cache.h).
+  struct ReleaseModels {
+    ~ReleaseModels() { g_boot_cache.release_all(); }
+  } release;
   if (g_settings.profile->runner == Runner::Race)
     return run_race_input(data, size);
   if (g_settings.profile->runner == Runner::Differential)
