@@ -153,47 +153,212 @@ void poison_struct_pages(Machine &m, uint64_t start_pfn, uint64_t end_pfn) {
   store_struct_pages(m, start_pfn, end_pfn, st, "page_init_poison");
 }
 
+namespace {
+
+// The bad_page() reports of one free, in the order the loop makes them,
+// capped at `max` (reads and their faults go on past the cap).
+struct BadPageList {
+  std::vector<BadPage> &bad;
+  size_t max;
+  void report(uint64_t page, const char *why) {
+    if (bad.size() < max)
+      bad.push_back({page, why});
+  }
+};
+
+// free_tail_page_prepare() on tail `i` of the order-`order` folio at `head`,
+// mm/page_alloc.c 6.12 l.969-1031: one struct page, every word read through
+// the MMU.  The reference: free_tails_in_vmemmap_page below must agree.
+void free_tail_page_prepare(Machine &m, uint64_t head, unsigned order, uint64_t i,
+                            BadPageList &out) {
+  const uint64_t page = head + i * m.cfg.struct_page_size;
+  bool ok = true;
+  if (i == 1) {
+    uint64_t mc = m.mmu.read(Machine::field(page, sp::kFolioMapcounts), "free_tail_page_prepare");
+    uint64_t pin = m.mmu.read(Machine::field(page, sp::kFolioPinned), "free_tail_page_prepare");
+    // folio_entire_mapcount/large_mapcount are stored minus one.
+    if ((mc >> 32) != 0xffffffffu) { out.report(page, "nonzero entire_mapcount"); ok = false; }
+    else if ((mc & 0xffffffffu) != 0xffffffffu) { out.report(page, "nonzero large_mapcount"); ok = false; }
+    else if ((pin & 0xffffffffu) != 0) { out.report(page, "nonzero nr_pages_mapped"); ok = false; }
+    else if ((pin >> 32) != 0) { out.report(page, "nonzero pincount"); ok = false; }
+  } else if (i == 2) {
+    uint64_t list = Machine::field(page, sp::kLruPrev);
+    if (order > 1 && m.mmu.read(list, "free_tail_page_prepare") != list) {
+      out.report(page, "on deferred list");
+      ok = false;
+    }
+  } else if (i == 3) {
+    // CONFIG_HUGETLB_PAGE: hugetlb specifics overlap ->mapping.
+  } else if (m.mmu.read(Machine::field(page, sp::kMapping), "free_tail_page_prepare") !=
+             sp::TAIL_MAPPING) {
+    out.report(page, "corrupted mapping in tail page");
+    ok = false;
+  }
+  if (ok && !PageTail(m, page)) {
+    out.report(page, "PageTail not set");
+    ok = false;
+  }
+  if (ok && compound_head(m, page) != head)
+    out.report(page, "compound_head not consistent");
+}
+
+// What free_tail_page_prepare() concludes for a tail with index >= 4 from
+// its mapping word `mapping` and its compound_head word `info` alone, or
+// false when that is not enough (a legacy word without bit 0: PageTail and
+// compound_head then ask page_is_fake_head, which reads other struct pages).
+// Both reads of compound_head (PageTail's and compound_head's) see `info`:
+// nothing is written in between.
+bool free_tail_decided(const Machine &m, const VmemmapGeometry &geo, uint64_t head,
+                       uint64_t page, uint64_t mapping, uint64_t info, BadPageList &out) {
+  if (mapping != sp::TAIL_MAPPING) {
+    out.report(page, "corrupted mapping in tail page");
+    return true;
+  }
+  const bool legacy = m.cfg.era == Era::Legacy;
+  if (!(info & 1)) {
+    if (legacy)
+      return false;
+    out.report(page, "PageTail not set");  // no fake heads in the shared-tail era
+    return true;
+  }
+  // compound_head(): legacy head - 1; shared-tail the pure decode.
+  const uint64_t decoded = legacy ? info - 1 : compound_info_decode(geo, page, info);
+  if (decoded != head)
+    out.report(page, "compound_head not consistent");
+  return true;
+}
+
+// True when every tail in `info`'s struct page slots [first, last] of a pure
+// image decodes to `head`, decided from the two end slots: `info` is the
+// same word at both ends and compound_head's decode is then the same for
+// every slot in between (see the caller for why the words are equal).
+bool same_head_across(const Machine &m, const VmemmapGeometry &geo, uint64_t head,
+                      uint64_t first_page, uint64_t last_page, uint64_t info) {
+  if (!(info & 1))
+    return false;
+  if (m.cfg.era == Era::Legacy || !compound_info_has_mask(geo))
+    return info - 1 == head;
+  // Mask form: page & info.  With info = GENMASK(63, k) | 1 that is the
+  // page rounded down to 2^k, non-decreasing in the page: equal at both
+  // ends means equal throughout.  Any other mask: not decided here.
+  const uint64_t high = info & ~uint64_t{1}, low = ~high;
+  if ((low & (low + 1)) != 0)
+    return false;
+  return compound_info_decode(geo, first_page, info) == head &&
+         compound_info_decode(geo, last_page, info) == head;
+}
+
+// free_tail_page_prepare() on tails [first, end) of the folio at `head`,
+// every one with index >= 4 and its struct page wholly inside the vmemmap
+// page at `p`: a vmemmap page at a time.  The page is translated once (the
+// reads change nothing, so every per-word translation would give the same
+// frame) and the words are read from the frame.  Where the frame's image
+// describes a run of those struct pages by its FieldSpecs alone (no
+// override among their words, field f at word f of each), the run is
+// decided from its two end slots (uniform_run_passes).  Returns false,
+// having reported nothing, when the page is unmapped (the reference loop
+// records the faults); a tail it cannot decide alone goes through the
+// reference on its own, in order.
+bool free_tails_in_vmemmap_page(Machine &m, const VmemmapGeometry &geo, uint64_t head,
+                                unsigned order, uint64_t first, uint64_t end, uint64_t p,
+                                BadPageList &out) {
+  const Translation t = m.mmu.translate(p);
+  if (!t.pte.present())
+    return false;
+  const uint64_t S = m.cfg.struct_page_size;
+  const PhysMem &phys = m.phys;
+  const FrameRec &rec = phys.frame(t.pte.frame);
+  const Image &im = phys.images().at(rec.image);
+  const uint64_t wpp = m.cfg.words_per_page(), W = m.cfg.words_per_struct_page();
+  auto word = [&](uint64_t page, unsigned f) {
+    return phys.read_word(t.pte.frame, (page + 8 * f - p) / 8);
+  };
+  auto each_slot = [&](uint64_t a, uint64_t b) {
+    for (uint64_t i = a; i < b; i++) {
+      const uint64_t page = head + i * S;
+      if (!free_tail_decided(m, geo, head, page, word(page, sp::kMapping),
+                             word(page, sp::kCompoundHead), out))
+        free_tail_page_prepare(m, head, order, i, out);
+    }
+  };
+  // Every tail of [a, b) passes all three checks, decided from the image's
+  // FieldSpecs: the mapping words are all the mapping spec's value, and a
+  // FolioHead word is literal + base + (slot & ~(2^order - 1)) * S, where
+  // slot & ~mask never decreases along the run and the map from it to the
+  // word is one-to-one over so few slots, so equal end words mean every
+  // word of the run is that word (a literal is the same everywhere).
+  const FieldSpec &ms = im.fields[sp::kMapping], &cs = im.fields[sp::kCompoundHead];
+  auto uniform_run_passes = [&](uint64_t a, uint64_t b) {
+    const uint64_t first_page = head + a * S, last_page = head + (b - 1) * S;
+    const uint64_t c0 = word(first_page, sp::kCompoundHead);
+    const uint64_t c1 = word(last_page, sp::kCompoundHead);
+    const bool one_info = cs.rel == FieldRel::None || a + 1 == b ||
+                          (cs.rel == FieldRel::FolioHead && c0 == c1);
+    return ms.rel == FieldRel::None && ms.literal == sp::TAIL_MAPPING && one_info &&
+           same_head_across(m, geo, head, first_page, last_page, c0);
+  };
+  auto run = [&](uint64_t a, uint64_t b) {
+    if (a < b && !uniform_run_passes(a, b))
+      each_slot(a, b);
+  };
+  // Word w of the frame is field (origin * wpp + w) % W of the image; the
+  // struct page at vmemmap page p reads it as field (vpn(p) * wpp + w) % W.
+  const bool aligned = (rec.origin_vpn * wpp) % W == (m.vpn(p) * wpp) % W;
+  if (!im.dense.empty() || !aligned) {
+    each_slot(first, end);
+    return true;
+  }
+  // Runs between the struct pages with an overridden word (after a
+  // restore: the first few of the page, reset_struct_pages), which go one
+  // by one.  The overrides are sorted by word, so their slots never decrease.
+  const uint64_t w_first = (head + first * S - p) / 8;
+  uint64_t next = first;
+  for (const auto &[w, v] : im.overrides) {
+    if (w < w_first)
+      continue;
+    const uint64_t slot = first + (w - w_first) / W;
+    if (slot >= end)
+      break;
+    if (slot < next)
+      continue;  // another word of a struct page already done
+    run(next, slot);
+    each_slot(slot, slot + 1);
+    next = slot + 1;
+  }
+  run(next, end);
+  return true;
+}
+
+}  // namespace
+
 std::vector<BadPage> free_compound_page_prepare(Machine &m, uint64_t head, unsigned order,
                                                 size_t max_reports) {
   std::vector<BadPage> bad;
-  const uint64_t S = m.cfg.struct_page_size, n = uint64_t{1} << order;
-  auto report = [&](uint64_t page, const char *why) {
-    if (bad.size() < max_reports)
-      bad.push_back({page, why});
-  };
-  for (uint64_t i = 1; i < n; i++) {
-    uint64_t page = head + i * S;
-    bool ok = true;
-    if (i == 1) {
-      uint64_t mc = m.mmu.read(Machine::field(page, sp::kFolioMapcounts), "free_tail_page_prepare");
-      uint64_t pin = m.mmu.read(Machine::field(page, sp::kFolioPinned), "free_tail_page_prepare");
-      // folio_entire_mapcount/large_mapcount are stored minus one.
-      if ((mc >> 32) != 0xffffffffu) { report(page, "nonzero entire_mapcount"); ok = false; }
-      else if ((mc & 0xffffffffu) != 0xffffffffu) { report(page, "nonzero large_mapcount"); ok = false; }
-      else if ((pin & 0xffffffffu) != 0) { report(page, "nonzero nr_pages_mapped"); ok = false; }
-      else if ((pin >> 32) != 0) { report(page, "nonzero pincount"); ok = false; }
-    } else if (i == 2) {
-      uint64_t list = Machine::field(page, sp::kLruPrev);
-      if (order > 1 && m.mmu.read(list, "free_tail_page_prepare") != list) {
-        report(page, "on deferred list");
-        ok = false;
+  BadPageList out{bad, max_reports};
+  const uint64_t S = m.cfg.struct_page_size, n = uint64_t{1} << order, ps = m.cfg.page_size();
+  if (free_tail_checks_per_struct_page) {
+    for (uint64_t i = 1; i < n; i++)
+      free_tail_page_prepare(m, head, order, i, out);
+  } else {
+    // The same tails in the same order; runs of tails that share a vmemmap
+    // page are checked at once.  Tails 1-3 (their own checks) and struct
+    // pages that straddle two vmemmap pages (72/80-byte struct pages) take
+    // the reference path.
+    const VmemmapGeometry geo = vmemmap_geometry(m.cfg);
+    uint64_t i = 1;
+    while (i < n) {
+      const uint64_t page = head + i * S, p = page & ~(ps - 1);
+      const uint64_t fit = (p + ps - page) / S;  // struct pages from i wholly inside p
+      if (i < 4 || fit == 0) {
+        free_tail_page_prepare(m, head, order, i++, out);
+        continue;
       }
-    } else if (i == 3) {
-      // CONFIG_HUGETLB_PAGE: hugetlb specifics overlap ->mapping.
-    } else if (m.mmu.read(Machine::field(page, sp::kMapping), "free_tail_page_prepare") !=
-               sp::TAIL_MAPPING) {
-      report(page, "corrupted mapping in tail page");
-      ok = false;
+      const uint64_t end = std::min(n, i + fit);
+      if (!free_tails_in_vmemmap_page(m, geo, head, order, i, end, p, out))
+        for (uint64_t j = i; j < end; j++)
+          free_tail_page_prepare(m, head, order, j, out);
+      i = end;
     }
-    if (ok && !PageTail(m, page)) {
-      report(page, "PageTail not set");
-      ok = false;
-    }
-    if (ok && compound_head(m, page) != head) {
-      report(page, "compound_head not consistent");
-      ok = false;
-    }
-    (void)ok;
   }
   // Teardown: every tail stops being a tail, the head stops being a head.
   store_struct_pages(m, m.page_to_pfn(head) + 1, m.page_to_pfn(head) + n,

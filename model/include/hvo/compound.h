@@ -42,8 +42,14 @@ struct BadPage {
 };
 // mm/page_alloc.c 6.12 l.969-1031 for every tail, then the head's teardown
 // (free_pages_prepare's compound part).  Returns the bad_page reports; stops
-// collecting after `max_reports`.
+// collecting after `max_reports`.  The tails are checked a vmemmap page at a
+// time where that decides exactly what the per-struct-page loop decides.
 std::vector<BadPage> free_compound_page_prepare(Machine &m, uint64_t head, unsigned order,
                                                 size_t max_reports = 8);
+// tests/fastpath/free_path_test.cpp turns this on: free_compound_page_prepare
+// then checks every tail with the kernel's per-struct-page loop (the
+// reference the vmemmap-page-at-a-time checks are pinned to).  Process-wide;
+// off by default.
+inline bool free_tail_checks_per_struct_page = false;
 
 }  // namespace hvo
