@@ -50,6 +50,53 @@ FrameId boot_get_tail(Machine &m, unsigned order, const TailOwner &owner) {
   return published;
 }
 
+// The two loops of hugetlb_vmemmap_init_late_page below (PTE-map each PMD
+// leaf, then set_pte_at every vmemmap page but the first to the tail) when
+// every PMD of [start, end) is a leaf at entry, which is how the boot memmap
+// maps a pre-HVO page: each PTE table is built once with its final entries
+// instead of with the leaf's frames that the second loop then replaces one
+// by one.  What the loops leave is what this leaves: the same tables (same
+// backing frames, same entries), the same map counts (a replaced leaf frame
+// ends unmapped, vmemmap page 0's frame mapped once, the tail once per
+// page), the same stale huge translations for the flush that follows (a
+// set_pte_at under a stale leaf adds no PTE entry), the frames touched in
+// the same order (every leaf frame, PMD by PMD, then the tail) and the same
+// `unused` list.  Returns false, having done nothing, in any other case.
+bool populate_hvo_from_leaves(Machine &m, unsigned nid, uint64_t start, uint64_t end,
+                              FrameId tail, std::vector<FrameId> &unused) {
+  const uint64_t pmd_size = m.cfg.pmd_size(), per = m.cfg.ptrs_per_pte();
+  if (start >= end || !m.pt.covers(start) || !m.pt.covers(end - 1) ||
+      (start - m.pt.start()) % pmd_size != 0 || (end - start) % pmd_size != 0)
+    return false;
+  for (uint64_t a = start; a < end; a += pmd_size)
+    if (!m.pt.pmd_leaf(m.pt.pmd_index(a)))
+      return false;
+  // pte_table_set's map_ref touches each leaf frame first; the tail's first
+  // touch comes after all of them (the first set_pte_at).
+  for (uint64_t a = start; a < end; a += pmd_size) {
+    const FrameId first = m.pt.pmd(m.pt.pmd_index(a)).value;
+    for (uint64_t k = 0; k < per; k++)
+      m.phys.touch(static_cast<FrameId>(first + k));
+  }
+  for (uint64_t a = start; a < end; a += pmd_size) {
+    const size_t i = m.pt.pmd_index(a);
+    const FrameId first = m.pt.pmd(i).value;
+    const uint32_t table = m.pt.pte_table_create(m.phys.memblock_alloc_pagetable(nid));
+    for (uint64_t k = 0; k < per; k++) {
+      const FrameId leaf_frame = static_cast<FrameId>(first + k);
+      if (a == start && k == 0) {
+        m.pt.pte_table_set(table, k, Pte{leaf_frame, false});
+        continue;
+      }
+      m.pt.pte_table_set(table, k, Pte{tail, true});
+      if (leaf_frame != tail)
+        unused.push_back(leaf_frame);
+    }
+    m.pt.pmd_populate_kernel(i, table);
+  }
+  return true;
+}
+
 } // namespace
 
 // hugetlb_vmemmap_init_late (v7 09/18 + 12/18) for one page.
@@ -76,22 +123,24 @@ BootHvo hugetlb_vmemmap_init_late_page(Machine &m, uint64_t pfn, unsigned order)
   // in the same boot sequence (muchun maps them RO directly).
   const uint64_t ps = m.cfg.page_size();
   const uint64_t start = m.page(pfn), end = start + nr * m.cfg.struct_page_size;
-  for (uint64_t pmd_addr = start; pmd_addr < end; pmd_addr += m.cfg.pmd_size()) {
-    const size_t i = m.pt.pmd_index(pmd_addr);
-    if (m.pt.pmd_leaf(i)) {  // 4K: the boot memmap is PMD-mapped; PTE-map it
-      const FrameId first = m.pt.pmd(i).value;
-      const uint32_t table = m.pt.pte_table_create(m.phys.memblock_alloc_pagetable(owner.nid));
-      for (uint64_t k = 0; k < m.cfg.ptrs_per_pte(); k++)
-        m.pt.pte_table_set(table, k, Pte{static_cast<FrameId>(first + k), false});
-      m.pt.pmd_populate_kernel(i, table);
-    }
-  }
   std::vector<FrameId> unused;
-  for (uint64_t a = start + ps; a < end; a += ps) {
-    const Pte old = m.pt.ptep_get(a);
-    m.pt.set_pte_at(a, Pte{tail, true});
-    if (old.present() && old.frame != tail)
-      unused.push_back(old.frame);
+  if (hugetlb_boot_hvo_reference_paths || !populate_hvo_from_leaves(m, owner.nid, start, end, tail, unused)) {
+    for (uint64_t pmd_addr = start; pmd_addr < end; pmd_addr += m.cfg.pmd_size()) {
+      const size_t i = m.pt.pmd_index(pmd_addr);
+      if (m.pt.pmd_leaf(i)) {  // 4K: the boot memmap is PMD-mapped; PTE-map it
+        const FrameId first = m.pt.pmd(i).value;
+        const uint32_t table = m.pt.pte_table_create(m.phys.memblock_alloc_pagetable(owner.nid));
+        for (uint64_t k = 0; k < m.cfg.ptrs_per_pte(); k++)
+          m.pt.pte_table_set(table, k, Pte{static_cast<FrameId>(first + k), false});
+        m.pt.pmd_populate_kernel(i, table);
+      }
+    }
+    for (uint64_t a = start + ps; a < end; a += ps) {
+      const Pte old = m.pt.ptep_get(a);
+      m.pt.set_pte_at(a, Pte{tail, true});
+      if (old.present() && old.frame != tail)
+        unused.push_back(old.frame);
+    }
   }
   m.pt.flush_tlb_all();
   for (FrameId f : unused) {

@@ -174,7 +174,7 @@ void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
                        hex(f.pfn + n - 1) + ") spans two zones"});
   // Shared-tail era: mask decode, shared tails (shared_tail.cpp).
   if (c.era == Era::SharedTail) {
-    check_folio_shared_tail(m_, f, opt, max_per_id, out);
+    check_folio_shared_tail(m_, f, opt, max_per_id, out, reference_paths);
     return;
   }
 

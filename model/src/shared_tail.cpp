@@ -8,6 +8,7 @@
 #include "hvo/shared_tail.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "hvo/compound_info.h"
@@ -276,8 +277,80 @@ void check_shared_tails(Machine &m, const std::vector<FrameId> &frames, size_t m
   }
 }
 
+namespace {
+
+// What read_vm() returns, a vmemmap page at a time: translate() once per
+// vmemmap page, then each word of the frame it maps from a small cache of
+// the words already read from that frame.  Equal to read_vm() for every
+// address: translate() depends only on the vmemmap page (vpn relative to the
+// base; covers() is constant within one), the word read depends only on the
+// frame and the offset in the page, and the oracle writes nothing.  Pages
+// that map the same frame (every tail page of an optimized folio maps its
+// shared tail) therefore cost one translate() and no image evaluation.
+class VmemmapWordReader {
+public:
+  explicit VmemmapWordReader(Machine &m)
+      : m_(m), base_(m.cfg.vmemmap_base), shift_(m.cfg.page_shift), offset_mask_(m.cfg.page_size() - 1) {}
+
+  uint64_t read(uint64_t vaddr) {
+    const uint64_t vpn = (vaddr - base_) >> shift_;  // wraps below the base: one uncovered window
+    if (vpn != vpn_) {
+      vpn_ = vpn;
+      const Translation t = m_.pt.translate(vaddr);
+      const FrameId frame = t.pte.present() ? t.pte.frame : kNoFrame;
+      if (frame != frame_) {
+        frame_ = frame;
+        cached_ = 0;
+      }
+    }
+    if (frame_ == kNoFrame)
+      return 0;
+    const uint64_t w = (vaddr & offset_mask_) / 8;
+    for (unsigned i = 0; i < cached_; i++)
+      if (words_[i] == w)
+        return values_[i];
+    const uint64_t v = m_.phys.read_word(frame_, w);
+    const unsigned i = cached_ < kWays ? cached_++ : static_cast<unsigned>(w % kWays);
+    words_[i] = w;
+    values_[i] = v;
+    return v;
+  }
+
+private:
+  static constexpr unsigned kWays = 8;  // check_folio_shared_tail reads 6 offsets per page
+  Machine &m_;
+  const uint64_t base_;
+  const unsigned shift_;
+  const uint64_t offset_mask_;
+  uint64_t vpn_ = UINT64_MAX;
+  FrameId frame_ = kNoFrame;
+  unsigned cached_ = 0;
+  std::array<uint64_t, kWays> words_{}, values_{};
+};
+
+// check_folio_shared_tail's verdict on one slot from the two words read there.
+enum class SlotVerdict { Ok, BadHead, BadZoneNode };
+
+SlotVerdict slot_verdict(const Config &c, const VmemmapGeometry &g, uint64_t h, uint64_t idx,
+                         uint64_t p, uint64_t info, uint64_t flags, uint64_t head_flags) {
+  const uint64_t resolved = compound_info_decode(g, p, info);
+  const bool tail = info & 1;
+  if (idx == 0 ? (resolved != h || tail || !((flags >> sp::PG_head) & 1))
+               : (resolved != h || !tail))
+    return SlotVerdict::BadHead;
+  // I5: kiryl-v6 reads the zone through compound_head (page_zonenum), the
+  // node from the slot itself; the others read both from the slot.
+  const uint64_t zone_flags = c.variant == Variant::KirylV6 ? head_flags : flags;
+  if (idx >= 4 && (sp::flags_zone(zone_flags) != sp::flags_zone(head_flags) ||
+                   sp::flags_nid(flags) != sp::flags_nid(head_flags)))
+    return SlotVerdict::BadZoneNode;
+  return SlotVerdict::Ok;
+}
+
+} // namespace
+
 void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, size_t max_per_id,
-                             std::vector<Violation> &out) {
+                             std::vector<Violation> &out, bool reference_paths) {
   const Config &c = m.cfg;
   const uint64_t S = c.struct_page_size, ps = c.page_size(), n = uint64_t{1} << f.order;
   const uint64_t h = m.page(f.pfn);
@@ -289,66 +362,125 @@ void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, si
   if (mask_encoding(c) && h % (n * S) != 0)
     out.push_back({"I11-alignment", 0, h, f.pfn, "aligned to " + hex(n * S), hex(h % (n * S)),
                    "head of folio " + std::to_string(f.id) + " is not naturally aligned"});
+  VmemmapWordReader reader(m);
   auto check_slot = [&](uint64_t idx) {
     const uint64_t p = h + idx * S;
-    const uint64_t info = read_vm(m, Machine::field(p, sp::kCompoundHead), mapped);
-    const uint64_t flags = read_vm(m, Machine::field(p, sp::kFlags), mapped);
-    const uint64_t resolved = compound_info_decode(g, p, info);
-    const bool tail = info & 1;
-    if (idx == 0 ? (resolved != h || tail || !((flags >> sp::PG_head) & 1))
-                 : (resolved != h || !tail)) {
-      if (r1++ < max_per_id)
+    uint64_t info, flags;
+    if (reference_paths) {  // the reference: every word through translate()
+      info = read_vm(m, Machine::field(p, sp::kCompoundHead), mapped);
+      flags = read_vm(m, Machine::field(p, sp::kFlags), mapped);
+    } else {
+      info = reader.read(Machine::field(p, sp::kCompoundHead));
+      flags = reader.read(Machine::field(p, sp::kFlags));
+    }
+    switch (slot_verdict(c, g, h, idx, p, info, flags, head_flags)) {
+    case SlotVerdict::Ok:
+      return;
+    case SlotVerdict::BadHead:
+      if (r1++ < max_per_id) {
+        const uint64_t resolved = compound_info_decode(g, p, info);
         out.push_back({"I1-head-resolution", 0, p, f.pfn + idx, hex(h) + (idx ? ", tail" : ", head"),
-                       hex(resolved) + (tail ? ", tail" : ""),
+                       hex(resolved) + ((info & 1) ? ", tail" : ""),
                        "slot " + std::to_string(idx) + " of folio " + std::to_string(f.id) +
                            " (mask decode)"});
+      }
       return;
-    }
-    // I5: kiryl-v6 reads the zone through compound_head (page_zonenum), the
-    // node from the slot itself; the others read both from the slot.
-    const uint64_t zone_flags = c.variant == Variant::KirylV6 ? head_flags : flags;
-    if (idx >= 4 && (sp::flags_zone(zone_flags) != sp::flags_zone(head_flags) ||
-                     sp::flags_nid(flags) != sp::flags_nid(head_flags))) {
-      if (r5++ < max_per_id)
+    case SlotVerdict::BadZoneNode:
+      if (r5++ < max_per_id) {
+        const uint64_t zone_flags = c.variant == Variant::KirylV6 ? head_flags : flags;
         out.push_back({"I5-zone-node", 0, p, f.pfn + idx,
                        "zone " + std::to_string(sp::flags_zone(head_flags)) + " node " +
                            std::to_string(sp::flags_nid(head_flags)),
                        "zone " + std::to_string(sp::flags_zone(zone_flags)) + " node " +
                            std::to_string(sp::flags_nid(flags)),
                        "tail " + std::to_string(idx) + " of folio " + std::to_string(f.id)});
+      }
+      return;
     }
   };
-  // Every slot of the head's vmemmap page (the folio metadata lives there),
-  // then the first, second and last slot of every other vmemmap page.
-  const uint64_t first_page_slots = std::min<uint64_t>(n, c.struct_page_pow2() ? c.spp() : n);
-  for (uint64_t idx = 0; idx < first_page_slots; idx++)
-    check_slot(idx);
-  for (uint64_t idx = first_page_slots; idx < n; idx += c.spp()) {
-    check_slot(idx);
-    if (idx + 1 < n)
-      check_slot(idx + 1);
-    check_slot(std::min(n, idx + c.spp()) - 1);
-  }
   // An optimized folio maps vmemmap pages 1.. read-only to its owner's tail
   // (a rolled-back partial HVO under muchun may keep some private pages:
   // those must then be read-write).
   const TailOwner owner = tail_owner_of_pfn(m, f.pfn);
   const FrameId tail = shared_tail_lookup(m, f.order, owner);
+  auto pte_ok = [&](const Pte &pte) {
+    return flagged ? (pte.frame == tail ? pte.ro : !pte.ro && c.variant == Variant::Muchun)
+                   : !pte.ro;
+  };
+  auto report_i10 = [&](uint64_t k, uint64_t a, const Pte &pte) {
+    out.push_back({"I10-optimize-gate", 0, a, m.page_to_pfn(a),
+                   flagged ? "RO shared tail " + std::to_string(tail) : "RW",
+                   std::string(pte.ro ? "RO " : "RW ") + "frame " + std::to_string(pte.frame),
+                   "vmemmap page " + std::to_string(k) + " of folio " + std::to_string(f.id) +
+                       (flagged ? " (optimized)" : " (not optimized)")});
+  };
+  // Every slot of the head's vmemmap page (the folio metadata lives there),
+  // then the first, second and last slot of every other vmemmap page.
+  const uint64_t spp = c.spp();
+  const uint64_t first_page_slots = std::min<uint64_t>(n, c.struct_page_pow2() ? spp : n);
+  for (uint64_t idx = 0; idx < first_page_slots; idx++)
+    check_slot(idx);
   const uint64_t vpages = (n * S) / ps;
-  for (uint64_t k = 1; k < vpages; k++) {
-    const uint64_t a = (h & ~(ps - 1)) + k * ps;
-    const Pte pte = m.pt.ptep_get(a);
-    const bool ok = flagged ? (pte.frame == tail ? pte.ro : !pte.ro && c.variant == Variant::Muchun)
-                            : !pte.ro;
-    if (!ok) {
-      out.push_back({"I10-optimize-gate", 0, a, m.page_to_pfn(a),
-                     flagged ? "RO shared tail " + std::to_string(tail) : "RW",
-                     std::string(pte.ro ? "RO " : "RW ") + "frame " + std::to_string(pte.frame),
-                     "vmemmap page " + std::to_string(k) + " of folio " + std::to_string(f.id) +
-                         (flagged ? " (optimized)" : " (not optimized)")});
-      break;
+  // The fast path below needs every sampled vmemmap page to be whole and to
+  // start a sample (idx = k * SPP at h + k * PAGE_SIZE, the I10 loop's page
+  // k), and the page table to be what every access sees (no stale TLB
+  // entry: translate() == ptep_get()).
+  const bool by_page = !reference_paths && c.struct_page_pow2() && spp >= 4 && n % spp == 0 &&
+                       h % ps == 0 && vpages == n / spp && m.pt.stale_tlb_entries() == 0;
+  if (!by_page) {
+    for (uint64_t idx = first_page_slots; idx < n; idx += spp) {
+      check_slot(idx);
+      if (idx + 1 < n)
+        check_slot(idx + 1);
+      check_slot(std::min(n, idx + spp) - 1);
     }
+    for (uint64_t k = 1; k < vpages; k++) {
+      const uint64_t a = (h & ~(ps - 1)) + k * ps;
+      const Pte pte = m.pt.ptep_get(a);
+      if (!pte_ok(pte)) {
+        report_i10(k, a, pte);
+        break;
+      }
+    }
+    return;
   }
+  // A vmemmap page at a time.  Page k's three samples read the words at
+  // offsets 0, S and PAGE_SIZE - S of the frame it maps.  When that is the
+  // frame of the last page whose samples were all clean, the words are the
+  // same; the verdict then differs only through the slot's own address in
+  // the mask decode (p & info == h), recomputed here; the pointer decode and
+  // the zone/node checks do not read the address.  Any other page is checked
+  // slot by slot as above.  The I10 verdict of page k comes from the same
+  // translation and is reported after the slots, where the loop above puts it.
+  const bool mask = compound_info_has_mask(g);
+  FrameId clean_frame = kNoFrame;
+  std::array<uint64_t, 3> clean_info{};
+  uint64_t bad_k = 0;
+  Pte bad_pte;
+  for (uint64_t k = 1; k < vpages; k++) {
+    const uint64_t idx = k * spp, p = h + k * ps;
+    const Pte pte = m.pt.ptep_get(p);
+    if (bad_k == 0 && !pte_ok(pte)) {
+      bad_k = k;
+      bad_pte = pte;
+    }
+    const uint64_t last = p + (spp - 1) * S;
+    if (pte.present() && pte.frame == clean_frame &&
+        (!mask || ((p & clean_info[0]) == h && ((p + S) & clean_info[1]) == h &&
+                   (last & clean_info[2]) == h)))
+      continue;
+    const size_t r1_was = r1, r5_was = r5;
+    check_slot(idx);
+    check_slot(idx + 1);
+    check_slot(idx + spp - 1);
+    clean_frame = r1 == r1_was && r5 == r5_was && pte.present() ? pte.frame : kNoFrame;
+    if (clean_frame != kNoFrame)
+      clean_info = {reader.read(Machine::field(p, sp::kCompoundHead)),
+                    reader.read(Machine::field(p + S, sp::kCompoundHead)),
+                    reader.read(Machine::field(last, sp::kCompoundHead))};
+  }
+  if (bad_k != 0)
+    report_i10(bad_k, h + bad_k * ps, bad_pte);
 }
 
 } // namespace hvo

@@ -42,6 +42,13 @@ enum class BootHvo {
 /// tail allocated uninitialised, or the normal memmap if that fails.
 BootHvo hugetlb_vmemmap_init_late_page(Machine &m, uint64_t pfn, unsigned order);
 
+/// hugetlb_vmemmap_init_late_page() builds the PTE tables of a PMD-mapped
+/// boot memmap with their final entries at once; true selects the port's
+/// own loops (PTE-map every leaf, then set_pte_at page by page), kept as the
+/// reference (tests/fastpath/boot_hvo_test.cpp).  Same state either way.
+/// Process-wide; off by default.
+inline bool hugetlb_boot_hvo_reference_paths = false;
+
 /// hugetlb_vmemmap_init() (late_initcall, Kiryl v7 12/18): init_compound_tail
 /// over every zone tail that was allocated but not initialised.
 void hugetlb_vmemmap_init_tails(Machine &m);

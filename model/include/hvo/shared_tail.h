@@ -95,8 +95,10 @@ void check_shared_tails(Machine &m, const std::vector<FrameId> &frames, size_t m
 /// sampled slot decodes (mask) to the head, is PageTail, reports the head's
 /// zone and node (kiryl-v6 reads the zone through the head); an optimized
 /// folio maps vmemmap pages 1.. read-only to its owner's tail; the head is
-/// aligned to its folio size.
+/// aligned to its folio size.  @reference_paths: read every word through
+/// translate() (the reference) instead of a vmemmap page at a time
+/// (Oracle::reference_paths; same output, tests/fastpath).
 void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, size_t max_per_id,
-                             std::vector<Violation> &out);
+                             std::vector<Violation> &out, bool reference_paths = false);
 
 } // namespace hvo
