@@ -9,69 +9,11 @@
 #include "hvo/page_flags.h"
 #include "hvo/shared_tail.h"
 #include "hvo/struct_page.h"
+#include "hvo/struct_page_range.h"
 
 namespace hvo {
 
 namespace {
-
-using FieldStore = Mmu::FieldStore;
-
-uint64_t eval_for_slot(const Machine &m, const FieldSpec &fs, uint64_t pfn) {
-  switch (fs.rel) {
-  case FieldRel::None:
-    return fs.literal;
-  case FieldRel::Self:
-    return fs.literal + m.page(pfn);
-  case FieldRel::FolioHead:
-    return fs.literal + m.page(pfn & ~((uint64_t{1} << fs.order) - 1));
-  }
-  return fs.literal;
-}
-
-// Struct pages of a vmemmap page outside the range up to which the page is
-// still stored in bulk (see below).
-constexpr uint64_t kMaxOutsideSlots = 8;
-
-// The same stores into every struct page of pfns [a, b): whole vmemmap pages
-// at once when all their struct pages are in the range, else one by one.
-void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<FieldStore> &st,
-                        const char *who) {
-  if (a >= b)
-    return;
-  const uint64_t ps = m.cfg.page_size();
-  uint64_t start = m.page(a), end = m.page(b);
-  Mmu::StoreMemo memo;
-  for (uint64_t p = start & ~(ps - 1); p < end; p += ps) {
-    uint64_t first_slot = m.page_to_pfn(p);                      // touching p's first byte
-    uint64_t last_slot = m.page_to_pfn(p + ps - 1);              // touching p's last byte
-    if (first_slot >= a && last_slot < b) {
-      m.mmu.store_fields_page(p, st, memo, who);  // a fault: the loop's first store oopsed
-      continue;
-    }
-    uint64_t lo = std::max(a, first_slot), hi = std::min(b, last_slot + 1);
-    const uint64_t outside = (last_slot + 1 - first_slot) - (hi - lo);
-    if (m.cfg.struct_page_pow2() && outside <= kMaxOutsideSlots) {
-      // Mostly inside (a folio's first vmemmap page: all but the head): one
-      // bulk store that leaves the outside struct pages' words alone, so the
-      // frame keeps a compact image instead of one override per word.
-      std::vector<uint32_t> untouched;
-      for (uint64_t pfn = first_slot; pfn <= last_slot; pfn++)
-        if (pfn < lo || pfn >= hi)
-          for (const FieldStore &s : st)
-            untouched.push_back(static_cast<uint32_t>(((m.page(pfn) + 8 * s.field) & (ps - 1)) / 8));
-      m.mmu.store_fields_page_except(p, st, untouched, who);
-      continue;
-    }
-    for (uint64_t pfn = lo; pfn < hi; pfn++)
-      for (const FieldStore &s : st) {
-        uint64_t addr = m.page(pfn) + 8 * s.field;
-        if (addr < p || addr >= p + ps)
-          continue;  // that word lives in the neighbouring vmemmap page
-        m.mmu.write_masked(addr, s.mask, eval_for_slot(m, s.value, pfn), who);
-      }
-  }
-  m.mmu.release_memo(memo);
-}
 
 constexpr uint64_t kAll = ~uint64_t{0};
 
@@ -147,7 +89,7 @@ void set_page_count_range(Machine &m, uint64_t start_pfn, uint64_t end_pfn, uint
 }
 
 void poison_struct_pages(Machine &m, uint64_t start_pfn, uint64_t end_pfn) {
-  std::vector<FieldStore> st;
+  std::vector<Mmu::FieldStore> st;
   for (unsigned f = 0; f < m.cfg.words_per_struct_page(); f++)
     st.push_back({f, kAll, FieldSpec{kAll}});
   store_struct_pages(m, start_pfn, end_pfn, st, "page_init_poison");

@@ -4,8 +4,8 @@
 // prep_compound_tail), mm/page_alloc.c (prep_compound_page,
 // free_tail_page_prepare) and mm/mm_init.c (__init_single_page), Debian
 // 6.12.117.  Loops over struct pages are done a vmemmap page at a time where
-// every struct page of that vmemmap page receives the same stores (see
-// Mmu::store_field_page); boundary struct pages are stored one by one.
+// every struct page of that vmemmap page receives the same stores
+// (store_struct_pages, struct_page_range.h).
 #pragma once
 
 #include <cstdint>
