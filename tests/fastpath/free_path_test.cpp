@@ -340,6 +340,13 @@ TEST(FreePathPlanted, WholePageSpecs) {
                            FieldSpec{h + 64 * m.cfg.struct_page_size + 1});
   });
   EXPECT_NE(bad.find("compound_head not consistent"), std::string::npos) << bad;
+  // The head's own vmemmap page: the run of tails 4-63 starts in the head's
+  // order-3 group (its first word is right) and leaves it.
+  bad = same_both_ways(fresh_folio(k4K64), 0, [&](Machine &m, uint64_t h, unsigned) {
+    m.phys.store_field_all(frame_of(m, h), sp::kCompoundHead, ~uint64_t{0},
+                           FieldSpec{1, FieldRel::FolioHead, 3});
+  });
+  EXPECT_NE(bad.find("compound_head not consistent"), std::string::npos) << bad;
 }
 
 TEST(FreePathPlanted, MoreThanMaxReports) {
@@ -466,6 +473,20 @@ TEST(FreePathPlanted, OddStructPageSizes) {
         (void)S;
       });
       EXPECT_EQ(std::count(bad.begin(), bad.end(), '\n'), 2) << cfg << "\n" << bad;
+      // A pure image made for another vmemmap page whose words hold other
+      // fields at the same offsets (copy_page of the previous page).
+      // Every field but mapping of the source reads like compound_head, so
+      // only the word offsets tell the copy's fields apart.
+      const std::string moved = same_both_ways(fresh_folio(cfg), 0, [](Machine &m, uint64_t h, unsigned order) {
+        const uint64_t p = (tail(m, h, 200) & ~(m.cfg.page_size() - 1));
+        const FrameId src = m.mmu.translate(p - m.cfg.page_size()).pte.frame;
+        for (unsigned f = 0; f < m.cfg.words_per_struct_page(); f++)
+          if (f != sp::kMapping)
+            m.phys.store_field_all(src, f, ~uint64_t{0},
+                                   FieldSpec{1, FieldRel::FolioHead, static_cast<uint8_t>(order)});
+        m.phys.copy_frame(m.mmu.translate(p).pte.frame, src);
+      });
+      EXPECT_NE(moved, "") << cfg;
     }
 }
 
