@@ -68,17 +68,20 @@ void prep_compound_page(Machine &m, uint64_t head, unsigned order) {
   prep_compound_head(m, head, order);
 }
 
+std::vector<Mmu::FieldStore> init_single_page_stores(unsigned zone, unsigned nid) {
+  return {{sp::kFlags, kAll, FieldSpec{sp::page_links(zone, nid)}},
+          {sp::kCompoundHead, kAll, FieldSpec{8, FieldRel::Self}},
+          {sp::kLruPrev, kAll, FieldSpec{8, FieldRel::Self}},
+          {sp::kMapping, kAll, FieldSpec{0}},
+          {sp::kIndex, kAll, FieldSpec{0}},
+          {sp::kPrivate, kAll, FieldSpec{0}},
+          {sp::kCounts, kAll, FieldSpec{sp::counts(1, sp::kMapcountNone)}},
+          {sp::kMemcg, kAll, FieldSpec{0}}};
+}
+
 void init_single_pages(Machine &m, uint64_t start_pfn, uint64_t end_pfn, unsigned zone,
                        unsigned nid) {
-  store_struct_pages(m, start_pfn, end_pfn,
-                     {{sp::kFlags, kAll, FieldSpec{sp::page_links(zone, nid)}},
-                      {sp::kCompoundHead, kAll, FieldSpec{8, FieldRel::Self}},
-                      {sp::kLruPrev, kAll, FieldSpec{8, FieldRel::Self}},
-                      {sp::kMapping, kAll, FieldSpec{0}},
-                      {sp::kIndex, kAll, FieldSpec{0}},
-                      {sp::kPrivate, kAll, FieldSpec{0}},
-                      {sp::kCounts, kAll, FieldSpec{sp::counts(1, sp::kMapcountNone)}},
-                      {sp::kMemcg, kAll, FieldSpec{0}}},
+  store_struct_pages(m, start_pfn, end_pfn, init_single_page_stores(zone, nid),
                      "__init_single_page");
 }
 

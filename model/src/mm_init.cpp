@@ -28,15 +28,18 @@ void store_field_range(Machine &m, uint64_t a, uint64_t b, unsigned field, uint6
 
 // __init_zone_device_page (l.993-1023) for pfns [a, b): __init_single_page,
 // __SetPageReserved, page->pgmap (word 1), page->zone_device_data (word 2).
-// FS_DAX / GENERIC pgmaps keep the initial refcount of 1.
+// FS_DAX / GENERIC pgmaps keep the initial refcount of 1.  One pass stores
+// all of it a struct page after another, as the kernel's loop does: a
+// read-only or unmapped vmemmap page faults at __init_single_page's first
+// store.
 void init_zone_device_pages(Machine &m, uint64_t a, uint64_t b, unsigned nid,
                             const DevPagemap &pgmap) {
-  init_single_pages(m, a, b, kZoneDevice, nid);
-  store_field_range(m, a, b, sp::kFlags, uint64_t{1} << sp::PG_reserved,
-                    uint64_t{1} << sp::PG_reserved, "__init_zone_device_page");
-  store_field_range(m, a, b, sp::kCompoundHead, ~uint64_t{0}, pgmap.kernel_address(),
-                    "__init_zone_device_page");
-  store_field_range(m, a, b, sp::kLruPrev, ~uint64_t{0}, 0, "__init_zone_device_page");
+  std::vector<Mmu::FieldStore> st = init_single_page_stores(kZoneDevice, nid);
+  const uint64_t reserved = uint64_t{1} << sp::PG_reserved;
+  st.push_back({sp::kFlags, reserved, FieldSpec{reserved}});
+  st.push_back({sp::kCompoundHead, ~uint64_t{0}, FieldSpec{pgmap.kernel_address()}});
+  st.push_back({sp::kLruPrev, ~uint64_t{0}, FieldSpec{0}});
+  store_struct_pages(m, a, b, st, "__init_single_page");
 }
 
 // memmap_init_compound (l.1050-1075).  The kernel loops tail by tail; the

@@ -26,6 +26,8 @@ void prep_compound_page(Machine &m, uint64_t head, unsigned order);
 void prep_compound_tails(Machine &m, uint64_t head, unsigned order, uint64_t first_tail,
                          uint64_t end_tail);
 // mm/mm_init.c 6.12 l.566-582 for pfns [start, end) (no WANT_PAGE_VIRTUAL).
+// init_single_page_stores is what it stores into each struct page, in order.
+std::vector<Mmu::FieldStore> init_single_page_stores(unsigned zone, unsigned nid);
 void init_single_pages(Machine &m, uint64_t start_pfn, uint64_t end_pfn, unsigned zone,
                        unsigned nid);
 // set_page_count(page, v) on every struct page of pfns [start, end).
