@@ -86,10 +86,20 @@ bool Mmu::store_fields_page(uint64_t page_vaddr, const std::vector<FieldStore> &
   for (const FieldStore &s : stores)
     phys_.store_field_all(t.pte.frame, s.field, s.mask, s.value);
   phys_.touch(t.pte.frame);
-  // Only a hash-consed (pure, shared-by-contents) result may be reused.  The
-  // memo holds a reference on both ids so neither is recycled meanwhile.
+  // A pure result is hash-consed and may be reused.  So may any other
+  // result (the frames of a restored folio are copies of one page, with
+  // overrides or dense words) when nothing in it depends on this frame's
+  // origin: literal stores; a struct page layout that is the same in every
+  // vmemmap page (a power-of-two struct page), so a field's words are the
+  // same words in every frame; and no dense words materialised by this
+  // store from origin-relative fields.  Frames then share the result by
+  // reference until one is written (ImagePool::unshare).  The memo holds a
+  // reference on both ids so neither is recycled meanwhile.
   release_memo(memo);
-  if (phys_.images().at(r.image).pure()) {
+  const Image &was = phys_.images().at(before), &result = phys_.images().at(r.image);
+  const bool origin_free = !relative && cfg_.struct_page_pow2() &&
+                           (result.dense.empty() || !was.dense.empty());
+  if (result.pure() || origin_free) {
     memo.old_image = before;  // keeps the reference taken above
     memo.new_image = r.image;
     phys_.images().get(r.image);

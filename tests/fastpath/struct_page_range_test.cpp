@@ -15,6 +15,7 @@
 
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hvo/model.h"
@@ -65,7 +66,7 @@ bool is_subset(const std::vector<Fault> &sub, const std::vector<Fault> &all) {
   return true;
 }
 
-enum class Where { ReadWrite, ReadOnly, Unmapped };
+enum class Where { ReadWrite, ReadOnly, Unmapped, Restored };
 
 struct Case {
   unsigned struct_page;
@@ -96,6 +97,7 @@ std::vector<std::vector<Mmu::FieldStore>> store_sets(uint64_t salt) {
 std::string case_name(const testing::TestParamInfo<Case> &i) {
   const char *where = i.param.where == Where::ReadWrite  ? "_rw"
                       : i.param.where == Where::ReadOnly ? "_ro"
+                      : i.param.where == Where::Restored ? "_restored"
                                                          : "_unmapped";
   return "sp" + std::to_string(i.param.struct_page) + where;
 }
@@ -110,8 +112,10 @@ TEST_P(StructPageRange, EqualsTheLoop) {
   Model fast(cfg), loop(cfg);
   for (Model *md : {&fast, &loop}) {
     ASSERT_EQ(md->apply(op_named("alloc_folio", {9, 0})).result.ret, 0);
-    if (c.where == Where::ReadOnly)
+    if (c.where == Where::ReadOnly || c.where == Where::Restored)
       md->apply(op_named("optimize", {0}));
+    if (c.where == Where::Restored)
+      md->apply(op_named("restore", {0}));
     md->machine().phys.take_touched();
   }
   Machine &mf = fast.machine(), &ml = loop.machine();
@@ -121,6 +125,17 @@ TEST_P(StructPageRange, EqualsTheLoop) {
   if (c.where == Where::ReadOnly) {
     base = mf.folios[0].pfn + 2 * spp;  // the folio's third vmemmap page: a read-only tail
     ASSERT_TRUE(mf.pt.ptep_get(mf.page(base + 1)).ro);
+  } else if (c.where == Where::Restored) {
+    // Restored vmemmap pages are copies of the head's: frames that share one
+    // image with overrides, which the bulk store may share again (Mmu::
+    // store_fields_page's memo).
+    base = mf.folios[0].pfn + 2 * spp;
+    const FrameId f1 = mf.pt.ptep_get(mf.page(base)).frame;
+    const FrameId f2 = mf.pt.ptep_get(mf.page(base + spp)).frame;
+    ASSERT_NE(f1, f2);
+    const uint32_t image = std::as_const(mf.phys).frame(f1).image;
+    ASSERT_EQ(image, std::as_const(mf.phys).frame(f2).image);
+    ASSERT_FALSE(mf.phys.images().at(image).pure());
   } else if (c.where == Where::Unmapped) {
     base = mf.page_to_pfn(mf.pt.end()) + spp;
   }
@@ -137,6 +152,13 @@ TEST_P(StructPageRange, EqualsTheLoop) {
       const std::vector<Mmu::FieldStore> st = store_sets(++salt)[set];
       store_struct_pages(mf, a, b, st, "test");
       store_struct_pages_one_by_one(ml, a, b, st, "test");
+      if (c.where == Where::Restored && set == 0 && a == base && b == base + 3 * spp) {
+        // The literal store over whole restored pages kept them sharing
+        // one image (the memo took the shared path, not a copy per frame).
+        const FrameId f1 = mf.pt.ptep_get(mf.page(base)).frame;
+        const FrameId f2 = mf.pt.ptep_get(mf.page(base + spp)).frame;
+        EXPECT_EQ(std::as_const(mf.phys).frame(f1).image, std::as_const(mf.phys).frame(f2).image);
+      }
       const std::string where = "pfns [" + std::to_string(a) + ", " + std::to_string(b) +
                                 "), " + std::to_string(st.size()) + " stores";
       const std::vector<Fault> ff = std::move(mf.mmu.faults), fl = std::move(ml.mmu.faults);
@@ -162,7 +184,7 @@ TEST_P(StructPageRange, EqualsTheLoop) {
       checked++;
     }
   EXPECT_EQ(checked, 21u);
-  if (c.where == Where::ReadWrite)
+  if (c.where == Where::ReadWrite || c.where == Where::Restored)
     EXPECT_EQ(faulted, 0u);
   else
     EXPECT_EQ(faulted, 18u) << "every non-empty range must fault here";
@@ -172,7 +194,7 @@ INSTANTIATE_TEST_SUITE_P(Pages, StructPageRange,
                          testing::Values(Case{64, Where::ReadWrite}, Case{72, Where::ReadWrite},
                                          Case{80, Where::ReadWrite}, Case{64, Where::ReadOnly},
                                          Case{72, Where::Unmapped}, Case{64, Where::Unmapped},
-                                         Case{80, Where::Unmapped}),
+                                         Case{80, Where::Unmapped}, Case{64, Where::Restored}),
                          case_name);
 
 }  // namespace
