@@ -123,10 +123,35 @@ bool Oracle::frame_may_report(FrameId f) const {
 
 std::vector<FrameId> Oracle::frames_for_full_check() const {
   const PhysMem &p = m_.phys;
-  std::vector<FrameId> frames(p.changed_frames());
-  frames.insert(frames.end(), reporting_at_mark_.begin(), reporting_at_mark_.end());
-  std::sort(frames.begin(), frames.end());
-  frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
+  const std::vector<FrameId> &changed = p.changed_frames();
+  const size_t limit = p.unchanged_limit();
+  std::vector<FrameId> frames;
+  // The changed and the reporting frames, ascending, each once.  When they
+  // are many for the machine (a boot gigantic page changes thousands of its
+  // few thousand memmap frames) one mark per frame below the limit and a
+  // scan give that list without the sort; the same list, since every listed
+  // frame lies below the limit (else the sort does it).
+  bool marked = false;
+  if ((changed.size() + reporting_at_mark_.size()) * 8 >= limit) {
+    std::vector<uint8_t> mark(limit, 0);
+    marked = true;
+    for (const std::vector<FrameId> *list : {&changed, &reporting_at_mark_})
+      for (FrameId f : *list)
+        if (f < limit)
+          mark[f] = 1;
+        else
+          marked = false;
+    if (marked)
+      for (size_t f = 0; f < limit; f++)
+        if (mark[f])
+          frames.push_back(static_cast<FrameId>(f));
+  }
+  if (!marked) {
+    frames.assign(changed.begin(), changed.end());
+    frames.insert(frames.end(), reporting_at_mark_.begin(), reporting_at_mark_.end());
+    std::sort(frames.begin(), frames.end());
+    frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
+  }
   for (size_t f = p.unchanged_limit(); f < p.frame_table_size(); f++)
     frames.push_back(static_cast<FrameId>(f));
   return frames;

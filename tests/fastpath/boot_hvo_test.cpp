@@ -15,6 +15,7 @@
 #include <iterator>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hvo/fuzz/decoder.h"
@@ -166,6 +167,46 @@ TEST(BootHvoSequences, RandomBootTargetInputs) {
   RecordProperty("boot_folios_pre_hvo", static_cast<int>(hvo));
   std::printf("random boot inputs: %u boot folios pre-HVO'd\n", hvo);
   EXPECT_GT(hvo, 0u) << "no input pre-HVO'd a boot page: the comparison is vacuous";
+}
+
+// Oracle::frames_for_full_check after a boot gigantic page changed most of
+// the machine's memmap frames (its marked path, not the sort): leaked
+// memmap frames planted across the whole frame table must all be reported,
+// as the reference (every frame) reports them.
+TEST(WholeCheckAfterBootHvo, EveryPlantedLeakIsReportedAsByTheReference) {
+  Scenario s;
+  std::string error;
+  ASSERT_TRUE(parse_scenario("config mem=0:DMA32:1G,0:Normal:1G era=shared-tail variant=kiryl-v7\n"
+                             "boot_gigantic order=18 node=0 count=1\n",
+                             "leaks", s, error))
+      << error;
+  Model fast(s.config), slow(s.config);
+  slow.oracle().reference_paths = true;
+  unsigned planted = 0;
+  for (Model *md : {&fast, &slow}) {
+    md->oracle().max_per_id = 1u << 20;
+    for (const Op &op : s.ops)
+      md->apply(op);
+    PhysMem &p = md->machine().phys;
+    ASSERT_GE(p.changed_frames().size() * 8, p.unchanged_limit()) << "the sort path would run";
+    planted = 0;
+    for (FrameId f = 3; f < p.frame_table_size(); f += 41) {
+      const FrameRec &r = std::as_const(p).frame(f);
+      if (r.state != FrameState::Allocated || !(r.attrs & kFrameMemmap) || (r.attrs & kFrameSharedTail) ||
+          r.map_count == 0)
+        continue;
+      p.frame(f).map_count = 0;  // a leaked memmap frame (allocated, unmapped)
+      planted++;
+    }
+  }
+  std::string a, b;
+  for (const Violation &v : fast.check_all())
+    a += format_violation(v) + "\n";
+  for (const Violation &v : slow.check_all())
+    b += format_violation(v) + "\n";
+  EXPECT_EQ(a, b);
+  EXPECT_GE(static_cast<size_t>(std::count(a.begin(), a.end(), '\n')), planted);
+  EXPECT_GT(planted, 50u);
 }
 
 }  // namespace
