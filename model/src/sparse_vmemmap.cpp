@@ -12,6 +12,7 @@
 #include "hvo/hugetlb_vmemmap.h"
 #include "hvo/machine.h"
 #include "hvo/ppc_radix_vmemmap.h"
+#include "hvo/struct_page_range.h"
 
 namespace hvo {
 
@@ -457,6 +458,56 @@ bool __populate_section_memmap(Machine &m, HotplugState &hp, uint64_t pfn, uint6
 
 // remove_pagetable(start, end, direct = false, altmap), x86 l.1097-1276,
 // reduced to the PMD and PTE levels the model has.
+namespace {
+
+// PAGE_UNUSED (arch/x86/mm/init_64.c 6.12 l.857) in every byte of a word.
+constexpr uint64_t kPageUnusedWord = 0xfdfdfdfdfdfdfdfdull;
+
+// Whether the memmap of @pfn is in use: its subsection is active.
+bool memmap_in_use(const HotplugState &hp, uint64_t pfn) {
+  if (!hp.sections.in_range(pfn))
+    return false;
+  const MemSection &ms = hp.sections.pfn_to_section(pfn);
+  return ms.subsection_map.test(hp.sections.geo.subsection_map_index(pfn));
+}
+
+// vmemmap_pmd_is_unused, x86 arch/x86/mm/init_64.c 6.12 l.879-891: the
+// removed part [addr, end) of a PMD leaf is memset to PAGE_UNUSED, and the
+// leaf may go when its whole PMD is PAGE_UNUSED.  The kernel keeps every
+// part of a vmemmap PMD leaf that holds no active subsection's memmap
+// PAGE_UNUSED (vmemmap_use_new_sub_pmd / vmemmap_use_sub_pmd at populate,
+// l.893-965); the model does not store those bytes, so it decides the scan
+// from the subsections instead: the PMD is unused when no struct page under
+// it outside [addr, end) belongs to an active subsection.
+bool vmemmap_pmd_is_unused(Machine &m, const HotplugState &hp, uint64_t addr, uint64_t end) {
+  const uint64_t S = m.cfg.struct_page_size, base = m.cfg.vmemmap_base;
+  const uint64_t whole_lo = (addr - base + S - 1) / S, whole_hi = (end - base) / S;
+  const char *who = "vmemmap_pmd_is_unused";
+  std::vector<Mmu::FieldStore> unused;
+  for (unsigned f = 0; f < m.cfg.words_per_struct_page(); f++)
+    unused.push_back({f, ~uint64_t{0}, FieldSpec{kPageUnusedWord}});
+  // memset((void *)addr, PAGE_UNUSED, end - addr): whole struct pages in
+  // bulk, the words of a struct page cut by the PMD boundary one by one.
+  for (uint64_t w = addr; w < std::min(end, m.page(whole_lo)); w += 8)
+    m.mmu.write(w, kPageUnusedWord, who);
+  store_struct_pages(m, whole_lo, std::max(whole_lo, whole_hi), unused, who);
+  for (uint64_t w = std::max(addr, m.page(whole_hi)); w < end; w += 8)
+    m.mmu.write(w, kPageUnusedWord, who);
+  // !memchr_inv(ALIGN_DOWN(addr, PMD_SIZE), PAGE_UNUSED, PMD_SIZE).
+  const uint64_t pmd_start = addr & ~(m.cfg.pmd_size() - 1);
+  const uint64_t first = m.page_to_pfn(pmd_start);
+  const uint64_t last = m.page_to_pfn(pmd_start + m.cfg.pmd_size() - 1);
+  for (uint64_t pfn = first; pfn <= last; pfn++) {
+    if (pfn >= whole_lo && pfn < whole_hi)
+      continue;  // just memset
+    if (memmap_in_use(hp, pfn))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void vmemmap_free(Machine &m, HotplugState &hp, uint64_t start, uint64_t end, DevPagemap *pgmap) {
   if (m.cfg.arch == Arch::Ppc64Radix)
     return radix__vmemmap_free(m, hp, start, end, pgmap);
@@ -473,12 +524,10 @@ void vmemmap_free(Machine &m, HotplugState &hp, uint64_t start, uint64_t end, De
       // remove_pmd_table: a whole leaf is freed; a partial one is only
       // marked unused (vmemmap_use_sub_pmd bookkeeping), which the model
       // does not keep: section-granular hot-add never produces it.
-      if ((addr & (pmd_size - 1)) == 0 && (next & (pmd_size - 1)) == 0) {
+      if (((addr & (pmd_size - 1)) == 0 && (next & (pmd_size - 1)) == 0) ||
+          vmemmap_pmd_is_unused(m, hp, addr, next)) {
         free_pmd_leaf_block(m, hp, pmd.value, pgmap);
         m.pt.pmd_clear(i);
-      } else {
-        m.report("K-model-limit", addr, m.page_to_pfn(addr), "whole PMD leaf", "partial",
-                 "vmemmap_free: partial removal of a PMD-mapped memmap is not modelled");
       }
       continue;
     }

@@ -177,5 +177,34 @@ TEST(DaxFuzzFindings, SubSectionAddUnderABootPmdLeafWritesPtesIntoStructPages) {
   EXPECT_TRUE(m.pt.pmd_leaf(pmd));
 }
 
+// The rollback of a sub-section add under a boot PMD leaf (CI's bounded
+// hvo_fuzz_dax run, 25c328e: it was K-model-limit): remove_pmd_table meets a
+// partial leaf and vmemmap_pmd_is_unused memsets the removed memmap to
+// PAGE_UNUSED; the boot struct pages under the same leaf are in use, so the
+// leaf stays.
+TEST(DaxFuzzFindings, FailedSubSectionAddUnderABootPmdLeafMarksItsMemmapUnused) {
+  Model md(legacy_config(80, 128ull << 20));
+  Machine &m = md.machine();
+  const uint64_t start = m.page(32768);
+  const size_t pmd = m.pt.pmd_index(start);
+  ASSERT_TRUE(m.pt.pmd_leaf(pmd));
+  const FrameId block = static_cast<FrameId>(m.pt.pmd(pmd).value);
+  ASSERT_EQ(run(md, "fail_nth", {3}).result.ret, 0);  // fails after the memmap is populated
+  StepResult r = run(md, "dax_add", {32768, 4096, 9, 0});
+  ASSERT_EQ(r.result.ret, -12) << dump(r.violations);
+  EXPECT_EQ(count_id(r.violations, "K-model-limit"), 0u) << dump(r.violations);
+  EXPECT_TRUE(m.pt.pmd_leaf(pmd));
+  EXPECT_EQ(m.pt.pmd(pmd).value, block);
+  // The first and the last words of the range's memmap.
+  const uint64_t ps = m.cfg.page_size(), end = m.page(32768 + 4096);
+  for (uint64_t a : {start, start + 8, end - 8})
+    EXPECT_EQ(m.phys.read_word(block + static_cast<FrameId>(((a - (start & ~(m.cfg.pmd_size() - 1))) / ps)),
+                               (a & (ps - 1)) / 8),
+              0xfdfdfdfdfdfdfdfdull)
+        << std::hex << a;
+  // A boot struct page under the same leaf is untouched.
+  EXPECT_NE(m.phys.read_word(block, 0), 0xfdfdfdfdfdfdfdfdull);
+}
+
 }  // namespace
 }  // namespace hvo
