@@ -17,6 +17,7 @@
 #include "hvo/fuzz/decoder.h"
 #include "hvo/fuzz/trace.h"
 #include "hvo/model.h"
+#include "harness_trace.h"
 #include "machine_state.h"
 
 namespace hvo {
@@ -29,20 +30,8 @@ std::vector<uint8_t> random_bytes(std::mt19937 &rng, size_t n) {
   return b;
 }
 
-// Runs `s`'s ops on `md` and returns what a harness sees: every result and
-// violation, then the final full check.
-std::string run_ops(Model &md, const Scenario &s) {
-  std::string out;
-  for (const Op &op : s.ops) {
-    StepResult r = md.apply(op);
-    out += fuzz::format_result(r) + "\n";
-    for (const Violation &v : r.violations)
-      out += "  " + format_violation(v) + "\n";
-  }
-  for (const Violation &v : md.check_all())
-    out += "final " + format_violation(v) + "\n";
-  return out;
-}
+// What a harness sees of `s` run on `md` (harness_trace.h).
+std::string run_ops(Model &md, const Scenario &s) { return test::harness_trace(md, s); }
 
 class BootSnapshot : public testing::TestWithParam<const char *> {};
 

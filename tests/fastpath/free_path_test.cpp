@@ -16,6 +16,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hvo/compound.h"
@@ -27,6 +28,7 @@
 #include "hvo/page_flags.h"
 #include "hvo/shared_tail.h"
 #include "hvo/struct_page.h"
+#include "harness_trace.h"
 #include "machine_state.h"
 
 namespace hvo {
@@ -63,17 +65,26 @@ bool is_free_op(const Op &op) {
 }
 
 std::string run_ops(Model &md, const Scenario &s, unsigned *frees) {
-  std::string out;
-  for (const Op &op : s.ops) {
-    StepResult r = md.apply(op);
-    out += fuzz::format_result(r) + "\n";
-    for (const Violation &v : r.violations)
-      out += "  " + format_violation(v) + "\n";
+  return test::harness_trace(md, s, [frees](const Op &op, const StepResult &r) {
     *frees += is_free_op(op) && r.result.ret == 0;
+  });
+}
+
+// `s` run on `fast` with the vmemmap-page fast path and on `slow` per
+// struct page: the two traces (harness_trace.h); `frees` counts the
+// successful frees of both.
+std::pair<std::string, std::string> both_ways(Model &fast, Model &slow, const Scenario &s,
+                                              unsigned *frees) {
+  std::string a, b;
+  {
+    PerStructPage mode(false);
+    a = run_ops(fast, s, frees);
   }
-  for (const Violation &v : md.check_all())
-    out += "final " + format_violation(v) + "\n";
-  return out;
+  {
+    PerStructPage mode(true);
+    b = run_ops(slow, s, frees);
+  }
+  return {a, b};
 }
 
 // The target's corpus scenarios (fuzz/corpus/<target>/*.hvo, which reach
@@ -128,16 +139,9 @@ TEST_P(FreePathRandom, SameResultsBothWays) {
     inputs.push_back(random_scenario(*p, rng));
   for (const Scenario &s : inputs) {
     Model fast(s.config), slow(s.config);
-    unsigned fast_frees = 0, slow_frees = 0;
-    std::string a, b;
-    {
-      PerStructPage mode(false);
-      a = run_ops(fast, s, &fast_frees);
-    }
-    {
-      PerStructPage mode(true);
-      b = run_ops(slow, s, &slow_frees);
-    }
+    unsigned both_frees = 0;
+    const auto [a, b] = both_ways(fast, slow, s, &both_frees);
+    const unsigned fast_frees = both_frees / 2;  // the same ops succeed both ways (a == b)
     ASSERT_EQ(a, b) << GetParam() << " input " << i;
     EXPECT_EQ(test::machine_state_diff(fast.machine(), slow.machine()), "") << "input " << i;
     frees += fast_frees;
@@ -197,15 +201,7 @@ TEST(FreePathRandom, DaxUnaffected) {
     const Scenario s = random_scenario(*p, rng);
     Model fast(s.config), slow(s.config);
     unsigned n = 0;
-    std::string a, b;
-    {
-      PerStructPage mode(false);
-      a = run_ops(fast, s, &n);
-    }
-    {
-      PerStructPage mode(true);
-      b = run_ops(slow, s, &n);
-    }
+    const auto [a, b] = both_ways(fast, slow, s, &n);
     EXPECT_EQ(a, b) << "input " << i;
   }
 }
@@ -400,15 +396,7 @@ TEST(FreePathPlanted, D612RestoreCopiesHead) {
       << error;
   Model fast(s.config), slow(s.config);
   unsigned n = 0;
-  std::string a, b;
-  {
-    PerStructPage mode(false);
-    a = run_ops(fast, s, &n);
-  }
-  {
-    PerStructPage mode(true);
-    b = run_ops(slow, s, &n);
-  }
+  const auto [a, b] = both_ways(fast, slow, s, &n);
   EXPECT_EQ(a, b);
   EXPECT_NE(a.find("K-bad-page"), std::string::npos) << a;
   EXPECT_EQ(test::machine_state_diff(fast.machine(), slow.machine()), "");

@@ -19,22 +19,15 @@
 #include "hvo/fuzz/decoder.h"
 #include "hvo/fuzz/trace.h"
 #include "hvo/model.h"
+#include "harness_trace.h"
 
 namespace hvo {
 namespace {
 
 std::string run_ops(Model &md, const Scenario &s, bool every_op_full) {
-  std::string out;
-  md.oracle().full = every_op_full;
-  for (const Op &op : s.ops) {
-    StepResult r = md.apply(op);
-    out += fuzz::format_result(r) + "\n";
-    for (const Violation &v : r.violations)
-      out += "  " + format_violation(v) + "\n";
-  }
+  md.oracle().full = every_op_full;  // check_all is a full check either way
+  std::string out = test::harness_trace(md, s);
   md.oracle().full = false;
-  for (const Violation &v : md.check_all())
-    out += "final " + format_violation(v) + "\n";
   return out;
 }
 

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// What a fuzz harness sees of a run, as text: the fast-path tests run a
+// scenario both ways and compare these byte for byte.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "hvo/model.h"
+
+namespace hvo::test {
+
+// Runs `s`'s ops on `md` and returns every step's result and violations,
+// then the final full check's.  `after_op` (optional) sees each op and its
+// step, e.g. to count frees.
+std::string harness_trace(Model &md, const Scenario &s,
+                          const std::function<void(const Op &, const StepResult &)> &after_op = {});
+
+}  // namespace hvo::test
