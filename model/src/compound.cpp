@@ -92,10 +92,7 @@ void set_page_count_range(Machine &m, uint64_t start_pfn, uint64_t end_pfn, uint
 }
 
 void poison_struct_pages(Machine &m, uint64_t start_pfn, uint64_t end_pfn) {
-  std::vector<Mmu::FieldStore> st;
-  for (unsigned f = 0; f < m.cfg.words_per_struct_page(); f++)
-    st.push_back({f, kAll, FieldSpec{kAll}});
-  store_struct_pages(m, start_pfn, end_pfn, st, "page_init_poison");
+  fill_struct_pages(m, start_pfn, end_pfn, kAll, "page_init_poison");
 }
 
 namespace {

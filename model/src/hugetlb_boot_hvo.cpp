@@ -124,7 +124,8 @@ BootHvo hugetlb_vmemmap_init_late_page(Machine &m, uint64_t pfn, unsigned order)
   const uint64_t ps = m.cfg.page_size();
   const uint64_t start = m.page(pfn), end = start + nr * m.cfg.struct_page_size;
   std::vector<FrameId> unused;
-  if (hugetlb_boot_hvo_reference_paths || !populate_hvo_from_leaves(m, owner.nid, start, end, tail, unused)) {
+  if (hugetlb_boot_hvo_reference_paths ||
+      !populate_hvo_from_leaves(m, owner.nid, start, end, tail, unused)) {
     for (uint64_t pmd_addr = start; pmd_addr < end; pmd_addr += m.cfg.pmd_size()) {
       const size_t i = m.pt.pmd_index(pmd_addr);
       if (m.pt.pmd_leaf(i)) {  // 4K: the boot memmap is PMD-mapped; PTE-map it

@@ -4,14 +4,13 @@
 // (cited "l.N").
 #include "hvo/mm_init.h"
 
-
 #include "hvo/compound.h"
 #include "hvo/machine.h"
 #include "hvo/page_flags.h"
 #include "hvo/shared_tail.h"
 #include "hvo/sparse_vmemmap.h"
-#include "hvo/struct_page_range.h"
 #include "hvo/struct_page.h"
+#include "hvo/struct_page_range.h"
 
 namespace hvo {
 

@@ -456,8 +456,6 @@ bool __populate_section_memmap(Machine &m, HotplugState &hp, uint64_t pfn, uint6
   return r >= 0;
 }
 
-// remove_pagetable(start, end, direct = false, altmap), x86 l.1097-1276,
-// reduced to the PMD and PTE levels the model has.
 namespace {
 
 // PAGE_UNUSED (arch/x86/mm/init_64.c 6.12 l.857) in every byte of a word.
@@ -483,14 +481,11 @@ bool vmemmap_pmd_is_unused(Machine &m, const HotplugState &hp, uint64_t addr, ui
   const uint64_t S = m.cfg.struct_page_size, base = m.cfg.vmemmap_base;
   const uint64_t whole_lo = (addr - base + S - 1) / S, whole_hi = (end - base) / S;
   const char *who = "vmemmap_pmd_is_unused";
-  std::vector<Mmu::FieldStore> unused;
-  for (unsigned f = 0; f < m.cfg.words_per_struct_page(); f++)
-    unused.push_back({f, ~uint64_t{0}, FieldSpec{kPageUnusedWord}});
   // memset((void *)addr, PAGE_UNUSED, end - addr): whole struct pages in
   // bulk, the words of a struct page cut by the PMD boundary one by one.
   for (uint64_t w = addr; w < std::min(end, m.page(whole_lo)); w += 8)
     m.mmu.write(w, kPageUnusedWord, who);
-  store_struct_pages(m, whole_lo, std::max(whole_lo, whole_hi), unused, who);
+  fill_struct_pages(m, whole_lo, std::max(whole_lo, whole_hi), kPageUnusedWord, who);
   for (uint64_t w = std::max(addr, m.page(whole_hi)); w < end; w += 8)
     m.mmu.write(w, kPageUnusedWord, who);
   // !memchr_inv(ALIGN_DOWN(addr, PMD_SIZE), PAGE_UNUSED, PMD_SIZE).
@@ -508,6 +503,8 @@ bool vmemmap_pmd_is_unused(Machine &m, const HotplugState &hp, uint64_t addr, ui
 
 }  // namespace
 
+// remove_pagetable(start, end, direct = false, altmap), x86 l.1097-1276,
+// reduced to the PMD and PTE levels the model has.
 void vmemmap_free(Machine &m, HotplugState &hp, uint64_t start, uint64_t end, DevPagemap *pgmap) {
   if (m.cfg.arch == Arch::Ppc64Radix)
     return radix__vmemmap_free(m, hp, start, end, pgmap);
@@ -521,9 +518,8 @@ void vmemmap_free(Machine &m, HotplugState &hp, uint64_t start, uint64_t end, De
     if (pmd.kind == PmdKind::None)
       continue;
     if (pmd.kind == PmdKind::Leaf) {
-      // remove_pmd_table: a whole leaf is freed; a partial one is only
-      // marked unused (vmemmap_use_sub_pmd bookkeeping), which the model
-      // does not keep: section-granular hot-add never produces it.
+      // remove_pmd_table (l.1154-1176): a whole leaf is freed; a partial
+      // one only once vmemmap_pmd_is_unused finds nothing under it in use.
       if (((addr & (pmd_size - 1)) == 0 && (next & (pmd_size - 1)) == 0) ||
           vmemmap_pmd_is_unused(m, hp, addr, next)) {
         free_pmd_leaf_block(m, hp, pmd.value, pgmap);

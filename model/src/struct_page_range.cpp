@@ -97,6 +97,13 @@ void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<Fi
   m.mmu.release_memo(memo);
 }
 
+void fill_struct_pages(Machine &m, uint64_t a, uint64_t b, uint64_t word, const char *who) {
+  std::vector<FieldStore> st;
+  for (unsigned f = 0; f < m.cfg.words_per_struct_page(); f++)
+    st.push_back({f, ~uint64_t{0}, FieldSpec{word}});
+  store_struct_pages(m, a, b, st, who);
+}
+
 void store_struct_pages_one_by_one(Machine &m, uint64_t a, uint64_t b,
                                    const std::vector<FieldStore> &st, const char *who) {
   for (uint64_t pfn = a; pfn < b; pfn++)

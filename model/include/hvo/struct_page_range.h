@@ -23,6 +23,10 @@ namespace hvo {
 void store_struct_pages(Machine &m, uint64_t a, uint64_t b,
                         const std::vector<Mmu::FieldStore> &st, const char *who);
 
+// Every word of every struct page of pfns [a, b) set to `word` (a memset of
+// whole struct pages with a repeating 8-byte pattern).
+void fill_struct_pages(Machine &m, uint64_t a, uint64_t b, uint64_t word, const char *who);
+
 // The reference: the same stores struct page by struct page, field by field
 // (Mmu::write_masked), as the kernel's loop makes them.
 void store_struct_pages_one_by_one(Machine &m, uint64_t a, uint64_t b,
