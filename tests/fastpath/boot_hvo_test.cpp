@@ -23,6 +23,7 @@
 #include "hvo/hugetlb_boot_hvo.h"
 #include "hvo/model.h"
 #include "hvo/shared_tail.h"
+#include "harness_trace.h"
 #include "machine_state.h"
 
 namespace hvo {
@@ -159,10 +160,7 @@ TEST(BootHvoSequences, RandomBootTargetInputs) {
   std::mt19937 rng(20261121);
   unsigned hvo = 0;
   for (unsigned i = 0; i < 60; i++) {
-    std::vector<uint8_t> bytes(8 + rng() % 48);
-    for (uint8_t &b : bytes)
-      b = static_cast<uint8_t>(rng());
-    EXPECT_EQ(run_both(fuzz::decode_input(*p, bytes), hvo), "") << "input " << i;
+    EXPECT_EQ(run_both(test::random_fuzz_scenario(*p, rng, 8, 48), hvo), "") << "input " << i;
   }
   RecordProperty("boot_folios_pre_hvo", static_cast<int>(hvo));
   std::printf("random boot inputs: %u boot folios pre-HVO'd\n", hvo);

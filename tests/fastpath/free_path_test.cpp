@@ -121,10 +121,7 @@ std::vector<Scenario> corpus_and_mutants(const fuzz::TargetProfile &p, unsigned 
 }
 
 Scenario random_scenario(const fuzz::TargetProfile &p, std::mt19937 &rng) {
-  std::vector<uint8_t> bytes(8 + rng() % 64);
-  for (uint8_t &b : bytes)
-    b = static_cast<uint8_t>(rng());
-  return fuzz::decode_input(p, bytes);
+  return test::random_fuzz_scenario(p, rng, 8, 64);
 }
 
 class FreePathRandom : public testing::TestWithParam<const char *> {};

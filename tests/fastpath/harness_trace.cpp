@@ -3,6 +3,8 @@
 // A run as a harness sees it (see harness_trace.h).
 #include "harness_trace.h"
 
+#include <vector>
+
 #include "hvo/fuzz/trace.h"
 
 namespace hvo::test {
@@ -21,6 +23,14 @@ std::string harness_trace(Model &md, const Scenario &s,
   for (const Violation &v : md.check_all())
     out += "final " + format_violation(v) + "\n";
   return out;
+}
+
+Scenario random_fuzz_scenario(const fuzz::TargetProfile &p, std::mt19937 &rng, size_t min_len,
+                              size_t spread) {
+  std::vector<uint8_t> bytes(min_len + rng() % spread);
+  for (uint8_t &b : bytes)
+    b = static_cast<uint8_t>(rng());
+  return fuzz::decode_input(p, bytes);
 }
 
 }  // namespace hvo::test

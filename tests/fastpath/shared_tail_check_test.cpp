@@ -27,6 +27,8 @@
 #include "hvo/shared_tail.h"
 #include "hvo/struct_page.h"
 
+#include "harness_trace.h"
+
 namespace hvo {
 namespace {
 
@@ -106,19 +108,19 @@ const char *kMuchunAlloc =
     "alloc_folio order=12 node=1\n";
 
 std::vector<Plant> plants() {
-  const uint64_t S = 64;
+  constexpr uint64_t S = 64;  // struct page size of the plants' configs
   return {
       {"wrong_info_mid_head_page", kKirylBoot,
-       [S](Model &md) { md.poke(Machine::field(head_of(md) + 29 * S, sp::kCompoundHead), 0x1235); }},
+       [](Model &md) { md.poke(Machine::field(head_of(md) + 29 * S, sp::kCompoundHead), 0x1235); }},
       {"wrong_info_in_shared_tail", kKirylBoot,
-       [S](Model &md) { md.poke(Machine::field(head_of(md) + 4096 * 5 + S, sp::kCompoundHead), 3); }},
+       [](Model &md) { md.poke(Machine::field(head_of(md) + 4096 * 5 + S, sp::kCompoundHead), 3); }},
       {"wrong_node_in_shared_tail_last_slot", kMuchunAlloc,
        [](Model &md) {
          const uint64_t a = head_of(md) + 3 * md.config().page_size() - md.config().struct_page_size;
          md.poke(Machine::field(a, sp::kFlags), sp::page_links(0, 0));
        }},
       {"private_copy_with_bad_tail_mid_run", kKirylBoot,
-       [S](Model &md) {
+       [](Model &md) {
          const FrameId copy = copy_of(md, tail_of(md));
          md.machine().phys.write_word(copy, S / 8 + sp::kCompoundHead, 0x41);
          remap(md, vpages_of(md) / 2, Pte{copy, true});
@@ -139,7 +141,7 @@ std::vector<Plant> plants() {
       // the folio's first half and fails for the second half, through the
       // same frame: the fast path must recompute it per page.
       {"mask_holds_for_half_the_folio", kKirylBoot,
-       [S](Model &md) {
+       [](Model &md) {
          Machine &m = md.machine();
          const unsigned shift = 18 + 6 - 1;
          const uint64_t info = compound_info_mask(vmemmap_geometry(m.cfg), 18) | (uint64_t{1} << shift);
@@ -147,7 +149,7 @@ std::vector<Plant> plants() {
            m.phys.write_word(tail_of(md), j * (S / 8) + sp::kCompoundHead, info);
        }},
       {"restored_private_pages_bad_second_slot", kKirylBoot,
-       [S](Model &md) {
+       [](Model &md) {
          const OpDescriptor *d = find_op("restore");
          Op op;
          op.kind = static_cast<uint16_t>(d - op_table().data());
@@ -208,10 +210,7 @@ TEST(SharedTailCheckCoverage, FastOracleInputsReachTheSharedTailCheck) {
     ASSERT_NE(p, nullptr);
     std::mt19937 rng(1121);
     for (unsigned i = 0; i < 40; i++) {
-      std::vector<uint8_t> bytes(8 + rng() % 48);
-      for (uint8_t &b : bytes)
-        b = static_cast<uint8_t>(rng());
-      const Scenario s = fuzz::decode_input(*p, bytes);
+      const Scenario s = test::random_fuzz_scenario(*p, rng, 8, 48);
       if (s.config.era != Era::SharedTail)
         continue;
       Model md(s.config);

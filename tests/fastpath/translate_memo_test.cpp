@@ -12,6 +12,8 @@
 #include "hvo/fuzz/decoder.h"
 #include "hvo/model.h"
 
+#include "harness_trace.h"
+
 namespace hvo {
 namespace {
 
@@ -23,10 +25,7 @@ TEST_P(TranslateMemo, EveryHitEqualsAFreshLookup) {
   VmemmapPageTable::check_memo = {.on = true};
   std::mt19937 rng(2026);
   for (unsigned i = 0; i < 40; i++) {
-    std::vector<uint8_t> bytes(8 + rng() % 64);
-    for (uint8_t &b : bytes)
-      b = static_cast<uint8_t>(rng());
-    const Scenario s = fuzz::decode_input(*p, bytes);
+    const Scenario s = test::random_fuzz_scenario(*p, rng, 8, 64);
     Model md(s.config);
     for (const Op &op : s.ops)
       md.apply(op);

@@ -19,6 +19,7 @@
 #include "hvo/fuzz/decoder.h"
 #include "hvo/fuzz/trace.h"
 #include "hvo/model.h"
+
 #include "harness_trace.h"
 
 namespace hvo {
@@ -39,10 +40,7 @@ TEST_P(FastOracle, SameReportsAsTheReferencePaths) {
   std::mt19937 rng(1121);
   unsigned violations = 0;
   for (unsigned i = 0; i < 40; i++) {
-    std::vector<uint8_t> bytes(8 + rng() % 48);
-    for (uint8_t &b : bytes)
-      b = static_cast<uint8_t>(rng());
-    const Scenario s = fuzz::decode_input(*p, bytes);
+    const Scenario s = test::random_fuzz_scenario(*p, rng, 8, 48);
     for (bool every_op_full : {false, true}) {
       Model fast(s.config), slow(s.config);
       slow.oracle().reference_paths = true;
@@ -70,10 +68,7 @@ TEST(FastOracle, SameReportsWithHistoricBugs) {
   unsigned reported = 0;
   for (unsigned bit = 0; bit < bug_switch_count(); bit++)
     for (unsigned i = 0; i < 64; i++) {
-      std::vector<uint8_t> bytes(12 + rng() % 40);
-      for (uint8_t &b : bytes)
-        b = static_cast<uint8_t>(rng());
-      Scenario s = fuzz::decode_input(*p, bytes);
+      Scenario s = test::random_fuzz_scenario(*p, rng, 12, 40);
       s.config.bugs.set(bit);
       std::string error;
       if (!Model::create(s.config, &error))
