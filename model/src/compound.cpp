@@ -102,9 +102,23 @@ namespace {
 struct BadPageList {
   std::vector<BadPage> &bad;
   size_t max;
+  uint64_t made = 0;  // reports made, including those past the cap
   void report(uint64_t page, const char *why) {
+    made++;
     if (bad.size() < max)
       bad.push_back({page, why});
+  }
+};
+
+// The last vmemmap page free_tails_in_vmemmap_page found clean: the frame
+// image it read, the offset of its first tail in the page and the number
+// of tails.  See the use for why a page with the same key is clean too.
+struct CleanPageMemo {
+  bool valid = false;
+  uint32_t image = 0, origin_vpn = 0;
+  uint64_t offset = 0, count = 0;
+  bool same(uint32_t im, uint32_t origin, uint64_t off, uint64_t n) const {
+    return valid && image == im && origin_vpn == origin && offset == off && count == n;
   }
 };
 
@@ -201,15 +215,30 @@ bool same_head_across(const Machine &m, const VmemmapGeometry &geo, uint64_t hea
 // having reported nothing, when the page is unmapped (the reference loop
 // records the faults); a tail it cannot decide alone goes through the
 // reference on its own, in order.
+//
+// `memo` carries the last clean page of this free.  A page whose frame
+// holds the same image at the same origin, with its tails at the same
+// offset, reads the very same words at the same places (nothing is written
+// during the checks), and when compound_head's decode does not depend on
+// the struct page's address (legacy, or no mask encoding: head = info - 1)
+// every check concludes the same: clean, with no report and no read
+// through the MMU.  After a restore every page maps one shared image, so a
+// whole folio is then checked in one pass plus a lookup per page.
 bool free_tails_in_vmemmap_page(Machine &m, const VmemmapGeometry &geo, uint64_t head,
                                 unsigned order, uint64_t first, uint64_t end, uint64_t p,
-                                BadPageList &out) {
+                                BadPageList &out, CleanPageMemo &memo) {
   const Translation t = m.mmu.translate(p);
   if (!t.pte.present())
     return false;
   const uint64_t S = m.cfg.struct_page_size;
   const PhysMem &phys = m.phys;
   const FrameRec &rec = phys.frame(t.pte.frame);
+  const bool address_free = m.cfg.era == Era::Legacy || !compound_info_has_mask(geo);
+  const uint64_t offset = head + first * S - p;
+  if (address_free && memo.same(rec.image, rec.origin_vpn, offset, end - first))
+    return true;
+  const uint64_t made_before = out.made;
+  bool per_struct_page = false;  // some tail went through free_tail_page_prepare
   const Image &im = phys.images().at(rec.image);
   const uint64_t wpp = m.cfg.words_per_page(), W = m.cfg.words_per_struct_page();
   auto word = [&](uint64_t page, unsigned f) {
@@ -219,9 +248,15 @@ bool free_tails_in_vmemmap_page(Machine &m, const VmemmapGeometry &geo, uint64_t
     for (uint64_t i = a; i < b; i++) {
       const uint64_t page = head + i * S;
       if (!free_tail_decided(m, geo, head, page, word(page, sp::kMapping),
-                             word(page, sp::kCompoundHead), out))
+                             word(page, sp::kCompoundHead), out)) {
+        per_struct_page = true;
         free_tail_page_prepare(m, head, order, i, out);
+      }
     }
+  };
+  auto remember_if_clean = [&] {
+    if (address_free && !per_struct_page && out.made == made_before)
+      memo = CleanPageMemo{true, rec.image, rec.origin_vpn, offset, end - first};
   };
   // Every tail of [a, b) passes all three checks, decided from the image's
   // FieldSpecs: the mapping words are all the mapping spec's value, and a
@@ -248,6 +283,7 @@ bool free_tails_in_vmemmap_page(Machine &m, const VmemmapGeometry &geo, uint64_t
   const bool aligned = (rec.origin_vpn * wpp) % W == (m.vpn(p) * wpp) % W;
   if (!im.dense.empty() || !aligned) {
     each_slot(first, end);
+    remember_if_clean();
     return true;
   }
   // Runs between the struct pages with an overridden word (after a
@@ -268,6 +304,7 @@ bool free_tails_in_vmemmap_page(Machine &m, const VmemmapGeometry &geo, uint64_t
     next = slot + 1;
   }
   run(next, end);
+  remember_if_clean();
   return true;
 }
 
@@ -287,6 +324,7 @@ std::vector<BadPage> free_compound_page_prepare(Machine &m, uint64_t head, unsig
     // pages that straddle two vmemmap pages (72/80-byte struct pages) take
     // the reference path.
     const VmemmapGeometry geo = vmemmap_geometry(m.cfg);
+    CleanPageMemo memo;
     uint64_t i = 1;
     while (i < n) {
       const uint64_t page = head + i * S, p = page & ~(ps - 1);
@@ -296,7 +334,7 @@ std::vector<BadPage> free_compound_page_prepare(Machine &m, uint64_t head, unsig
         continue;
       }
       const uint64_t end = std::min(n, i + fit);
-      if (!free_tails_in_vmemmap_page(m, geo, head, order, i, end, p, out))
+      if (!free_tails_in_vmemmap_page(m, geo, head, order, i, end, p, out, memo))
         for (uint64_t j = i; j < end; j++)
           free_tail_page_prepare(m, head, order, j, out);
       i = end;

@@ -43,6 +43,10 @@ struct VmemmapRemapWalk {
   // contents instead of recomputing them (same bytes, shared storage).
   FrameId last_restored = kNoFrame;
   FrameId last_reuse_src = kNoFrame;
+  // Model only (V6_12_0 restore): what reuse_addr translated to at the
+  // walk's first restored PTE, when nothing can change it before the last
+  // (see vmemmap_restore_pte).
+  std::optional<Translation> reuse_from;
 };
 
 // The shared-tail era kept D612's walk shape (vmemmap_head / vmemmap_tail).
@@ -127,6 +131,18 @@ int vmemmap_split_pmd(Machine &m, size_t pmd_i, FrameId head, uint64_t start,
                                                        AllocPurpose::PageTable);
   if (!backing)
     return -ENOMEM_;
+  // Fast path: when no interleaving can look in between, no PMD fault can
+  // fire (should_fail() with times == 0 changes nothing) and the PMD is
+  // still a leaf, the steps below end as split_leaf() leaves the table, the
+  // TLB and every frame record (pgtable.h); only the interleave points,
+  // which do nothing without a schedule, are not visited.
+  const bool flush = !(walk.flags & VMEMMAP_SPLIT_NO_TLB_FLUSH);
+  if (!hugetlb_vmemmap_reference_walks && !m.interleave && m.pt.pmd_leaf(pmd_i) &&
+      !(ms(m) && m.phys.fault.hvo_pmd.times != 0)) {
+    m.pt.split_leaf(pmd_i, *backing, flush, start);
+    m.events.pmd_splits++;
+    return 0;
+  }
   uint32_t table = m.pt.pte_table_create(*backing);
   for (uint64_t i = 0; i < m.cfg.ptrs_per_pte(); i++)
     m.pt.pte_table_set(table, i, Pte{static_cast<FrameId>(head + i), false});
@@ -143,7 +159,7 @@ int vmemmap_split_pmd(Machine &m, size_t pmd_i, FrameId head, uint64_t start,
     m.pt.pmd_populate_kernel(pmd_i, table);
     m.events.pmd_splits++;
     m.interleave_point("pmd_populate_kernel", start);
-    if (!(walk.flags & VMEMMAP_SPLIT_NO_TLB_FLUSH)) {
+    if (flush) {
       m.pt.flush_tlb_kernel_range(start, start + m.cfg.pmd_size());
       m.interleave_point("flush_tlb_kernel_range(pmd)", start);
     }
@@ -357,7 +373,15 @@ int vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   }
   FrameId page = walk.vmemmap_pages->back();
   list_del(*walk.vmemmap_pages, page, m.phys);
-  Translation from = m.pt.translate(walk.reuse_addr);
+  // The walk changes only PTEs above reuse_addr, the first page it visits
+  // (its own PTE is never set): set_pte_at there leaves reuse_addr's entry
+  // and any stale translation of it alone, and a PMD it splits on the way
+  // lies above reuse_addr's, so neither the split nor its flush reaches
+  // reuse_addr.  Without an interleaving in between, every PTE of the walk
+  // translates reuse_addr to what the first did.
+  if (hugetlb_vmemmap_reference_walks || m.interleave || !walk.reuse_from)
+    walk.reuse_from = m.pt.translate(walk.reuse_addr);
+  const Translation from = *walk.reuse_from;
   if (from.pte.present() && from.pte.frame == walk.last_reuse_src &&
       walk.last_restored != kNoFrame) {
     m.phys.copy_frame(page, walk.last_restored);  // the same bytes as computed below

@@ -148,6 +148,36 @@ void VmemmapPageTable::pmd_populate_kernel(size_t i, uint32_t table) {
   p = Pmd{PmdKind::Table, table};
 }
 
+// The calls split_leaf stands for add, per frame k of the leaf: map_count
+// +1 (pte_table_set) and -1 (pmd_populate_kernel drops the leaf), and a
+// stale huge entry's tlb_refs +1 unless one is already cached for PMD i;
+// a flush over a range that overlaps the PMD takes that entry back out (-1).  So map_count never
+// changes, tlb_refs rises by one only when the entry stays cached, and each
+// frame is noted changed and touched once, first by pte_table_set in k
+// order, as here.  The flush also drops stale PTEs and older huge entries:
+// the real flush runs for that.
+uint32_t VmemmapPageTable::split_leaf(size_t i, FrameId backing, bool then_flush,
+                                      uint64_t flush_start) {
+  const uint32_t table = pte_table_create(backing);
+  Pmd &p = pmds_[i];
+  const FrameId first = p.value;
+  const bool remember = !then_flush && !tlb_pmd_.count(i);
+  std::vector<uint32_t> &ptes = tables_[table];
+  for (uint64_t k = 0, n = cfg_.ptrs_per_pte(); k < n; k++) {
+    const FrameId f = static_cast<FrameId>(first + k);
+    ptes[k] = encode(Pte{f, false});
+    FrameRec &r = phys_.frame(f);
+    r.tlb_refs += remember;
+    phys_.touch(f);
+  }
+  if (remember)
+    tlb_pmd_.emplace(i, p);
+  p = Pmd{PmdKind::Table, table};
+  if (then_flush)
+    flush_tlb_kernel_range(flush_start, flush_start + cfg_.pmd_size());
+  return table;
+}
+
 void VmemmapPageTable::ensure_covers(uint64_t end_vaddr) {
   changed();
   if (end_vaddr <= end())

@@ -70,6 +70,13 @@ void hugetlb_vmemmap_optimize_folio(Machine &m, const Hstate &h, HugetlbFolio &f
 void hugetlb_vmemmap_optimize_folios(Machine &m, const Hstate &h,
                                      std::vector<HugetlbFolio *> &folios);
 
+// tests/fastpath/remap_walk_test.cpp turns this on: the remap walks then
+// take the kernel's step-by-step path everywhere (vmemmap_split_pmd's
+// per-PTE table build, a fresh translation of the reuse address for every
+// restored PTE), the reference each fast path beside it is pinned to.
+// Process-wide; off by default.
+inline bool hugetlb_vmemmap_reference_walks = false;
+
 // The internals, exposed for tests that drive one step at a time.
 int __hugetlb_vmemmap_optimize_folio(Machine &m, const Hstate &h, HugetlbFolio &folio,
                                      FrameList &vmemmap_pages, unsigned flags);

@@ -130,6 +130,15 @@ public:
   FrameId pte_table_frame(uint32_t table) const { return table_frames_[table]; }
   // pmd_populate_kernel: install `table` at PMD i (replacing a leaf or nothing).
   void pmd_populate_kernel(size_t i, uint32_t table);
+  // vmemmap_split_pmd's success path on leaf PMD i in one pass over its
+  // frames: pte_table_create(backing), pte_table_set of every PTE to the
+  // frame the leaf maps there (RW), pmd_populate_kernel, and, if
+  // `then_flush`, flush_tlb_kernel_range(flush_start, flush_start +
+  // PMD_SIZE), a range that overlaps PMD i.  The same entries,
+  // tables, stale translations, counters and frame records as those calls,
+  // with every frame noted changed and touched in the same order
+  // (tests/fastpath/pgtable_split_test.cpp).  Returns the table index.
+  uint32_t split_leaf(size_t i, FrameId backing, bool then_flush, uint64_t flush_start);
 
   // sparse_index_init() for hot-added memory (M2, device DAX): grows the
   // span so that it covers [start(), end_vaddr); new PMDs are none.
