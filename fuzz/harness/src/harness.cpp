@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hvo/concurrency/scenarios.h"
+#include "hvo/concurrency/setup_snapshots.h"
 #include "hvo/differential.h"
 #include "hvo/fuzz/boot_cache.h"
 #include "hvo/fuzz/decoder.h"
@@ -39,6 +40,11 @@ Settings g_settings;
 // Booted machines per configuration (boot_cache.h); on unless
 // HVO_FUZZ_BOOT_CACHE=0.
 BootCache g_boot_cache(true);
+// The race scenarios' machines, booted and set up once per configuration
+// (setup_snapshots.h); used while the boot cache is on, so that
+// HVO_FUZZ_BOOT_CACHE=0 runs every race input on a fresh boot with its
+// setup ops applied, the reference the snapshots are compared against.
+concurrency::SetupSnapshots g_race_snapshots;
 uint64_t g_last_digest = 0;
 
 [[noreturn]] void usage_error(const std::string &msg) {
@@ -150,17 +156,20 @@ bool report_known(const Violation &v, const Scenario &s) {
 }
 
 // One concurrency scenario under the input's schedule; the scenario's own
-// checks and the whole oracle run after it (scenarios.h).  Its machine comes
-// from the boot cache: the scenarios' few fixed configs (era and variant;
-// the bug switches select the scenario's code through race_options, not the
-// machine's Config) each boot once per process.
+// checks and the whole oracle run after it (scenarios.h).  Its machine, set
+// up, comes from the race snapshots (the scenarios' few fixed setups, each
+// booted and set up once per process; the bug switches select the
+// scenario's code through race_options, not the machine); with the boot
+// cache off, from a fresh boot with the setup applied for this input.
 int run_race_input(const uint8_t *data, size_t size) {
   const RaceInput in = decode_race_input(std::span<const uint8_t>(data, size));
   Config bugs;
   bugs.bugs = g_settings.bugs;
-  concurrency::ScenarioRun run = concurrency::run_scenario(
-      in.kind, race_options(in, bugs), in.schedule,
-      [](const Config &c, std::string *e) { return g_boot_cache.model_for(c, e); });
+  concurrency::ScenarioRun run =
+      g_boot_cache.enabled()
+          ? concurrency::run_scenario(in.kind, race_options(in, bugs), in.schedule,
+                                      g_race_snapshots)
+          : concurrency::run_scenario(in.kind, race_options(in, bugs), in.schedule);
   if (run.run.step_limit_hit)
     run.violations.insert(run.violations.begin(),
                           Violation{"R-step-limit", 0, 0, UINT64_MAX, "every thread finishes",
@@ -244,7 +253,10 @@ int run_target_input(std::string_view target, const uint8_t *data, size_t size) 
     initialize_target(target);
   // Whatever the input allocated is freed before it returns (boot_cache.h).
   struct ReleaseModels {
-    ~ReleaseModels() { g_boot_cache.release_all(); }
+    ~ReleaseModels() {
+      g_boot_cache.release_all();
+      g_race_snapshots.release_all();
+    }
   } release;
   if (g_settings.profile->runner == Runner::Race)
     return run_race_input(data, size);

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "hvo/concurrency/coroutine.h"
+#include "hvo/concurrency/setup_snapshots.h"
 
 #include "hvo/hugetlb_vmemmap.h"
 #include "hvo/model.h"
@@ -106,12 +107,6 @@ void StepHook::at(Machine &m, const char *point, uint64_t addr) {
   co->yield(point_label(*w, m, point, addr));
 }
 
-Op parse(const std::string &line) {
-  Op o;
-  parse_op(line, o);
-  return o;
-}
-
 // A fresh boot per run: what run_scenario without a source and hvo-sim get.
 Model *boot_fresh(std::unique_ptr<Model> &owned, const Config &c, std::string *error) {
   owned = Model::create(c, error);
@@ -131,33 +126,82 @@ const Config &scenario_machine() {
   return base;
 }
 
-std::unique_ptr<World> boot(Era era, Variant v, const ModelSource *source) {
-  Config c = scenario_machine();
-  c.era = era;
-  c.variant = v;
-  auto w = std::make_unique<World>();
-  std::string error;
-  w->md = source ? (*source)(c, &error) : boot_fresh(w->owned, c, &error);
-  if (!w->md)
-    throw std::invalid_argument("race scenario machine '" + print_config(c) + "': " + error);
-  return w;
+// A scenario's machine before its first step: the Config it boots, the ops
+// that set it up (applied in order before the threads start, never
+// interleaved), and the names the trace labels give its folios.  Nothing
+// here depends on the schedule or on the bug switches, which choose the
+// threads' code: a SetupSnapshots keeps the result per (config, ops).
+struct SetupPlan {
+  Config config;
+  std::vector<std::string> ops;
+  std::vector<std::pair<FolioId, std::string>> names;
+};
+
+SetupPlan setup_plan(ScenarioKind kind, const ScenarioOptions &opt) {
+  SetupPlan p;
+  p.config = scenario_machine();
+  const std::string alloc = "alloc_folio order=" + std::to_string(opt.order) + " node=0";
+  switch (kind) {
+  case ScenarioKind::GetTailRace:
+    p.config.era = Era::SharedTail;
+    p.config.variant = opt.shared_variant;
+    break;
+  case ScenarioKind::SpeculativeReader:
+    p.config.era = opt.era;
+    // The restore case runs v6.12.0's restore: D612's copies the head page
+    // into every tail vmemmap page (findings-model.md), which the oracle
+    // reports in every schedule and would hide the race.
+    p.config.variant = opt.era == Era::Legacy ? (opt.restore ? Variant::V6_12_0 : Variant::D612)
+                                              : opt.shared_variant;
+    if (opt.restore)
+      p.ops = {alloc};  // optimized at allocation
+    else
+      p.ops = {"sysctl_hvo value=0", alloc, "sysctl_hvo value=1"};
+    p.ops.push_back("get_folio folio=0");  // in use: refcount 1
+    p.names = {{0, "folio"}};
+    break;
+  case ScenarioKind::OptimizeVsRestore:
+    p.config.era = Era::SharedTail;
+    p.config.variant = opt.shared_variant;
+    // B, optimized: the tail exists; then A, not yet.
+    p.ops = {alloc, "sysctl_hvo value=0", alloc, "sysctl_hvo value=1"};
+    p.names = {{0, "B"}, {1, "A"}};
+    break;
+  }
+  return p;
 }
 
-void apply(World &w, const std::string &line) { w.md->apply(parse(line)); }
+using Steps = std::vector<std::function<std::string()>>;
+
+// The steps of a thread, in order, each built once in place (a braced list
+// would build each std::function and then copy it: a second allocation for
+// every closure too big to sit inside one).
+template <class... F> Steps steps_of(F &&...f) {
+  Steps s;
+  s.reserve(sizeof...(f));
+  (s.emplace_back(std::forward<F>(f)), ...);
+  return s;
+}
 
 // A thread from a list of steps run in order; each returns its label.
-Thread sequence(std::string name, std::vector<std::function<std::string()>> steps,
-                std::vector<std::function<bool()>> gates = {}) {
-  auto pc = std::make_shared<size_t>(0);
-  auto st = std::make_shared<std::vector<std::function<std::string()>>>(std::move(steps));
-  auto gt = std::make_shared<std::vector<std::function<bool()>>>(std::move(gates));
-  Thread t;
-  t.name = name;
-  t.step = [pc, st] {
-    const size_t i = (*pc)++;
-    return StepResult{(*st)[i](), *pc == st->size()};
+Thread sequence(std::string name, Steps steps, std::vector<std::function<bool()>> gates = {}) {
+  // The program counter and the code, shared by the thread's two closures.
+  struct Program {
+    size_t pc = 0;
+    Steps steps;
+    std::vector<std::function<bool()>> gates;
   };
-  t.runnable = [pc, gt] { return *pc >= gt->size() || !(*gt)[*pc] || (*gt)[*pc](); };
+  auto prog = std::make_shared<Program>(Program{0, std::move(steps), std::move(gates)});
+  Thread t;
+  t.name = std::move(name);
+  t.step = [prog] {
+    const size_t i = prog->pc++;
+    return StepResult{prog->steps[i](), prog->pc == prog->steps.size()};
+  };
+  t.runnable = [prog] {
+    const size_t pc = prog->pc;
+    return pc >= prog->gates.size() || !prog->gates[pc] || prog->gates[pc]();
+  };
   return t;
 }
 
@@ -172,6 +216,7 @@ std::string hexs(uint64_t v) {
 std::vector<Thread> get_tail_race(World &w, const ScenarioOptions &opt) {
   const unsigned order = 9;
   std::vector<Thread> t;
+  t.reserve(3);
   for (int cpu = 0; cpu < 2; cpu++) {
     auto tail = std::make_shared<FrameId>(kNoFrame);
     auto cand = std::make_shared<FrameId>(kNoFrame);
@@ -179,7 +224,7 @@ std::vector<Thread> get_tail_race(World &w, const ScenarioOptions &opt) {
     auto owner = [wp] { return tail_owner_of_pfn(wp->m(), 0); };
     t.push_back(sequence(
         "cpu" + std::to_string(cpu),
-        {[=] {  // tail = READ_ONCE(zone->vmemmap_tails[idx])
+        steps_of([=] {  // tail = READ_ONCE(zone->vmemmap_tails[idx])
            *tail = shared_tail_lookup(wp->m(), order, owner());
            return "READ_ONCE(vmemmap_tails[idx]) = " +
                   (*tail == kNoFrame ? std::string("NULL") : "frame " + std::to_string(*tail));
@@ -202,7 +247,7 @@ std::vector<Thread> get_tail_race(World &w, const ScenarioOptions &opt) {
            wp->got[cpu] = *tail;
            return std::string(opt.cmpxchg_publish ? "cmpxchg" : "WRITE_ONCE") + " -> frame " +
                   std::to_string(*tail);
-         }}));
+         })));
   }
   return t;
 }
@@ -296,6 +341,7 @@ std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
   w.rcu.in_cs.assign(2, false);
   w.rcu.waited.assign(2, false);
   std::vector<Thread> t;
+  t.reserve(3);
 
   // The reader: page_ref_add_unless(p, 1, 0), i.e. get_page_unless_zero.
   auto fake = std::make_shared<bool>(false);
@@ -313,7 +359,7 @@ std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
     return "atomic_add_unless: " + std::to_string(c) + " -> " + std::to_string(c + 1);
   };
   if (opt.era == Era::SharedTail) {
-    t.push_back(sequence("reader", {add}));
+    t.push_back(sequence("reader", steps_of(add)));
   } else {
     auto lock = [wp] {
       wp->rcu.in_cs[0] = true;
@@ -336,9 +382,9 @@ std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
     // 6.12 (page_ref.h l.231-244): fake-head test, then refcount;
     // fixed (Yu Zhao): refcount first, fake-head test second.
     if (opt.refcount_first)
-      t.push_back(sequence("reader", {lock, test_count, test_fake, add, unlock}));
+      t.push_back(sequence("reader", steps_of(lock, test_count, test_fake, add, unlock)));
     else
-      t.push_back(sequence("reader", {lock, test_fake, test_count, add, unlock}));
+      t.push_back(sequence("reader", steps_of(lock, test_fake, test_count, add, unlock)));
   }
 
   if (opt.remap_steps) {
@@ -373,8 +419,12 @@ std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
     page_ref_unfreeze(wp->m(), head, 1);
     return std::string("page_ref_unfreeze(head, 1)");
   };
-  std::vector<std::function<std::string()>> ws{freeze};
-  std::vector<std::function<bool()>> gates{nullptr};
+  Steps ws;  // at most five: reserved once
+  std::vector<std::function<bool()>> gates;
+  ws.reserve(5);
+  gates.reserve(5);
+  ws.emplace_back(freeze);
+  gates.emplace_back(nullptr);
   if (opt.era == Era::Legacy && opt.synchronize_rcu) {
     ws.push_back(sync_begin);
     gates.push_back(nullptr);
@@ -383,7 +433,7 @@ std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
   }
   ws.push_back(remap);
   ws.push_back(unfreeze);
-  t.push_back(sequence("writer", ws, gates));
+  t.push_back(sequence("writer", std::move(ws), std::move(gates)));
   (void)hexs;
   return t;
 }
@@ -395,6 +445,7 @@ std::vector<Thread> optimize_vs_restore(World &w, const ScenarioOptions &opt) {
   Machine &m = w.m();
   const uint64_t S = m.cfg.struct_page_size, spp = m.cfg.spp();
   std::vector<Thread> t;
+  t.reserve(3);
   std::function<std::string()> optimize_a = [wp] {
     HugetlbFolio &a = wp->m().folios[1];
     hugetlb_vmemmap_optimize_folio(wp->m(), Hstate{a.order}, a);
@@ -409,7 +460,7 @@ std::vector<Thread> optimize_vs_restore(World &w, const ScenarioOptions &opt) {
   // step's label is the call's.
   auto cpu = [&opt](std::string name, std::function<std::string()> call) {
     if (!opt.remap_steps)
-      return sequence(std::move(name), {std::move(call)});
+      return sequence(std::move(name), steps_of(std::move(call)));
     return coroutine_thread(std::move(name),
                             std::make_shared<Coroutine>([call](Coroutine &) { return call(); }));
   };
@@ -428,60 +479,72 @@ std::vector<Thread> optimize_vs_restore(World &w, const ScenarioOptions &opt) {
       return std::string("compound_head(") + (id ? "A" : "B") + " tail) = " + hexs(got);
     };
   };
-  t.push_back(sequence("reader", {resolve(1), resolve(0), [wp, S, spp] {
+  t.push_back(sequence("reader", steps_of(resolve(1), resolve(0), [wp, S, spp] {
                                     Machine &mm = wp->m();
                                     const uint64_t slot = mm.page(mm.folios[0].pfn) + spp * S;
                                     const bool ok = page_ref_add_unless(mm, slot, 1, 0);
                                     return std::string("get_page_unless_zero(B tail) = ") +
                                            (ok ? "1" : "0");
-                                  }}));
+                                  })));
   (void)m;
   return t;
 }
 
+// setup_plan depends on these options only.  A run looks its plan up
+// rather than building its Config and op text again: a fuzz input is one
+// short run, and under ASan each of those allocations records its stack.
+const SetupPlan &cached_setup_plan(ScenarioKind kind, const ScenarioOptions &opt) {
+  struct Cached {
+    ScenarioKind kind;
+    Variant shared_variant;
+    Era era;
+    bool restore;
+    unsigned order;
+    SetupPlan plan;
+  };
+  thread_local std::vector<Cached> plans;
+  for (const Cached &c : plans)
+    if (c.kind == kind && c.shared_variant == opt.shared_variant && c.era == opt.era &&
+        c.restore == opt.restore && c.order == opt.order)
+      return c.plan;
+  if (plans.size() == 32)
+    plans.clear();  // more than the fuzz inputs can ask for: tests with odd orders
+  plans.push_back({kind, opt.shared_variant, opt.era, opt.restore, opt.order, setup_plan(kind, opt)});
+  return plans.back().plan;
+}
+
+// The world after its setup: a machine from @snapshots already set up, or
+// one from @source (or a fresh boot) with the setup ops applied here.
 std::unique_ptr<World> setup_world(ScenarioKind kind, const ScenarioOptions &opt,
-                                   const ModelSource *source) {
-  switch (kind) {
-  case ScenarioKind::GetTailRace:
-    return boot(Era::SharedTail, opt.shared_variant, source);
-  case ScenarioKind::SpeculativeReader: {
-    const std::string alloc = "alloc_folio order=" + std::to_string(opt.order) + " node=0";
-    // The restore case runs v6.12.0's restore: D612's copies the head page
-    // into every tail vmemmap page (findings-model.md), which the oracle
-    // reports in every schedule and would hide the race.
-    const Variant legacy = opt.restore ? Variant::V6_12_0 : Variant::D612;
-    auto w = boot(opt.era, opt.era == Era::Legacy ? legacy : opt.shared_variant, source);
-    if (opt.restore) {
-      apply(*w, alloc);  // optimized at allocation
-    } else {
-      apply(*w, "sysctl_hvo value=0");
-      apply(*w, alloc);
-      apply(*w, "sysctl_hvo value=1");
-    }
-    apply(*w, "get_folio folio=0");  // in use: refcount 1
-    w->name_folio(0, "folio");
-    return w;
+                                   const ModelSource *source, SetupSnapshots *snapshots) {
+  const SetupPlan &plan = cached_setup_plan(kind, opt);
+  auto w = std::make_unique<World>();
+  std::string error;
+  if (snapshots) {
+    w->md = snapshots->model_for(plan.config, plan.ops, &error);
+  } else {
+    w->md = source ? (*source)(plan.config, &error) : boot_fresh(w->owned, plan.config, &error);
+    if (w->md)
+      for (const std::string &line : plan.ops) {
+        Op op;
+        if (std::string err = parse_op(line, op); !err.empty())
+          throw std::invalid_argument("scenario setup op '" + line + "': " + err);
+        w->md->apply(op);
+      }
   }
-  case ScenarioKind::OptimizeVsRestore: {
-    const std::string alloc = "alloc_folio order=" + std::to_string(opt.order) + " node=0";
-    auto w = boot(Era::SharedTail, opt.shared_variant, source);
-    apply(*w, alloc);  // B, optimized: the tail exists
-    apply(*w, "sysctl_hvo value=0");
-    apply(*w, alloc);  // A, not yet
-    apply(*w, "sysctl_hvo value=1");
-    w->name_folio(0, "B");
-    w->name_folio(1, "A");
-    return w;
-  }
-  }
-  return nullptr;
+  if (!w->md)
+    throw std::invalid_argument("race scenario machine '" + print_config(plan.config) +
+                                "': " + error);
+  for (const auto &[id, name] : plan.names)
+    w->name_folio(id, name);
+  return w;
 }
 
 // The world after its boot ops, with the interleave hook installed when the
 // remap runs in steps (the boot ops themselves are not interleaved).
 std::unique_ptr<World> setup(ScenarioKind kind, const ScenarioOptions &opt,
-                             const ModelSource *source) {
-  std::unique_ptr<World> w = setup_world(kind, opt, source);
+                             const ModelSource *source, SetupSnapshots *snapshots = nullptr) {
+  std::unique_ptr<World> w = setup_world(kind, opt, source, snapshots);
   if (opt.remap_steps) {
     w->hook.w = w.get();
     w->rcu_waits = opt.synchronize_rcu;
@@ -541,11 +604,13 @@ private:
 };
 
 ScenarioRun run_in(ScenarioKind kind, const ScenarioOptions &opt,
-                   const std::vector<uint8_t> &schedule, const ModelSource *source) {
-  std::unique_ptr<World> w = setup(kind, opt, source);
+                   const std::vector<uint8_t> &schedule, const ModelSource *source,
+                   SetupSnapshots *snapshots) {
+  std::unique_ptr<World> w = setup(kind, opt, source, snapshots);
   ScenarioRun out;
   std::vector<Thread> threads = threads_of(kind, *w, opt);
   std::vector<std::string> names;
+  names.reserve(threads.size());
   for (const Thread &t : threads)
     names.push_back(t.name);
   out.run = run_schedule(std::move(threads), schedule);
@@ -558,12 +623,17 @@ ScenarioRun run_in(ScenarioKind kind, const ScenarioOptions &opt,
 
 ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
                          const std::vector<uint8_t> &schedule) {
-  return run_in(kind, opt, schedule, nullptr);
+  return run_in(kind, opt, schedule, nullptr, nullptr);
 }
 
 ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
                          const std::vector<uint8_t> &schedule, const ModelSource &model_for) {
-  return run_in(kind, opt, schedule, &model_for);
+  return run_in(kind, opt, schedule, &model_for, nullptr);
+}
+
+ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
+                         const std::vector<uint8_t> &schedule, SetupSnapshots &snapshots) {
+  return run_in(kind, opt, schedule, nullptr, &snapshots);
 }
 
 Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt,

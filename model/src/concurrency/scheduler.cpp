@@ -4,9 +4,16 @@
 // thread chosen by a schedule byte string.
 #include "hvo/concurrency/scheduler.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace hvo::concurrency {
+
+namespace {
+// Steps a scenario run usually takes: the longest seeds (remap=steps over
+// an order-9 folio) take about 40.
+constexpr std::size_t kExpectedSteps = 64;
+} // namespace
 
 RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8_t> &schedule,
                        unsigned max_steps, TailPolicy tail) {
@@ -16,6 +23,15 @@ RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8
   unsigned previous = ~0u;
   std::vector<unsigned> runnable;  // reused: one allocation per run, not per step
   runnable.reserve(threads.size());
+  // One allocation per record for a run of ordinary length rather than a
+  // doubling series each: a fuzz input is one short run, and under ASan
+  // every allocation records its stack.
+  const std::size_t expected = std::min<std::size_t>(max_steps, kExpectedSteps);
+  r.trace.reserve(expected);
+  r.choices.reserve(expected);
+  r.branching.reserve(expected);
+  r.continuing.reserve(expected);
+  r.defaults.reserve(expected);
   for (unsigned steps = 0;; ++steps) {
     runnable.clear();
     bool unfinished = false;
@@ -58,6 +74,11 @@ RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8
 
 std::string format_trace(const RunResult &r, const std::vector<std::string> &thread_names) {
   std::string out;
+  std::size_t length = 0;  // known names and labels: one allocation for the text
+  for (const TraceEntry &e : r.trace)
+    length += (e.thread < thread_names.size() ? thread_names[e.thread].size() : 16) +
+              e.label.size() + 3;
+  out.reserve(length);
   for (const TraceEntry &e : r.trace) {
     if (e.thread < thread_names.size())
       out += thread_names[e.thread];

@@ -80,6 +80,8 @@ struct ScenarioRun {
 /// it installs its interleave hook only for the run and removes it after.
 using ModelSource = std::function<Model *(const Config &, std::string *)>;
 
+class SetupSnapshots;
+
 /// Runs @kind under @schedule over a freshly booted machine.
 ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
                          const std::vector<uint8_t> &schedule);
@@ -88,6 +90,13 @@ ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
 /// std::invalid_argument naming the config and the error.
 ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
                          const std::vector<uint8_t> &schedule, const ModelSource &model_for);
+
+/// The same over a machine from @snapshots (setup_snapshots.h): booted and
+/// set up once per configuration, reset to that state for each run.  The
+/// same run, trace, violations and final machine state as the overloads
+/// above (tests/fastpath/race_snapshot_test.cpp).
+ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
+                         const std::vector<uint8_t> &schedule, SetupSnapshots &snapshots);
 
 /// Every schedule: how many, how many had violations, and the first bad one.
 struct Exploration {

@@ -20,6 +20,10 @@
 // the default), which halved the executions per second of short runs.
 //
 // HVO_FUZZ_BOOT_CACHE=0 turns the cache off: every input boots a fresh Model.
+// It also turns off the race target's set-up machines
+// (model/include/hvo/concurrency/setup_snapshots.h), which keep the state
+// after a scenario's setup ops rather than after the boot: with the cache
+// off, each race input boots and applies its setup ops afresh.
 #pragma once
 
 #include <cstddef>

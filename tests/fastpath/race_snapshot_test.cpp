@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The race target's set-up machines (SetupSnapshots,
+// model/include/hvo/concurrency/setup_snapshots.h) against the path they
+// replace: a fresh boot with the scenario's setup ops applied before every
+// run.  Every race seed and regression, and random race inputs, under the
+// fixed kernel and under each race bug switch, run both ways; the runs must
+// agree on everything a harness or a reader of the model can see: the
+// trace, the schedule taken (choices, branching, preemption points), the
+// step-limit and deadlock flags, every violation, the final machine state
+// (machine_state_diff), the op count, and what a second whole-oracle check
+// after the run reports.  One SetupSnapshots serves every input in a mixed
+// order, so its entries are reused dirty, reset, and released.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hvo/concurrency/scenarios.h"
+#include "hvo/concurrency/setup_snapshots.h"
+#include "hvo/fuzz/outcome.h"
+#include "hvo/fuzz/race_input.h"
+#include "hvo/model.h"
+
+#include "machine_state.h"
+
+namespace hvo {
+namespace {
+
+using concurrency::ScenarioRun;
+using concurrency::SetupSnapshots;
+
+// Everything of a run a harness can see, as text.
+std::string describe(const ScenarioRun &r) {
+  std::string out = r.trace;
+  auto bytes = [&out](const char *name, const std::vector<uint8_t> &v) {
+    out += name;
+    for (uint8_t b : v)
+      out += ' ' + std::to_string(b);
+    out += '\n';
+  };
+  bytes("choices", r.run.choices);
+  bytes("branching", r.run.branching);
+  bytes("continuing", r.run.continuing);
+  bytes("defaults", r.run.defaults);
+  out += r.run.step_limit_hit ? "step limit hit\n" : "";
+  out += r.run.deadlock ? "deadlock\n" : "";
+  for (const Violation &v : r.violations)
+    out += "VIOLATION " + format_violation(v) + '\n';
+  return out;
+}
+
+std::string describe(const std::vector<Violation> &vs) {
+  std::string out;
+  for (const Violation &v : vs)
+    out += format_violation(v) + '\n';
+  return out;
+}
+
+// The race inputs every fuzz run starts from: the seed corpus and the
+// stored regressions of hvo_fuzz_race.
+std::vector<std::pair<std::string, fuzz::RaceInput>> stored_inputs() {
+  std::vector<std::pair<std::string, fuzz::RaceInput>> out;
+  std::vector<std::filesystem::path> files;
+  for (const char *dir : {HVO_FUZZ_CORPUS_DIR "/hvo_fuzz_race", HVO_FUZZ_REGRESSIONS_DIR})
+    for (const auto &e : std::filesystem::directory_iterator(dir))
+      if (e.path().extension() == ".hvo")
+        files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const std::filesystem::path &f : files) {
+    std::ifstream in(f);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("\nrace ") == std::string::npos && text.rfind("race ", 0) != 0)
+      continue;  // a regression of another target
+    fuzz::RaceInput r;
+    const std::string err = fuzz::parse_race_input(text, f.filename().string(), r);
+    EXPECT_EQ(err, "") << f;
+    if (err.empty())
+      out.emplace_back(f.filename().string(), r);
+  }
+  return out;
+}
+
+struct Counts {
+  unsigned runs = 0, with_violations = 0, stepped = 0;
+};
+
+// One input both ways under @bugs; the snapshot side from @snaps.
+void compare(const std::string &name, const fuzz::RaceInput &in, const Config &bugs,
+             SetupSnapshots &snaps, Counts &counts) {
+  const concurrency::ScenarioOptions opt = fuzz::race_options(in, bugs);
+  std::unique_ptr<Model> fresh;
+  const concurrency::ModelSource boot = [&fresh](const Config &c, std::string *error) {
+    fresh = Model::create(c, error);
+    return fresh.get();
+  };
+  const ScenarioRun a = concurrency::run_scenario(in.kind, opt, in.schedule, boot);
+  const ScenarioRun b = concurrency::run_scenario(in.kind, opt, in.schedule, snaps);
+  ASSERT_NE(fresh, nullptr);
+  ASSERT_NE(snaps.last(), nullptr);
+  const std::string what = name + ": " + fuzz::print_race_input(in);
+  EXPECT_EQ(describe(a), describe(b)) << what;
+  EXPECT_EQ(test::machine_state_diff(fresh->machine(), snaps.last()->machine()), "") << what;
+  EXPECT_EQ(fresh->ops_applied(), snaps.last()->ops_applied()) << what;
+  // The oracle's own state: a second whole check sees the same.
+  Model &again = *snaps.last();
+  EXPECT_EQ(describe(fresh->check_all()), describe(again.check_all())) << what;
+  counts.runs++;
+  counts.with_violations += !a.violations.empty();
+  counts.stepped += in.remap_steps;
+}
+
+// The fixed kernel and each historic bug the race scenarios put back.
+std::vector<Config> bug_sets() {
+  std::vector<Config> out(1);
+  for (const char *bug : {"get-tail-plain-store", "speculative-ref-fake-head-first",
+                          "hvo-no-synchronize-rcu"}) {
+    Config c;
+    EXPECT_EQ(fuzz::parse_bug_list(bug, c.bugs), "") << bug;
+    out.push_back(c);
+  }
+  return out;
+}
+
+TEST(RaceSnapshot, StoredInputsSameAsFreshSetup) {
+  const auto inputs = stored_inputs();
+  ASSERT_GE(inputs.size(), 10u) << "the race seeds were not found";
+  SetupSnapshots snaps;
+  Counts counts;
+  unsigned k = 0;
+  for (const Config &bugs : bug_sets())
+    for (const auto &[name, in] : inputs) {
+      compare(name, in, bugs, snaps, counts);
+      if (++k % 3 == 0)
+        snaps.release_all();  // otherwise the next model_for resets a dirty entry
+    }
+  EXPECT_EQ(counts.runs, 4 * inputs.size());
+  // Not vacuous: the bug switches make runs report, and the stepped
+  // remaps run.
+  EXPECT_GE(counts.with_violations, 3u);
+  EXPECT_GE(counts.stepped, 4u * 3u);
+}
+
+TEST(RaceSnapshot, RandomInputsSameAsFreshSetup) {
+  std::mt19937 rng(20261121);
+  SetupSnapshots snaps;
+  Counts counts;
+  const std::vector<Config> bugs = bug_sets();
+  for (unsigned i = 0; i < 160; i++) {
+    std::vector<uint8_t> bytes(1 + rng() % 40);
+    for (uint8_t &x : bytes)
+      x = static_cast<uint8_t>(rng());
+    const fuzz::RaceInput in = fuzz::decode_race_input(bytes);
+    compare("random input " + std::to_string(i), in, bugs[i % bugs.size()], snaps, counts);
+    if (rng() % 2)
+      snaps.release_all();
+  }
+  EXPECT_EQ(counts.runs, 160u);
+  EXPECT_GE(counts.with_violations, 10u);
+  EXPECT_GE(counts.stepped, 40u);
+}
+
+// A snapshot is never written by the runs that reset to it: the same input
+// run first and after many others gives the same.
+TEST(RaceSnapshot, SnapshotUnchangedByRuns) {
+  SetupSnapshots snaps;
+  fuzz::RaceInput probe;
+  ASSERT_EQ(fuzz::parse_race_input("race scenario=speculative-reader remap=steps era=legacy "
+                                   "restore=0 schedule=0101010101010100",
+                                   "probe", probe),
+            "");
+  const concurrency::ScenarioOptions opt = fuzz::race_options(probe, Config{});
+  const std::string first = describe(run_scenario(probe.kind, opt, probe.schedule, snaps));
+  std::mt19937 rng(5);
+  for (unsigned i = 0; i < 30; i++) {
+    std::vector<uint8_t> bytes(2 + rng() % 30);
+    for (uint8_t &x : bytes)
+      x = static_cast<uint8_t>(rng());
+    bytes[0] = 4;  // speculative-reader, remap=steps
+    const fuzz::RaceInput in = fuzz::decode_race_input(bytes);
+    run_scenario(in.kind, fuzz::race_options(in, Config{}), in.schedule, snaps);
+  }
+  EXPECT_EQ(first, describe(run_scenario(probe.kind, opt, probe.schedule, snaps)));
+}
+
+}  // namespace
+}  // namespace hvo
