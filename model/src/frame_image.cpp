@@ -64,14 +64,20 @@ uint32_t ImagePool::with_field(uint32_t id, unsigned f, uint64_t mask, FieldSpec
   if (!im.pure())
     return kNone;
   Fields fields = im.fields;
+  if (!store_into_fields(fields, f, mask, value))
+    return kNone;
+  return intern(fields);
+}
+
+bool ImagePool::store_into_fields(Fields &fields, unsigned f, uint64_t mask, FieldSpec value) {
   FieldSpec &fs = fields[f];
   if (mask == ~uint64_t{0})
     fs = value;
   else if (fs.rel == FieldRel::None && value.rel == FieldRel::None)
     fs.literal = (fs.literal & ~mask) | (value.literal & mask);
   else
-    return kNone;
-  return intern(fields);
+    return false;
+  return true;
 }
 
 uint32_t ImagePool::create(const Fields &fields_in) {

@@ -4,7 +4,12 @@
 // (cited "l.N").
 #include "hvo/mm_init.h"
 
+#include <optional>
+#include <utility>
+#include <vector>
+
 #include "hvo/compound.h"
+#include "hvo/compound_info.h"
 #include "hvo/machine.h"
 #include "hvo/page_flags.h"
 #include "hvo/shared_tail.h"
@@ -25,41 +30,83 @@ void store_field_range(Machine &m, uint64_t a, uint64_t b, unsigned field, uint6
   store_struct_pages(m, a, b, {{field, mask, FieldSpec{value}}}, who);
 }
 
-// __init_zone_device_page (l.993-1023) for pfns [a, b): __init_single_page,
-// __SetPageReserved, page->pgmap (word 1), page->zone_device_data (word 2).
-// FS_DAX / GENERIC pgmaps keep the initial refcount of 1.  One pass stores
-// all of it a struct page after another, as the kernel's loop does: a
-// read-only or unmapped vmemmap page faults at __init_single_page's first
-// store.
-void init_zone_device_pages(Machine &m, uint64_t a, uint64_t b, unsigned nid,
-                            const DevPagemap &pgmap) {
+// What __init_zone_device_page (l.993-1023) stores into each struct page,
+// in order: __init_single_page, __SetPageReserved, page->pgmap (word 1),
+// page->zone_device_data (word 2).  FS_DAX / GENERIC pgmaps keep the
+// initial refcount of 1.
+std::vector<Mmu::FieldStore> zone_device_page_stores(unsigned nid, const DevPagemap &pgmap) {
   std::vector<Mmu::FieldStore> st = init_single_page_stores(kZoneDevice, nid);
   const uint64_t reserved = uint64_t{1} << sp::PG_reserved;
   st.push_back({sp::kFlags, reserved, FieldSpec{reserved}});
   st.push_back({sp::kCompoundHead, ~uint64_t{0}, FieldSpec{pgmap.kernel_address()}});
   st.push_back({sp::kLruPrev, ~uint64_t{0}, FieldSpec{0}});
-  store_struct_pages(m, a, b, st, "__init_single_page");
+  return st;
 }
+
+// __init_zone_device_page for pfns [a, b): one pass stores all of it a
+// struct page after another, as the kernel's loop does: a read-only or
+// unmapped vmemmap page faults at __init_single_page's first store.
+void init_zone_device_pages(Machine &m, uint64_t a, uint64_t b,
+                            const std::vector<Mmu::FieldStore> &init) {
+  store_struct_pages(m, a, b, init, "__init_single_page");
+}
+
+// What prep_compound_tail (mm/internal.h 6.12 l.722-729) stores into every
+// tail of an aligned order-@order folio: the stores of compound.cpp's
+// prep_compound_tails, restated here because compound.h does not export its
+// list (tests/fastpath/dax_init_test.cpp pins the two to each other through
+// the reference path, which calls prep_compound_tails itself).
+std::vector<Mmu::FieldStore> prep_compound_tail_stores(const Machine &m, unsigned order) {
+  const FieldSpec info = m.cfg.era == Era::SharedTail && mask_encoding(m.cfg)
+                             ? FieldSpec{compound_info_mask(vmemmap_geometry(m.cfg), order)}
+                             : FieldSpec{1, FieldRel::FolioHead, static_cast<uint8_t>(order)};
+  return {{sp::kMapping, ~uint64_t{0}, FieldSpec{sp::TAIL_MAPPING}},
+          {sp::kCompoundHead, ~uint64_t{0}, info},
+          {sp::kPrivate, ~uint64_t{0}, FieldSpec{0}}};
+}
+
+// The stores one memmap_init_zone_device makes again and again, built once
+// (the fast path; see memmap_init_zone_device).
+struct ZoneDeviceStores {
+  std::vector<Mmu::FieldStore> init;  // __init_zone_device_page
+  // init, prep_compound_tail and set_page_count(page, 0) of a tail >= 2 of
+  // an aligned compound page, composed into one store per field (empty:
+  // not composable, or the reference path is asked for).
+  std::vector<Mmu::FieldStore> tail;
+  Mmu::StoreMemo tail_memo;  // shared by every compound page's tail store
+};
 
 // memmap_init_compound (l.1050-1075).  The kernel loops tail by tail; the
 // model does tail 1 alone (prep_compound_head must follow it, because tail 1
 // holds folio data) and tails 2.. together, which leaves the same bytes:
 // every later tail's stores happen after prep_compound_head in both.
-void memmap_init_compound(Machine &m, uint64_t head, uint64_t head_pfn, unsigned nid,
-                          const DevPagemap &pgmap, uint64_t nr_pages) {
+void memmap_init_compound(Machine &m, uint64_t head, uint64_t head_pfn, const DevPagemap &pgmap,
+                          uint64_t nr_pages, ZoneDeviceStores &st) {
   const unsigned order = pgmap.vmemmap_shift;
   const uint64_t end_pfn = head_pfn + nr_pages;
   set_page_flag(m, head, sp::PG_head, "__SetPageHead");
   if (nr_pages < 2)
     return;
-  init_zone_device_pages(m, head_pfn + 1, head_pfn + 2, nid, pgmap);
+  init_zone_device_pages(m, head_pfn + 1, head_pfn + 2, st.init);
   prep_compound_tail(m, head, 1, order);
   set_page_count(m, m.page(head_pfn + 1), 0, "memmap_init_compound");
   prep_compound_head(m, head, order);
   if (end_pfn <= head_pfn + 2)
     return;
-  init_zone_device_pages(m, head_pfn + 2, end_pfn, nid, pgmap);
-  if ((head_pfn & ((uint64_t{1} << order) - 1)) == 0) {
+  const bool aligned = (head_pfn & ((uint64_t{1} << order) - 1)) == 0;
+  if (aligned && !st.tail.empty() && struct_pages_writable(m, head_pfn + 2, end_pfn)) {
+    // Fast path: the three passes below as one.  Each tail receives the
+    // same three groups of stores, and no store reads memory; with every
+    // vmemmap page writable nothing faults, so each word ends with the last
+    // of its stores over the bits of the earlier ones, which is what the
+    // composed list stores (compose_field_stores), a vmemmap page at a time
+    // as the passes do: the same frames, touched in the same order.
+    store_struct_pages(m, head_pfn + 2, end_pfn, st.tail, "__init_single_page", st.tail_memo);
+    zone_device_composed_stores++;
+    return;
+  }
+  init_zone_device_pages(m, head_pfn + 2, end_pfn, st.init);
+  if (aligned) {
     prep_compound_tails(m, head, order, 2, nr_pages);
   } else {
     // A head that is not naturally aligned (an altmap whose size is not a
@@ -126,15 +173,35 @@ void memmap_init_zone_device(Machine &m, const HotplugState &hp, unsigned nid,
   // memmap_init_range already initialised the pfns that hold the altmap.
   if (pgmap.altmap)
     start_pfn = pgmap.altmap->base_pfn + pgmap.altmap->reserve + pgmap.altmap->free;
+  ZoneDeviceStores st{zone_device_page_stores(nid, pgmap), {}, {}};
+  const bool fast = !zone_device_init_reference;
+  if (fast && pfns_per_compound == 1 && struct_pages_writable(m, start_pfn, end_pfn)) {
+    // Fast path: the loop below makes the same stores into every struct
+    // page of [start_pfn, end_pfn), one after another; with nothing to
+    // fault, one range store leaves the same memory (store_struct_pages is
+    // pinned to that loop).
+    init_zone_device_pages(m, start_pfn, end_pfn, st.init);
+    zone_device_composed_stores++;
+    return;
+  }
+  if (fast && pfns_per_compound > 1) {
+    std::optional<std::vector<Mmu::FieldStore>> tail =
+        compose_field_stores(st.init, prep_compound_tail_stores(m, pgmap.vmemmap_shift));
+    if (tail)
+      tail = compose_field_stores(*tail, {{sp::kCounts, 0xffffffff00000000ull, FieldSpec{0}}});
+    if (tail)
+      st.tail = std::move(*tail);
+  }
   for (uint64_t pfn = start_pfn; pfn < end_pfn; pfn += pfns_per_compound) {
     const uint64_t page = m.page(pfn);
-    init_zone_device_pages(m, pfn, pfn + 1, nid, pgmap);
+    init_zone_device_pages(m, pfn, pfn + 1, st.init);
     if (pfns_per_compound == 1)
       continue;
     // Not clamped to end_pfn, as in the kernel: a range that ends inside a
     // compound page has its last compound page initialised past its end.
-    memmap_init_compound(m, page, pfn, nid, pgmap, compound_nr_pages(m, hp, pfn, pgmap));
+    memmap_init_compound(m, page, pfn, pgmap, compound_nr_pages(m, hp, pfn, pgmap), st);
   }
+  m.mmu.release_memo(st.tail_memo);
 }
 
 } // namespace hvo

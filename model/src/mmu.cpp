@@ -83,8 +83,9 @@ bool Mmu::store_fields_page(uint64_t page_vaddr, const std::vector<FieldStore> &
   }
   uint32_t before = r.image;
   phys_.images().get(before);  // keep it alive to remember it
-  for (const FieldStore &s : stores)
-    phys_.store_field_all(t.pte.frame, s.field, s.mask, s.value);
+  if (!store_fields_pure(r, stores))
+    for (const FieldStore &s : stores)
+      phys_.store_field_all(t.pte.frame, s.field, s.mask, s.value);
   phys_.touch(t.pte.frame);
   // A pure result is hash-consed and may be reused.  So may any other
   // result (the frames of a restored folio are copies of one page, with
@@ -106,6 +107,25 @@ bool Mmu::store_fields_page(uint64_t page_vaddr, const std::vector<FieldStore> &
   } else {
     phys_.images().put(before);
   }
+  return true;
+}
+
+bool Mmu::store_fields_pure(FrameRec &r, const std::vector<FieldStore> &stores) {
+  // PhysMem::store_field_all on a pure image interns the image with one
+  // more field stored (ImagePool::with_field): store after store, each
+  // intermediate description interned and dropped again.  When every store
+  // is expressible per field, the chain ends with the image of the final
+  // description, so that is interned once.  Otherwise the chain runs.
+  ImagePool &images = phys_.images();
+  if (!images.at(r.image).pure())
+    return false;
+  ImagePool::Fields fields = images.at(r.image).fields;
+  for (const FieldStore &s : stores)
+    if (!ImagePool::store_into_fields(fields, s.field, s.mask, s.value))
+      return false;
+  const uint32_t result = images.intern(fields);
+  images.put(r.image);
+  r.image = result;
   return true;
 }
 

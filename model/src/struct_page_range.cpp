@@ -54,11 +54,17 @@ constexpr uint64_t kMaxOutsideSlots = 8;
 
 void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<FieldStore> &st,
                         const char *who) {
+  Mmu::StoreMemo memo;
+  store_struct_pages(m, a, b, st, who, memo);
+  m.mmu.release_memo(memo);
+}
+
+void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<FieldStore> &st,
+                        const char *who, Mmu::StoreMemo &memo) {
   if (a >= b)
     return;
   const uint64_t ps = m.cfg.page_size();
   uint64_t start = m.page(a), end = m.page(b);
-  Mmu::StoreMemo memo;
   for (uint64_t p = start & ~(ps - 1); p < end; p += ps) {
     uint64_t first_slot = m.page_to_pfn(p);                      // touching p's first byte
     uint64_t last_slot = m.page_to_pfn(p + ps - 1);              // touching p's last byte
@@ -94,7 +100,41 @@ void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<Fi
         m.mmu.write_masked(addr, s.mask, eval_for_slot(m, s.value, pfn), who);
       }
   }
-  m.mmu.release_memo(memo);
+}
+
+bool struct_pages_writable(const Machine &m, uint64_t a, uint64_t b) {
+  if (a >= b)
+    return true;
+  const uint64_t ps = m.cfg.page_size();
+  for (uint64_t p = m.page(a) & ~(ps - 1); p < m.page(b); p += ps)
+    if (!writable(m, p))
+      return false;
+  return true;
+}
+
+std::optional<std::vector<FieldStore>> compose_field_stores(const std::vector<FieldStore> &first,
+                                                            const std::vector<FieldStore> &second) {
+  std::vector<std::optional<FieldStore>> by_field(kMaxStructPageWords);
+  for (const std::vector<FieldStore> *list : {&first, &second})
+    for (const FieldStore &s : *list) {
+      if (s.field >= kMaxStructPageWords)
+        return std::nullopt;
+      std::optional<FieldStore> &acc = by_field[s.field];
+      if (!acc || s.mask == ~uint64_t{0}) {
+        acc = s;  // the first store, or one that overwrites every bit
+        continue;
+      }
+      if (acc->value.rel != FieldRel::None || s.value.rel != FieldRel::None)
+        return std::nullopt;
+      // ((w & ~m1) | (v1 & m1)) & ~m2 | (v2 & m2), as one store under m1 | m2.
+      acc->value.literal = (acc->value.literal & acc->mask & ~s.mask) | (s.value.literal & s.mask);
+      acc->mask |= s.mask;
+    }
+  std::vector<FieldStore> out;
+  for (const std::optional<FieldStore> &s : by_field)
+    if (s)
+      out.push_back(*s);
+  return out;
 }
 
 void fill_struct_pages(Machine &m, uint64_t a, uint64_t b, uint64_t word, const char *who) {

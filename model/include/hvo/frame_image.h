@@ -78,6 +78,11 @@ public:
   // The pure image equal to `id` with field `f` stored under `mask`, or kNone
   // when `id` is not pure or the store cannot be expressed per field.
   uint32_t with_field(uint32_t id, unsigned f, uint64_t mask, FieldSpec value);
+  // with_field's rule on a field description: stores `value` under `mask`
+  // into `fields[f]`, false (leaving it alone) when that cannot be
+  // expressed per field.  Several stores applied this way and interned once
+  // give the image a chain of with_field calls ends with.
+  static bool store_into_fields(Fields &fields, unsigned f, uint64_t mask, FieldSpec value);
   void get(uint32_t id) { images_[id].refs++; }
   void put(uint32_t id);
   const Image &at(uint32_t id) const { return images_[id]; }

@@ -27,9 +27,21 @@ void memmap_init_range_zone_device(Machine &m, std::uint64_t start_pfn, std::uin
                                    unsigned nid, const DevPagemap &pgmap);
 
 /// memmap_init_zone_device (l.1077-1122) with __init_zone_device_page
-/// (l.993-1023) and memmap_init_compound (l.1050-1075).
+/// (l.993-1023) and memmap_init_compound (l.1050-1075).  Where no store
+/// can fault, the stores into the tails of an aligned compound page (and,
+/// with order-0 pgmaps, into the whole range) are made as one composed
+/// range store rather than a pass per kernel helper.
 void memmap_init_zone_device(Machine &m, const HotplugState &hp, unsigned nid,
                              std::uint64_t start_pfn, std::uint64_t nr_pages,
                              const DevPagemap &pgmap);
+
+/// tests/fastpath/dax_init_test.cpp turns this on: memmap_init_zone_device
+/// then makes every kernel helper's stores in a pass of its own, struct page
+/// range by range as the kernel's loops do (the reference the composed
+/// stores are pinned to).  Process-wide; off by default.
+inline bool zone_device_init_reference = false;
+/// How many composed range stores memmap_init_zone_device has made (the
+/// tests check that the fast path runs, not only that it would agree).
+inline std::uint64_t zone_device_composed_stores = 0;
 
 } // namespace hvo

@@ -71,6 +71,11 @@ public:
   std::vector<Fault> faults;  // drained by the oracle after every operation
 
 private:
+  // store_fields_page's stores into a frame whose image is pure, as one
+  // new field description; false (nothing done) when the image is not pure
+  // or a store is not expressible per field.
+  bool store_fields_pure(FrameRec &r, const std::vector<FieldStore> &stores);
+
   const Config &cfg_;
   PhysMem &phys_;
   VmemmapPageTable &pt_;

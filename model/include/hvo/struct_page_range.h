@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "hvo/machine.h"
@@ -22,6 +23,29 @@ namespace hvo {
 // The stores `st` into every struct page of pfns [a, b).
 void store_struct_pages(Machine &m, uint64_t a, uint64_t b,
                         const std::vector<Mmu::FieldStore> &st, const char *who);
+// The same with a memo the caller keeps across calls (and releases with
+// Mmu::release_memo): every call that shares `memo` must pass the same `st`,
+// so that one vmemmap page's (old image -> new image) result serves the
+// pages of later calls too (a memmap_init_zone_device over many compound
+// pages).  Purely a speed-up: the memory effect is the one above.
+void store_struct_pages(Machine &m, uint64_t a, uint64_t b,
+                        const std::vector<Mmu::FieldStore> &st, const char *who,
+                        Mmu::StoreMemo &memo);
+
+// Whether every vmemmap page that holds a word of the struct pages of pfns
+// [a, b) is mapped read-write: then no store into them faults, and stores
+// into different words may be made in any order with the same result.
+bool struct_pages_writable(const Machine &m, uint64_t a, uint64_t b);
+
+// The stores `first` then `second` make into one struct page, as at most one
+// store per field (ascending field order), or nullopt when a field's stores
+// do not merge into one (a partial-mask store on top of, or under, an
+// address-relative value).  Stores into different words commute and each
+// word ends with its last store over the bits of earlier ones, so where no
+// store faults (struct_pages_writable) storing the result into a range
+// leaves the memory that storing `first` then `second` into it leaves.
+std::optional<std::vector<Mmu::FieldStore>> compose_field_stores(
+    const std::vector<Mmu::FieldStore> &first, const std::vector<Mmu::FieldStore> &second);
 
 // Every word of every struct page of pfns [a, b) set to `word` (a memset of
 // whole struct pages with a repeating 8-byte pattern).
