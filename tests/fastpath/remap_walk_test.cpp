@@ -19,11 +19,15 @@
 #include <string>
 #include <vector>
 
+#include "hvo/compound.h"
+#include "hvo/compound_info.h"
 #include "hvo/differential.h"
 #include "hvo/fuzz/decoder.h"
 #include "hvo/fuzz/trace.h"
 #include "hvo/hugetlb_vmemmap.h"
 #include "hvo/model.h"
+#include "hvo/shared_tail.h"
+#include "hvo/struct_page.h"
 #include "harness_trace.h"
 #include "machine_state.h"
 
@@ -319,6 +323,51 @@ TEST(SplitLeaf, EqualsTheCallsItStandsFor) {
         cases += x.stale > 0;
       }
   EXPECT_GE(cases, 3u) << "the planted stale translations did not survive: vacuous";
+}
+
+// free_compound_page_prepare's clean-page memo (compound.cpp) may skip a
+// vmemmap page only where compound_head's decode does not depend on the
+// struct page's address.  Here it does: every tail vmemmap page of a
+// shared-tail folio holds the same image (made for vmemmap page 1: the
+// memo's key is the same for all), whose compound_head is the mask
+// of a folio half as large, so the tails of the second half decode to the
+// middle of the folio.  The memo must not carry the first half's verdict
+// over; the per-struct-page loop is the judge.
+TEST(FreeMemo, MaskThatHoldsForHalfTheFolio) {
+  Scenario s;
+  std::string error;
+  ASSERT_TRUE(parse_scenario("config page-size=4K struct-page=64 mem=0:Normal:1G era=shared-tail "
+                             "variant=kiryl-v7 hvo=off\nalloc_folio order=9 node=0\n",
+                             "half-mask", s, error))
+      << error;
+  auto run = [&](bool per_struct_page) {
+    Model md(s.config);
+    for (const Op &op : s.ops)
+      md.apply(op);
+    Machine &m = md.machine();
+    EXPECT_TRUE(mask_encoding(m.cfg));
+    const uint64_t head = m.page(m.folios[0].pfn), ps = m.cfg.page_size();
+    const FieldSpec half{compound_info_mask(vmemmap_geometry(m.cfg), 8)};
+    auto frame = [&](uint64_t k) { return m.mmu.translate(head + k * ps).pte.frame; };
+    m.phys.store_field_all(frame(1), sp::kCompoundHead, ~uint64_t{0}, half);
+    for (uint64_t k = 2; k < 8; k++)  // one image, one origin: what the memo keys on
+      m.phys.copy_frame(frame(k), frame(1));
+    m.mmu.faults.clear();
+    m.phys.take_touched();
+    const bool saved = free_tail_checks_per_struct_page;
+    free_tail_checks_per_struct_page = per_struct_page;
+    std::string out;
+    for (const BadPage &b : free_compound_page_prepare(m, head, 9, 1000))
+      out += std::to_string(m.page_to_pfn(b.page)) + " " + b.reason + "\n";
+    free_tail_checks_per_struct_page = saved;
+    out += faults_text(m.mmu.faults);
+    for (FrameId f : m.phys.take_touched())
+      out += " " + std::to_string(f);
+    return out;
+  };
+  const std::string fast = run(false), slow = run(true);
+  EXPECT_EQ(fast, slow);
+  EXPECT_NE(slow.find("compound_head not consistent"), std::string::npos) << slow;
 }
 
 }  // namespace
