@@ -6,12 +6,13 @@
 #include "hvo/oracle.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
-#include <map>
 #include <utility>
 
 #include "hvo/dax_oracle.h"
 #include "hvo/hugetlb_vmemmap.h"
+#include "hvo/legacy_tail_check.h"
 #include "hvo/shared_tail.h"
 #include "hvo/struct_page.h"
 
@@ -56,14 +57,6 @@ const std::vector<InvariantInfo> kCatalog = {
     {"K-VM_BUG_ON", "the ported code reached a VM_BUG_ON_FOLIO of the kernel"},
     {"K-VM_WARN_ON", "the ported code reached a VM_WARN_ON of the kernel"},
     {"K-bad-page", "the page allocator's free-path checks (free_tail_page_prepare) fired"},
-};
-
-// What the legacy compound_head() / PageTail() make of one struct page slot,
-// computed from raw words (kernel-reference 2.1).
-struct SlotView {
-  enum Kind : uint8_t { Self, Tail, Fake } kind = Self;
-  uint64_t head = 0;  // for Tail / Fake
-  uint64_t flags = 0;
 };
 
 constexpr uint64_t kTailMetadataSlots = 4;  // head + 3 folio-overlay tails (NR_RESET_STRUCT_PAGE)
@@ -132,38 +125,37 @@ bool Oracle::frame_may_report(FrameId f) const {
   return false;
 }
 
-std::vector<FrameId> Oracle::frames_for_full_check() const {
+std::vector<FrameId> Oracle::frames_for_full_check() {
   const PhysMem &p = m_.phys;
   const std::vector<FrameId> &changed = p.changed_frames();
   const size_t limit = p.unchanged_limit();
   std::vector<FrameId> frames;
-  // The changed and the reporting frames, ascending, each once.  When they
-  // are many for the machine (a boot gigantic page changes thousands of its
-  // few thousand memmap frames) one mark per frame below the limit and a
-  // scan give that list without the sort; the same list, since every listed
-  // frame lies below the limit (else the sort does it).
-  bool marked = false;
-  if ((changed.size() + reporting_at_mark_.size()) * 8 >= limit) {
-    std::vector<uint8_t> mark(limit, 0);
-    marked = true;
-    for (const std::vector<FrameId> *list : {&changed, &reporting_at_mark_})
+  frames.reserve(changed.size() + reporting_at_mark_.size() + (p.frame_table_size() - limit));
+  // The changed and the reporting frames, ascending, each once.  The
+  // changed ones lie below the limit (note_changed ignores the rest), the
+  // reporting ones (ascending) were taken at the mark: when they too lie
+  // below it and they are many for the machine (a boot
+  // gigantic page changes thousands of its few thousand memmap frames) a
+  // bitmap over the frames below the limit, scanned a 64-bit word at a
+  // time and cleared as it is read (so the buffer is all zero between
+  // calls), gives that list without the sort; else the sort does.
+  const bool below_limit = reporting_at_mark_.empty() || reporting_at_mark_.back() < limit;
+  if (below_limit && (changed.size() + reporting_at_mark_.size()) * 64 >= limit) {
+    full_check_bits_.resize((limit + 63) / 64, 0);
+    for (const std::vector<FrameId> *list : {&changed, &std::as_const(reporting_at_mark_)})
       for (FrameId f : *list)
-        if (f < limit)
-          mark[f] = 1;
-        else
-          marked = false;
-    if (marked)
-      for (size_t f = 0; f < limit; f++)
-        if (mark[f])
-          frames.push_back(static_cast<FrameId>(f));
-  }
-  if (!marked) {
+        full_check_bits_[f / 64] |= uint64_t{1} << (f % 64);
+    for (size_t w = 0; w < full_check_bits_.size(); w++)
+      for (uint64_t bits = full_check_bits_[w]; bits; bits &= bits - 1)
+        frames.push_back(static_cast<FrameId>(w * 64 + static_cast<size_t>(std::countr_zero(bits))));
+    std::fill(full_check_bits_.begin(), full_check_bits_.end(), 0);
+  } else {
     frames.assign(changed.begin(), changed.end());
     frames.insert(frames.end(), reporting_at_mark_.begin(), reporting_at_mark_.end());
     std::sort(frames.begin(), frames.end());
     frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
   }
-  for (size_t f = p.unchanged_limit(); f < p.frame_table_size(); f++)
+  for (size_t f = limit; f < p.frame_table_size(); f++)
     frames.push_back(static_cast<FrameId>(f));
   return frames;
 }
@@ -190,9 +182,8 @@ void Oracle::track(HugetlbFolio &f) {
 
 void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
   const Config &c = m_.cfg;
-  const uint64_t S = c.struct_page_size, ps = c.page_size(), W = c.words_per_struct_page();
+  const uint64_t S = c.struct_page_size, ps = c.page_size();
   const uint64_t h = m_.page(f.pfn), n = uint64_t{1} << f.order;
-  const bool key = m_.static_key_enabled();
   const bool opt = flagged(f);
   Hstate hs{f.order};
 
@@ -214,166 +205,16 @@ void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
     return;
   }
 
-  // Raw word at a vmemmap address as the kernel would read it now.
-  auto peek = [&](uint64_t vaddr, bool &mapped) -> uint64_t {
-    Translation t = m_.pt.translate(vaddr);
-    mapped = t.pte.present();
-    return mapped ? m_.phys.read_word(t.pte.frame, (vaddr & (ps - 1)) / 8) : 0;
-  };
-  auto view_of = [&](uint64_t p) -> SlotView {
-    bool mp = true;
-    SlotView v;
-    uint64_t w1 = peek(Machine::field(p, sp::kCompoundHead), mp);
-    v.flags = peek(Machine::field(p, sp::kFlags), mp);
-    if (w1 & 1) {
-      v.kind = SlotView::Tail;
-      v.head = w1 - 1;
-    } else if (key && (p & (ps - 1)) == 0 && ((v.flags >> sp::PG_head) & 1)) {
-      uint64_t n1 = peek(Machine::field(p + S, sp::kCompoundHead), mp);
-      if ((n1 & 1) && n1 - 1 != p) {
-        v.kind = SlotView::Fake;
-        v.head = n1 - 1;
-      }
-    }
-    return v;
-  };
-
   // The head.
-  SlotView hv = view_of(h);
+  const SlotView hv = legacy_slot_view(m_, h, m_.static_key_enabled());
   if (hv.kind != SlotView::Self)
     out.push_back({"I1-head-resolution", 0, h, f.pfn, "compound_head(head) == head",
                    hex(hv.head), "head of folio " + std::to_string(f.id) + " resolves elsewhere"});
   else if (!((hv.flags >> sp::PG_head) & 1))
     out.push_back({"I1-head-resolution", 0, h, f.pfn, "PageHead", "PG_head clear",
                    "head of folio " + std::to_string(f.id) + " is not PageHead"});
-  const unsigned head_zone = sp::flags_zone(hv.flags), head_nid = sp::flags_nid(hv.flags);
-
-  // Per (image, origin) the views of the SPP slots of a frame, for vmemmap
-  // pages that lie wholly inside the folio (power-of-two struct page).
-  struct PageViews {
-    std::vector<SlotView> views;
-    bool rest_uniform = false;  // slots 1..SPP-1: all Tail, one head, one zone/node
-    uint64_t rest_head = 0;
-    uint64_t rest_links = 0;
-  };
-  std::map<std::pair<uint32_t, uint32_t>, PageViews> cache;
-  size_t reported_i1 = 0, reported_i2 = 0, reported_i5 = 0;
-  auto check_tail = [&](uint64_t p, uint64_t idx, const SlotView &v) {
-    uint64_t resolved = v.kind == SlotView::Self ? p : v.head;
-    if (resolved != h || v.kind == SlotView::Self) {
-      if (reported_i1++ < max_per_id)
-        out.push_back({"I1-head-resolution", 0, p, f.pfn + idx, hex(h), hex(resolved),
-                       "tail " + std::to_string(idx) + " of folio " + std::to_string(f.id) +
-                           (v.kind == SlotView::Self ? " is not PageTail" : " resolves to another head")});
-    }
-    if (opt && idx % c.spp() == 0 && idx != 0 && (p & (ps - 1)) == 0) {
-      bool head_bit = (v.flags >> sp::PG_head) & 1;
-      if (!head_bit || v.kind != SlotView::Fake) {
-        if (reported_i2++ < max_per_id)
-          out.push_back({"I2-fake-head", 0, p, f.pfn + idx, "fake head (PG_head, key on)",
-                         std::string(head_bit ? "PG_head" : "no PG_head") + (key ? ", key on" : ", key off"),
-                         "slot " + std::to_string(idx) + " of optimized folio " +
-                             std::to_string(f.id) + " is not a fake head"});
-      }
-    }
-    if (idx >= kTailMetadataSlots &&
-        (sp::flags_zone(v.flags) != head_zone || sp::flags_nid(v.flags) != head_nid)) {
-      if (reported_i5++ < max_per_id)
-        out.push_back({"I5-zone-node", 0, p, f.pfn + idx,
-                       "zone " + std::to_string(head_zone) + " node " + std::to_string(head_nid),
-                       "zone " + std::to_string(sp::flags_zone(v.flags)) + " node " +
-                           std::to_string(sp::flags_nid(v.flags)),
-                       "tail " + std::to_string(idx) + " of folio " + std::to_string(f.id)});
-    }
-  };
-
-  const bool summarize = c.struct_page_pow2();
-  for (uint64_t idx = 1; idx < n;) {
-    uint64_t p = h + idx * S;
-    uint64_t page = p & ~(ps - 1);
-    bool whole = summarize && p == page && idx + c.spp() <= n;
-    if (!whole) {
-      check_tail(p, idx, view_of(p));
-      idx++;
-      continue;
-    }
-    Translation t = m_.pt.translate(page);
-    if (!t.pte.present()) {
-      out.push_back({"I0-unmapped-access", 0, page, f.pfn + idx, "mapped", "no PTE",
-                     "vmemmap page of folio " + std::to_string(f.id) + " is unmapped"});
-      idx += c.spp();
-      continue;
-    }
-    const FrameRec &r = std::as_const(m_.phys).frame(t.pte.frame);
-    const Image &im = m_.phys.images().at(r.image);
-    const FieldSpec &f1 = im.fields[sp::kCompoundHead];
-    if (im.pure() && f1.rel == FieldRel::FolioHead && f1.literal == 1 &&
-        im.fields[sp::kFlags].rel == FieldRel::None && f1.order >= 1 &&
-        (uint64_t{1} << f1.order) >= c.spp()) {
-      // Every slot is tail-encoded with the head of the origin's folio.
-      uint64_t origin_slot = uint64_t{r.origin_vpn} * c.spp();
-      SlotView v;
-      v.kind = SlotView::Tail;
-      v.head = c.vmemmap_base + (origin_slot & ~((uint64_t{1} << f1.order) - 1)) * S;
-      v.flags = im.fields[sp::kFlags].literal;
-      check_tail(p, idx, v);  // slot 0 of the page carries the fake-head checks
-      if (c.spp() > 1 && v.head != h)
-        check_tail(p + S, idx + 1, v);  // and the other slots read the same
-      idx += c.spp();
-      continue;
-    }
-    auto key2 = std::make_pair(r.image, r.origin_vpn);
-    auto it = cache.find(key2);
-    if (it == cache.end()) {
-      PageViews pv;
-      pv.views.resize(c.spp());
-      for (uint64_t j = 0; j < c.spp(); j++) {
-        SlotView &v = pv.views[j];
-        uint64_t w1 = m_.phys.read_word(t.pte.frame, j * W + sp::kCompoundHead);
-        v.flags = m_.phys.read_word(t.pte.frame, j * W + sp::kFlags);
-        if (w1 & 1) {
-          v.kind = SlotView::Tail;
-          v.head = w1 - 1;
-        } else if (j == 0 && key && ((v.flags >> sp::PG_head) & 1)) {
-          uint64_t n1 = m_.phys.read_word(t.pte.frame, W + sp::kCompoundHead);
-          if (n1 & 1) {
-            v.kind = SlotView::Fake;  // unless it is the real head (checked below)
-            v.head = n1 - 1;
-          }
-        }
-      }
-      const uint64_t links_mask = ~((uint64_t{1} << sp::kNodesPgShift) - 1);
-      pv.rest_uniform = c.spp() > 1;
-      if (pv.rest_uniform) {
-        pv.rest_head = pv.views[1].head;
-        pv.rest_links = pv.views[1].flags & links_mask;
-      }
-      for (uint64_t j = 1; j < c.spp() && pv.rest_uniform; j++)
-        pv.rest_uniform = pv.views[j].kind == SlotView::Tail && pv.views[j].head == pv.rest_head &&
-                          (pv.views[j].flags & links_mask) == pv.rest_links;
-      it = cache.emplace(key2, std::move(pv)).first;
-    }
-    const PageViews &pv = it->second;
-    SlotView v0 = pv.views[0];
-    if (v0.kind == SlotView::Fake && v0.head == p)
-      v0.kind = SlotView::Self;  // page_fixed_fake_head returned the page itself
-    check_tail(p, idx, v0);
-    bool rest_ok = pv.rest_uniform && pv.rest_head == h &&
-                   sp::flags_zone(pv.rest_links) == head_zone &&
-                   sp::flags_nid(pv.rest_links) == head_nid;
-    if (!rest_ok)
-      for (uint64_t j = 1; j < c.spp(); j++)
-        check_tail(p + j * S, idx + j, pv.views[j]);
-    idx += c.spp();
-  }
-  auto note = [&](size_t count, const char *id) {
-    if (count > max_per_id)
-      out.push_back({id, 0, h, f.pfn, "", "", std::to_string(count - max_per_id) +
-                                                 " more in folio " + std::to_string(f.id)});
-  };
-  note(reported_i1, "I1-head-resolution");
-  note(reported_i2, "I2-fake-head");
-  note(reported_i5, "I5-zone-node");
+  // The tails (legacy_tail_check.cpp).
+  check_legacy_tails(m_, f, opt, hv.flags, max_per_id, out, reference_paths);
 
   // I10: an un-flagged folio has no read-only vmemmap PTE.
   if (!opt && c.struct_page_pow2()) {
@@ -392,27 +233,34 @@ void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
 
 void Oracle::check_frames(const std::vector<FrameId> &frames, std::vector<Violation> &out) {
   size_t leaks = 0, listed = 0, mapped_free = 0;
+  const size_t table = m_.phys.frame_table_size();
   for (FrameId f : frames) {
-    if (f >= m_.phys.frame_table_size())
+    if (f >= table)
       continue;
     const FrameRec &r = std::as_const(m_.phys).frame(f);
-    if (r.state == FrameState::Allocated && (r.attrs & kFrameMemmap)) {
-      if (r.attrs & kFrameOnList) {
-        if (listed++ < max_per_id)
-          out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "list empty at return",
-                         "frame " + std::to_string(f) + " on a vmemmap_pages list",
-                         "a vmemmap page list was left non-empty"});
-      } else if (r.map_count == 0 && !(r.attrs & kFrameSharedTail)) {
-        if (leaks++ < max_per_id)
-          out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "mapped or freed",
-                         "frame " + std::to_string(f) + " allocated, unmapped",
-                         "leaked memmap frame"});
-      }
-    } else if (r.state == FrameState::Free && r.map_count != 0) {
-      if (mapped_free++ < max_per_id)
-        out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "0 PTEs",
-                       std::to_string(r.map_count) + " PTEs",
-                       "freed frame " + std::to_string(f) + " is still mapped by the vmemmap"});
+    // The three cases below as one branch-free test: almost every frame
+    // says nothing, and in an instrumented (fuzzing) build each branch of
+    // this loop costs a coverage counter per frame.
+    const bool memmap = (r.state == FrameState::Allocated) & ((r.attrs & kFrameMemmap) != 0);
+    const bool on_list = memmap & ((r.attrs & kFrameOnList) != 0);
+    const bool leaked = memmap & (r.map_count == 0) & ((r.attrs & kFrameSharedTail) == 0);
+    const bool freed_mapped = (r.state == FrameState::Free) & (r.map_count != 0);
+    if (!(on_list | leaked | freed_mapped))
+      continue;
+    if (on_list) {
+      if (listed++ < max_per_id)
+        out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "list empty at return",
+                       "frame " + std::to_string(f) + " on a vmemmap_pages list",
+                       "a vmemmap page list was left non-empty"});
+    } else if (leaked) {
+      if (leaks++ < max_per_id)
+        out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "mapped or freed",
+                       "frame " + std::to_string(f) + " allocated, unmapped",
+                       "leaked memmap frame"});
+    } else if (mapped_free++ < max_per_id) {
+      out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "0 PTEs",
+                     std::to_string(r.map_count) + " PTEs",
+                     "freed frame " + std::to_string(f) + " is still mapped by the vmemmap"});
     }
   }
 }

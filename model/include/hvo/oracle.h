@@ -69,7 +69,7 @@ private:
   // already then (the rest still hold the records they had, which said
   // nothing).  Equal output to checking every frame, at the cost of the
   // changed ones (tests/fastpath/whole_check_test.cpp).
-  std::vector<FrameId> frames_for_full_check() const;
+  std::vector<FrameId> frames_for_full_check();
   // keep_shared_tail: a vmemmap page that maps the folio's shared tail
   // read-only is accepted (muchun's partial HVO, VMEMMAP_REMAP_INCOMPLETE).
   void check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id,
@@ -83,6 +83,7 @@ private:
   std::vector<Violation> pending_;  // from the hooks, stamped in check()
   std::vector<FrameId> reporting_at_mark_;  // frame_may_report at construction
   std::vector<uint64_t> page_was_, page_now_;  // check_fidelity's page buffers, reused
+  std::vector<uint64_t> full_check_bits_;  // frames_for_full_check's bitmap, all zero between calls
 };
 
 }  // namespace hvo
