@@ -52,6 +52,25 @@ constexpr std::size_t kPooledStacks = 4;
 thread_local void *g_stack_pool[kPooledStacks];
 thread_local std::size_t g_stack_pool_size = 0;
 
+#ifdef HVO_ASAN_FIBERS
+// AddressSanitizer's fake stacks (detect_stack_use_after_return, on by
+// default) of ended coroutines, kept for the next ones.  ASan gives every
+// fiber a fake stack of its own, mapped at the fiber's first instrumented
+// frame and unmapped when the fiber ends (__sanitizer_start_switch_fiber
+// with no save location): per coroutine an mmap of some megabytes, its
+// page faults and a munmap, a sixth of a remap=steps run.  Handing an ended
+// fiber's fake stack to the next fiber (__sanitizer_finish_switch_fiber
+// installs it) is what a thread does with its own over its lifetime: frames
+// that returned are free for reuse and poisoned until then; frames left by
+// a cancelled body (unwound by Cancelled, whose throw ASan sees as a
+// no-return) are collected by the fake stack's own GC, and were one never
+// collected, that size class would use the real stack, not break.  A plain
+// array, like the stacks: the few left at thread exit go with the process.
+constexpr std::size_t kPooledFakeStacks = kPooledStacks;
+thread_local void *g_fake_stack_pool[kPooledFakeStacks];
+thread_local std::size_t g_fake_stack_pool_size = 0;
+#endif
+
 // A stack with its lowest page a guard, or nullptr.
 void *acquire_stack() {
   if (g_stack_pool_size > 0)
@@ -95,7 +114,11 @@ void Coroutine::entry() {
   Coroutine *self = g_starting;
   g_starting = nullptr;
 #ifdef HVO_ASAN_FIBERS
-  __sanitizer_finish_switch_fiber(nullptr, &self->caller_stack_, &self->caller_stack_size_);
+  // An ended coroutine's fake stack if one is kept, else ASan maps a new one
+  // when the body first needs it.
+  void *fake_stack =
+      g_fake_stack_pool_size > 0 ? g_fake_stack_pool[--g_fake_stack_pool_size] : nullptr;
+  __sanitizer_finish_switch_fiber(fake_stack, &self->caller_stack_, &self->caller_stack_size_);
 #endif
   self->run_body();
   self->switch_to_caller(true);
@@ -131,9 +154,14 @@ void Coroutine::switch_to_body() {
 
 void Coroutine::switch_to_caller(bool for_good) {
 #ifdef HVO_ASAN_FIBERS
+  // Leaving for good: the body's fake stack is kept for the next coroutine
+  // while there is room, else ASan destroys it (no save location).
   void *fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(for_good ? nullptr : &fake_stack, caller_stack_,
+  const bool keep = !for_good || g_fake_stack_pool_size < kPooledFakeStacks;
+  __sanitizer_start_switch_fiber(keep ? &fake_stack : nullptr, caller_stack_,
                                  caller_stack_size_);
+  if (for_good && fake_stack)
+    g_fake_stack_pool[g_fake_stack_pool_size++] = fake_stack;
 #endif
   swapcontext(&context_, &caller_);
 #ifdef HVO_ASAN_FIBERS

@@ -637,17 +637,19 @@ ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
 }
 
 Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt,
-                             unsigned max_preemptions) {
+                             unsigned max_preemptions, ExploreSetup setup_path) {
   Exploration e;
   BootOnce machines;
   const ModelSource source = [&machines](const Config &c, std::string *error) {
     return machines.model_for(c, error);
   };
+  SetupSnapshots snapshots;
   std::shared_ptr<World> current;
   e.schedules = for_each_schedule(
       [&] {
         current.reset();  // done with the previous run's machine before it is reset
-        current = setup(kind, opt, &source);
+        current = setup_path == ExploreSetup::Snapshot ? setup(kind, opt, nullptr, &snapshots)
+                                                       : setup(kind, opt, &source);
         return threads_of(kind, *current, opt);
       },
       [&](const RunResult &r) {

@@ -107,9 +107,16 @@ struct Exploration {
   std::map<std::string, uint64_t> bad_by_id;  ///< schedules showing each violation id
   unsigned max_steps = 0;                     ///< longest run, in steps
 };
+/// Where an exploration's runs get their machine: set up once and reset to
+/// that state for each schedule (SetupSnapshots), or booted once and reset
+/// to the boot with the setup ops applied for each schedule, the path the
+/// snapshots replace and are pinned to (tests/fastpath/race_snapshot_test.cpp).
+enum class ExploreSetup : uint8_t { Snapshot, PerSchedule };
+
 /// With @max_preemptions bounded, the schedules with at most that many
 /// preemptions (scheduler.h); unbounded, all of them.
 Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt,
-                             unsigned max_preemptions = kUnboundedPreemptions);
+                             unsigned max_preemptions = kUnboundedPreemptions,
+                             ExploreSetup setup = ExploreSetup::Snapshot);
 
 } // namespace hvo::concurrency
