@@ -190,6 +190,74 @@ TEST_P(StructPageRange, EqualsTheLoop) {
     EXPECT_EQ(faulted, 18u) << "every non-empty range must fault here";
 }
 
+// compose_field_stores (memmap_init_zone_device's composed tail stores):
+// on pages that cannot fault, the composed list stored over a range leaves
+// the memory and touched frames that the two lists stored one after the
+// other by the loop leave, for every pair of the store sets above (masked
+// literals under and over whole-word and address-relative stores).  One
+// memo is shared by the two ranges of each pair, as memmap_init_zone_device
+// shares it between compound pages.
+TEST(StructPageRangeCompose, EqualsBothListsInTurn) {
+  for (unsigned struct_page : {64u, 72u, 80u}) {
+    Config cfg;
+    cfg.struct_page_size = struct_page;
+    cfg.variant = Variant::V6_12_0;
+    Model fast(cfg), loop(cfg);
+    Machine &mf = fast.machine(), &ml = loop.machine();
+    const uint64_t spp = cfg.spp(), base = 3 * 512 + 2 * spp;
+    const std::vector<std::pair<uint64_t, uint64_t>> ranges = {{base, base + 3 * spp},
+                                                               {base + 3 * spp + 1, base + 5 * spp - 2}};
+    ASSERT_TRUE(struct_pages_writable(mf, base, base + 5 * spp));
+    unsigned composed = 0;
+    uint64_t salt = 0;
+    for (size_t i = 0; i < store_sets(0).size(); i++)
+      for (size_t j = 0; j < store_sets(0).size(); j++) {
+        const auto first = store_sets(++salt)[i], second = store_sets(++salt)[j];
+        const auto both = compose_field_stores(first, second);
+        if (!both) {
+          // Only a masked store over or under an address-relative one.
+          bool relative_under_mask = false;
+          for (const auto &a : first)
+            for (const auto &b : second)
+              relative_under_mask |= a.field == b.field && b.mask != ~uint64_t{0} &&
+                                     (a.value.rel != FieldRel::None || b.value.rel != FieldRel::None);
+          EXPECT_TRUE(relative_under_mask) << i << " then " << j;
+          continue;
+        }
+        Mmu::StoreMemo memo;
+        for (auto [a, b] : ranges) {
+          store_struct_pages(mf, a, b, *both, "test", memo);
+          store_struct_pages_one_by_one(ml, a, b, first, "test");
+          store_struct_pages_one_by_one(ml, a, b, second, "test");
+        }
+        mf.mmu.release_memo(memo);
+        const std::string where = "sp" + std::to_string(struct_page) + " sets " +
+                                  std::to_string(i) + " then " + std::to_string(j);
+        EXPECT_EQ(test::machine_state_diff(mf, ml, test::Representation::Contents), "") << where;
+        EXPECT_EQ(mf.phys.take_touched(), ml.phys.take_touched()) << where;
+        EXPECT_TRUE(mf.mmu.faults.empty() && ml.mmu.faults.empty()) << where;
+        composed++;
+      }
+    EXPECT_GE(composed, 7u) << "sp" << struct_page;
+  }
+}
+
+// A read-only page in the range: not writable, so the composed store is
+// never used there (memmap_init_zone_device checks this first).
+TEST(StructPageRangeCompose, ReadOnlyPageIsNotWritable) {
+  Config cfg;
+  cfg.variant = Variant::V6_12_0;
+  Model md(cfg);
+  ASSERT_EQ(md.apply(op_named("alloc_folio", {9, 0})).result.ret, 0);
+  md.apply(op_named("optimize", {0}));
+  Machine &m = md.machine();
+  const uint64_t head = m.folios[0].pfn, spp = cfg.spp();
+  EXPECT_TRUE(struct_pages_writable(m, head, head + spp));
+  EXPECT_FALSE(struct_pages_writable(m, head, head + spp + 1));
+  EXPECT_FALSE(struct_pages_writable(m, head + 2 * spp, head + 2 * spp + 1));
+  EXPECT_TRUE(struct_pages_writable(m, head + 5, head + 5));  // empty
+}
+
 INSTANTIATE_TEST_SUITE_P(Pages, StructPageRange,
                          testing::Values(Case{64, Where::ReadWrite}, Case{72, Where::ReadWrite},
                                          Case{80, Where::ReadWrite}, Case{64, Where::ReadOnly},
