@@ -141,14 +141,15 @@ std::vector<FrameId> Oracle::frames_for_full_check() {
   // calls), gives that list without the sort; else the sort does.
   const bool below_limit = reporting_at_mark_.empty() || reporting_at_mark_.back() < limit;
   if (below_limit && (changed.size() + reporting_at_mark_.size()) * 64 >= limit) {
-    full_check_bits_.resize((limit + 63) / 64, 0);
+    std::vector<uint64_t> &bits = full_check_bits_;  // a local: see check_frames
+    bits.resize((limit + 63) / 64, 0);
     for (const std::vector<FrameId> *list : {&changed, &std::as_const(reporting_at_mark_)})
       for (FrameId f : *list)
-        full_check_bits_[f / 64] |= uint64_t{1} << (f % 64);
-    for (size_t w = 0; w < full_check_bits_.size(); w++)
-      for (uint64_t bits = full_check_bits_[w]; bits; bits &= bits - 1)
-        frames.push_back(static_cast<FrameId>(w * 64 + static_cast<size_t>(std::countr_zero(bits))));
-    std::fill(full_check_bits_.begin(), full_check_bits_.end(), 0);
+        bits[f / 64] |= uint64_t{1} << (f % 64);
+    for (size_t w = 0; w < bits.size(); w++)
+      for (uint64_t word = bits[w]; word; word &= word - 1)
+        frames.push_back(static_cast<FrameId>(w * 64 + static_cast<size_t>(std::countr_zero(word))));
+    std::fill(bits.begin(), bits.end(), 0);
   } else {
     frames.assign(changed.begin(), changed.end());
     frames.insert(frames.end(), reporting_at_mark_.begin(), reporting_at_mark_.end());
@@ -233,11 +234,14 @@ void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
 
 void Oracle::check_frames(const std::vector<FrameId> &frames, std::vector<Violation> &out) {
   size_t leaks = 0, listed = 0, mapped_free = 0;
-  const size_t table = m_.phys.frame_table_size();
+  // Locals, not members, in the loop: Oracle is polymorphic (HvoHooks), so
+  // under UBSan every member access through `this` is a vptr check.
+  const PhysMem &phys = m_.phys;
+  const size_t table = phys.frame_table_size(), cap = max_per_id;
   for (FrameId f : frames) {
     if (f >= table)
       continue;
-    const FrameRec &r = std::as_const(m_.phys).frame(f);
+    const FrameRec &r = phys.frame(f);
     // The three cases below as one branch-free test: almost every frame
     // says nothing, and in an instrumented (fuzzing) build each branch of
     // this loop costs a coverage counter per frame.
@@ -248,16 +252,16 @@ void Oracle::check_frames(const std::vector<FrameId> &frames, std::vector<Violat
     if (!(on_list | leaked | freed_mapped))
       continue;
     if (on_list) {
-      if (listed++ < max_per_id)
+      if (listed++ < cap)
         out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "list empty at return",
                        "frame " + std::to_string(f) + " on a vmemmap_pages list",
                        "a vmemmap page list was left non-empty"});
     } else if (leaked) {
-      if (leaks++ < max_per_id)
+      if (leaks++ < cap)
         out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "mapped or freed",
                        "frame " + std::to_string(f) + " allocated, unmapped",
                        "leaked memmap frame"});
-    } else if (mapped_free++ < max_per_id) {
+    } else if (mapped_free++ < cap) {
       out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "0 PTEs",
                      std::to_string(r.map_count) + " PTEs",
                      "freed frame " + std::to_string(f) + " is still mapped by the vmemmap"});
@@ -488,7 +492,7 @@ std::vector<Violation> Oracle::check(uint64_t op_index, const std::vector<FolioI
 
   // I4 / I11: the shared tails themselves and the memmap alignment.
   if (m_.cfg.era == Era::SharedTail)
-    check_shared_tails(m_, frames, max_per_id, out);
+    check_shared_tails(m_, frames, max_per_id, out, /*frames_ascending=*/full);
 
   // I8: nothing may stay unflushed when the operation returns.
   if (m_.pt.stale_tlb_entries() != 0)

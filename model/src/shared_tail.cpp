@@ -218,7 +218,7 @@ uint64_t read_vm(Machine &m, uint64_t vaddr, bool &mapped) {
 const std::vector<InvariantInfo> &shared_tail_invariant_catalog() { return kCatalog; }
 
 void check_shared_tails(Machine &m, const std::vector<FrameId> &frames, size_t max_per_id,
-                        std::vector<Violation> &out) {
+                        std::vector<Violation> &out, bool frames_ascending) {
   const VmemmapGeometry g = vmemmap_geometry(m.cfg);
   // sparse_init() warns once (Kiryl v7 08/18); so does the oracle.
   // Historic bug NoMemmapAlignmentCheck: no such check before Kiryl v7 08/18.
@@ -232,12 +232,17 @@ void check_shared_tails(Machine &m, const std::vector<FrameId> &frames, size_t m
   const SharedTailState &st = m.shared_tails;
   const unsigned min = vmemmap_tail_min_order(g);
   const uint64_t spp = m.cfg.spp(), W = m.cfg.words_per_struct_page();
+  // A whole-machine check lists thousands of frames, ascending: a binary
+  // search per tail there (the tails are a handful), a scan otherwise.
+  auto among_frames = [&](FrameId f) {
+    return frames_ascending ? std::binary_search(frames.begin(), frames.end(), f)
+                            : std::find(frames.begin(), frames.end(), f) != frames.end();
+  };
   size_t reported = 0;
   for (unsigned key = 0; key < st.tails.size(); key++) {
     for (unsigned i = 0; i < st.tails[key].size(); i++) {
       const FrameId f = st.tails[key][i];
-      if (f == kNoFrame || st.uninitialized[key][i] ||
-          std::find(frames.begin(), frames.end(), f) == frames.end())
+      if (f == kNoFrame || st.uninitialized[key][i] || !among_frames(f))
         continue;
       TailOwner owner;
       owner.key = key;
@@ -347,6 +352,30 @@ SlotVerdict slot_verdict(const Config &c, const VmemmapGeometry &g, uint64_t h, 
   return SlotVerdict::Ok;
 }
 
+// The report of a slot whose verdict is not Ok, built out of line: the loop
+// that calls it keeps a small frame (under ASan a frame full of std::string
+// temporaries costs a fake-stack allocation per call).
+[[gnu::noinline]] void report_slot(const Config &c, const VmemmapGeometry &g, const HugetlbFolio &f,
+                                   uint64_t h, uint64_t idx, uint64_t p, uint64_t info,
+                                   uint64_t flags, uint64_t head_flags, SlotVerdict verdict,
+                                   std::vector<Violation> &out) {
+  if (verdict == SlotVerdict::BadHead) {
+    const uint64_t resolved = compound_info_decode(g, p, info);
+    out.push_back({"I1-head-resolution", 0, p, f.pfn + idx, hex(h) + (idx ? ", tail" : ", head"),
+                   hex(resolved) + ((info & 1) ? ", tail" : ""),
+                   "slot " + std::to_string(idx) + " of folio " + std::to_string(f.id) +
+                       " (mask decode)"});
+    return;
+  }
+  const uint64_t zone_flags = c.variant == Variant::KirylV6 ? head_flags : flags;
+  out.push_back({"I5-zone-node", 0, p, f.pfn + idx,
+                 "zone " + std::to_string(sp::flags_zone(head_flags)) + " node " +
+                     std::to_string(sp::flags_nid(head_flags)),
+                 "zone " + std::to_string(sp::flags_zone(zone_flags)) + " node " +
+                     std::to_string(sp::flags_nid(flags)),
+                 "tail " + std::to_string(idx) + " of folio " + std::to_string(f.id)});
+}
+
 } // namespace
 
 void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, size_t max_per_id,
@@ -373,30 +402,12 @@ void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, si
       info = reader.read(Machine::field(p, sp::kCompoundHead));
       flags = reader.read(Machine::field(p, sp::kFlags));
     }
-    switch (slot_verdict(c, g, h, idx, p, info, flags, head_flags)) {
-    case SlotVerdict::Ok:
+    const SlotVerdict verdict = slot_verdict(c, g, h, idx, p, info, flags, head_flags);
+    if (verdict == SlotVerdict::Ok)
       return;
-    case SlotVerdict::BadHead:
-      if (r1++ < max_per_id) {
-        const uint64_t resolved = compound_info_decode(g, p, info);
-        out.push_back({"I1-head-resolution", 0, p, f.pfn + idx, hex(h) + (idx ? ", tail" : ", head"),
-                       hex(resolved) + ((info & 1) ? ", tail" : ""),
-                       "slot " + std::to_string(idx) + " of folio " + std::to_string(f.id) +
-                           " (mask decode)"});
-      }
-      return;
-    case SlotVerdict::BadZoneNode:
-      if (r5++ < max_per_id) {
-        const uint64_t zone_flags = c.variant == Variant::KirylV6 ? head_flags : flags;
-        out.push_back({"I5-zone-node", 0, p, f.pfn + idx,
-                       "zone " + std::to_string(sp::flags_zone(head_flags)) + " node " +
-                           std::to_string(sp::flags_nid(head_flags)),
-                       "zone " + std::to_string(sp::flags_zone(zone_flags)) + " node " +
-                           std::to_string(sp::flags_nid(flags)),
-                       "tail " + std::to_string(idx) + " of folio " + std::to_string(f.id)});
-      }
-      return;
-    }
+    size_t &count = verdict == SlotVerdict::BadHead ? r1 : r5;
+    if (count++ < max_per_id)
+      report_slot(c, g, f, h, idx, p, info, flags, head_flags, verdict, out);
   };
   // An optimized folio maps vmemmap pages 1.. read-only to its owner's tail
   // (a rolled-back partial HVO under muchun may keep some private pages:

@@ -89,8 +89,10 @@ const std::vector<InvariantInfo> &shared_tail_invariant_catalog();
 /// order and owner), for the tails among @frames (the frames the operation
 /// touched, or all of them in full mode), and I11 (VMEMMAP_BASE aligned to
 /// MAX_FOLIO_VMEMMAP_ALIGN; reported once, as sparse_init() warns once).
+/// @frames_ascending: @frames is sorted ascending (a whole-machine check),
+/// so membership is a binary search.
 void check_shared_tails(Machine &m, const std::vector<FrameId> &frames, size_t max_per_id,
-                        std::vector<Violation> &out);
+                        std::vector<Violation> &out, bool frames_ascending = false);
 /// I1 / I5 / I10 / I11 for one HugeTLB folio in the shared-tail era: every
 /// sampled slot decodes (mask) to the head, is PageTail, reports the head's
 /// zone and node (kiryl-v6 reads the zone through the head); an optimized
