@@ -26,6 +26,16 @@ std::string hex(uint64_t v) {
   return b;
 }
 
+// Reports of the functions run once per PTE or per frame, out of line: the
+// std::string temporaries of an inline m.report() give the caller a large
+// frame, which ASan allocates on every call (a fake stack frame), reported
+// or not.  The strings are the same.
+[[gnu::noinline, gnu::cold]] void report_cold(Machine &m, const char *id, uint64_t vaddr,
+                                              uint64_t pfn, const char *expected,
+                                              const char *found, const char *message) {
+  m.report(id, vaddr, pfn, expected, found, message);
+}
+
 // struct vmemmap_remap_walk (l.34-51; L616 l.34-48 for reuse_page/reuse_addr;
 // MS l.37-52, where remap_pte returns an error).
 struct VmemmapRemapWalk {
@@ -98,7 +108,7 @@ void list_add(FrameList &list, FrameId f, PhysMem &phys) {
 
 // __free_page / free_bootmem_page: the frame returns to the allocator.  The
 // moment of freeing is where invariants 6 and 8 are decided, so check here.
-void free_frame_checked(Machine &m, FrameId f, const char *who) {
+[[gnu::noinline, gnu::cold]] void report_frame_in_use(Machine &m, FrameId f, const char *who) {
   const FrameRec &r = std::as_const(m.phys).frame(f);
   if (r.tlb_refs != 0)
     m.report("I8-tlb-coverage", 0, UINT64_MAX, "no stale translation",
@@ -108,6 +118,12 @@ void free_frame_checked(Machine &m, FrameId f, const char *who) {
   if (r.map_count != 0)
     m.report("I6-frame-accounting", 0, UINT64_MAX, "0 PTEs", std::to_string(r.map_count) + " PTEs",
              std::string(who) + " frees frame " + std::to_string(f) + " still mapped by the vmemmap");
+}
+
+void free_frame_checked(Machine &m, FrameId f, const char *who) {
+  const FrameRec &r = std::as_const(m.phys).frame(f);
+  if (r.tlb_refs != 0 || r.map_count != 0)
+    report_frame_in_use(m, f, who);
   m.phys.frame(f).attrs &= ~kFrameOnList;
   m.phys.free_frame(f);
 }
@@ -259,8 +275,8 @@ int vmemmap_remap_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   if (d612(m)) {
     if (walk.nr_walked == 0 && walk.vmemmap_head != kNoFrame) {
       if (!PageHead(m, addr))
-        m.report("K-VM_WARN_ON", addr, m.page_to_pfn(addr), "PageHead", "not a head",
-                 "vmemmap_remap_pte: VM_WARN_ON_ONCE(!PageHead(addr))");
+        report_cold(m, "K-VM_WARN_ON", addr, m.page_to_pfn(addr), "PageHead", "not a head",
+                    "vmemmap_remap_pte: VM_WARN_ON_ONCE(!PageHead(addr))");
       if (ms(m)) {
         if (int ret = hvo_update_vmemmap_pte(m, addr, Pte{walk.vmemmap_head, false}))
           return ret;
@@ -272,8 +288,8 @@ int vmemmap_remap_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
       entry = Pte{walk.vmemmap_head, false};  // smp_wmb(); mk_pte(.., PAGE_KERNEL)
     } else {
       if (!PageTail(m, addr))
-        m.report("K-VM_WARN_ON", addr, m.page_to_pfn(addr), "PageTail", "not a tail",
-                 "vmemmap_remap_pte: VM_WARN_ON_ONCE(!PageTail(addr))");
+        report_cold(m, "K-VM_WARN_ON", addr, m.page_to_pfn(addr), "PageTail", "not a tail",
+                    "vmemmap_remap_pte: VM_WARN_ON_ONCE(!PageTail(addr))");
       entry = Pte{walk.vmemmap_tail, true};  // PAGE_KERNEL_RO
       if (ms(m)) {
         if (int ret = hvo_update_vmemmap_pte(m, addr, entry))
@@ -294,6 +310,12 @@ int vmemmap_remap_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   return 0;
 }
 
+[[gnu::noinline, gnu::cold]] void report_not_reuse_page(Machine &m, uint64_t addr, FrameId src) {
+  m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "PTE maps the reuse page",
+           "frame " + std::to_string(src),
+           "vmemmap_restore_pte: BUG_ON(pte_page(ptep_get(pte)) != walk->reuse_page)");
+}
+
 // reset_struct_pages, L616 l.234-250: copy struct pages R..2R-1 over 0..R-1
 // of the freshly copied frame, R = NR_RESET_STRUCT_PAGE = 4.
 void reset_struct_pages(Machine &m, FrameId to) {
@@ -310,18 +332,18 @@ void reset_struct_pages(Machine &m, FrameId to) {
 int vmemmap_restore_pte_ms(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   const FrameId src = m.pt.ptep_get(addr).frame;
   if (walk.vmemmap_tail == kNoFrame) {
-    m.report("K-WARN_ON", addr, m.page_to_pfn(addr), "a shared tail", "none",
-             "vmemmap_restore_pte: WARN_ON_ONCE(!walk->vmemmap_tail)");
+    report_cold(m, "K-WARN_ON", addr, m.page_to_pfn(addr), "a shared tail", "none",
+                "vmemmap_restore_pte: WARN_ON_ONCE(!walk->vmemmap_tail)");
     return -EINVAL_;
   }
   if (walk.vmemmap_tail != src)
     return 0;
   if (PageHead(m, addr))
-    m.report("K-VM_WARN_ON", addr, m.page_to_pfn(addr), "not PageHead", "PageHead",
-             "vmemmap_restore_pte: VM_WARN_ON_ONCE(PageHead(addr))");
+    report_cold(m, "K-VM_WARN_ON", addr, m.page_to_pfn(addr), "not PageHead", "PageHead",
+                "vmemmap_restore_pte: VM_WARN_ON_ONCE(PageHead(addr))");
   if (walk.vmemmap_pages->empty()) {
-    m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "a page on the list", "empty list",
-             "vmemmap_restore_pte: list_first_entry on an empty list");
+    report_cold(m, "K-BUG_ON", addr, m.page_to_pfn(addr), "a page on the list", "empty list",
+                "vmemmap_restore_pte: list_first_entry on an empty list");
     return 0;
   }
   const FrameId dst = walk.vmemmap_pages->back();
@@ -344,11 +366,11 @@ int vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
     if (walk.vmemmap_tail != kNoFrame && walk.vmemmap_tail != src)
       return 0;
     if (PageHead(m, addr))
-      m.report("K-VM_WARN_ON", addr, m.page_to_pfn(addr), "not PageHead", "PageHead",
-               "vmemmap_restore_pte: VM_WARN_ON_ONCE(PageHead(addr))");
+      report_cold(m, "K-VM_WARN_ON", addr, m.page_to_pfn(addr), "not PageHead", "PageHead",
+                  "vmemmap_restore_pte: VM_WARN_ON_ONCE(PageHead(addr))");
     if (walk.vmemmap_pages->empty()) {
-      m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "a page on the list", "empty list",
-               "vmemmap_restore_pte: list_first_entry on an empty list");
+      report_cold(m, "K-BUG_ON", addr, m.page_to_pfn(addr), "a page on the list", "empty list",
+                  "vmemmap_restore_pte: list_first_entry on an empty list");
       return 0;
     }
     FrameId dst = walk.vmemmap_pages->back();
@@ -361,14 +383,12 @@ int vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
     return 0;
   }
   if (src != walk.reuse_page) {
-    m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "PTE maps the reuse page",
-             "frame " + std::to_string(src),
-             "vmemmap_restore_pte: BUG_ON(pte_page(ptep_get(pte)) != walk->reuse_page)");
+    report_not_reuse_page(m, addr, src);
     return 0;
   }
   if (walk.vmemmap_pages->empty()) {
-    m.report("K-BUG_ON", addr, m.page_to_pfn(addr), "a page on the list", "empty list",
-             "vmemmap_restore_pte: list_first_entry on an empty list");
+    report_cold(m, "K-BUG_ON", addr, m.page_to_pfn(addr), "a page on the list", "empty list",
+                "vmemmap_restore_pte: list_first_entry on an empty list");
     return 0;
   }
   FrameId page = walk.vmemmap_pages->back();
