@@ -73,8 +73,32 @@ struct ZoneDeviceStores {
   // an aligned compound page, composed into one store per field (empty:
   // not composable, or the reference path is asked for).
   std::vector<Mmu::FieldStore> tail;
+  // init and __SetPageHead of a head, composed likewise (empty: as above).
+  std::vector<Mmu::FieldStore> head;
   Mmu::StoreMemo tail_memo;  // shared by every compound page's tail store
 };
+
+// The fast path of one aligned compound page whose struct pages all lie in
+// read-write vmemmap pages (nothing can fault): the head's
+// __init_zone_device_page and __SetPageHead as one composed store list,
+// tail 1's stores as the tails' composed list (prep_compound_tail(head, 1)
+// stores what it stores into every tail of an aligned folio), then
+// prep_compound_head, then tails 2.. as memmap_init_compound's fast path.
+// The order of the kernel's groups is kept (prep_compound_head after tail
+// 1, before tail 2, whose init overwrites its _deferred_list words); within
+// a struct page only stores to different words were reordered.
+void memmap_init_compound_composed(Machine &m, uint64_t head_pfn, unsigned order,
+                                   uint64_t nr_pages, ZoneDeviceStores &st) {
+  store_struct_pages(m, head_pfn, head_pfn + 1, st.head, "__init_single_page");
+  if (nr_pages < 2)
+    return;
+  store_struct_pages(m, head_pfn + 1, head_pfn + 2, st.tail, "__init_single_page");
+  prep_compound_head(m, m.page(head_pfn), order);
+  if (nr_pages > 2)
+    store_struct_pages(m, head_pfn + 2, head_pfn + nr_pages, st.tail, "__init_single_page",
+                       st.tail_memo);
+  zone_device_composed_stores++;
+}
 
 // memmap_init_compound (l.1050-1075).  The kernel loops tail by tail; the
 // model does tail 1 alone (prep_compound_head must follow it, because tail 1
@@ -173,7 +197,8 @@ void memmap_init_zone_device(Machine &m, const HotplugState &hp, unsigned nid,
   // memmap_init_range already initialised the pfns that hold the altmap.
   if (pgmap.altmap)
     start_pfn = pgmap.altmap->base_pfn + pgmap.altmap->reserve + pgmap.altmap->free;
-  ZoneDeviceStores st{zone_device_page_stores(nid, pgmap), {}, {}};
+  ZoneDeviceStores st;
+  st.init = zone_device_page_stores(nid, pgmap);
   const bool fast = !zone_device_init_reference;
   if (fast && pfns_per_compound == 1 && struct_pages_writable(m, start_pfn, end_pfn)) {
     // Fast path: the loop below makes the same stores into every struct
@@ -191,9 +216,21 @@ void memmap_init_zone_device(Machine &m, const HotplugState &hp, unsigned nid,
       tail = compose_field_stores(*tail, {{sp::kCounts, 0xffffffff00000000ull, FieldSpec{0}}});
     if (tail)
       st.tail = std::move(*tail);
+    const uint64_t head_bit = uint64_t{1} << sp::PG_head;
+    std::optional<std::vector<Mmu::FieldStore>> head =
+        compose_field_stores(st.init, {{sp::kFlags, head_bit, FieldSpec{head_bit}}});
+    if (head && !st.tail.empty())
+      st.head = std::move(*head);
   }
   for (uint64_t pfn = start_pfn; pfn < end_pfn; pfn += pfns_per_compound) {
     const uint64_t page = m.page(pfn);
+    if (!st.head.empty() && (pfn & (pfns_per_compound - 1)) == 0) {
+      const uint64_t nr = compound_nr_pages(m, hp, pfn, pgmap);
+      if (struct_pages_writable(m, pfn, pfn + nr)) {
+        memmap_init_compound_composed(m, pfn, pgmap.vmemmap_shift, nr, st);
+        continue;
+      }
+    }
     init_zone_device_pages(m, pfn, pfn + 1, st.init);
     if (pfns_per_compound == 1)
       continue;
