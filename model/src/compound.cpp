@@ -52,14 +52,17 @@ static FieldSpec tail_compound_info(const Machine &m, unsigned order) {
   return FieldSpec{1, FieldRel::FolioHead, static_cast<uint8_t>(order)};
 }
 
+std::vector<Mmu::FieldStore> prep_compound_tail_stores(const Machine &m, unsigned order) {
+  return {{sp::kMapping, kAll, FieldSpec{sp::TAIL_MAPPING}},
+          {sp::kCompoundHead, kAll, tail_compound_info(m, order)},
+          {sp::kPrivate, kAll, FieldSpec{0}}};
+}
+
 void prep_compound_tails(Machine &m, uint64_t head, unsigned order, uint64_t first_tail,
                          uint64_t end_tail) {
   uint64_t head_pfn = m.page_to_pfn(head);
   store_struct_pages(m, head_pfn + first_tail, head_pfn + end_tail,
-                     {{sp::kMapping, kAll, FieldSpec{sp::TAIL_MAPPING}},
-                      {sp::kCompoundHead, kAll, tail_compound_info(m, order)},
-                      {sp::kPrivate, kAll, FieldSpec{0}}},
-                     "prep_compound_tail");
+                     prep_compound_tail_stores(m, order), "prep_compound_tail");
 }
 
 void prep_compound_page(Machine &m, uint64_t head, unsigned order) {

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "hvo/compound.h"
-#include "hvo/compound_info.h"
 #include "hvo/machine.h"
 #include "hvo/page_flags.h"
 #include "hvo/shared_tail.h"
@@ -49,20 +48,6 @@ std::vector<Mmu::FieldStore> zone_device_page_stores(unsigned nid, const DevPage
 void init_zone_device_pages(Machine &m, uint64_t a, uint64_t b,
                             const std::vector<Mmu::FieldStore> &init) {
   store_struct_pages(m, a, b, init, "__init_single_page");
-}
-
-// What prep_compound_tail (mm/internal.h 6.12 l.722-729) stores into every
-// tail of an aligned order-@order folio: the stores of compound.cpp's
-// prep_compound_tails, restated here because compound.h does not export its
-// list (tests/fastpath/dax_init_test.cpp pins the two to each other through
-// the reference path, which calls prep_compound_tails itself).
-std::vector<Mmu::FieldStore> prep_compound_tail_stores(const Machine &m, unsigned order) {
-  const FieldSpec info = m.cfg.era == Era::SharedTail && mask_encoding(m.cfg)
-                             ? FieldSpec{compound_info_mask(vmemmap_geometry(m.cfg), order)}
-                             : FieldSpec{1, FieldRel::FolioHead, static_cast<uint8_t>(order)};
-  return {{sp::kMapping, ~uint64_t{0}, FieldSpec{sp::TAIL_MAPPING}},
-          {sp::kCompoundHead, ~uint64_t{0}, info},
-          {sp::kPrivate, ~uint64_t{0}, FieldSpec{0}}};
 }
 
 // The stores one memmap_init_zone_device makes again and again, built once

@@ -25,6 +25,10 @@ void prep_compound_tail(Machine &m, uint64_t head, uint64_t tail_idx, unsigned o
 void prep_compound_page(Machine &m, uint64_t head, unsigned order);
 void prep_compound_tails(Machine &m, uint64_t head, unsigned order, uint64_t first_tail,
                          uint64_t end_tail);
+// What prep_compound_tail stores into every tail of an aligned order-@order
+// folio (mapping, compound_head / compound_info, private), for callers that
+// compose it with other per-page stores (mm_init.cpp's ZONE_DEVICE init).
+std::vector<Mmu::FieldStore> prep_compound_tail_stores(const Machine &m, unsigned order);
 // mm/mm_init.c 6.12 l.566-582 for pfns [start, end) (no WANT_PAGE_VIRTUAL).
 // init_single_page_stores is what it stores into each struct page, in order.
 std::vector<Mmu::FieldStore> init_single_page_stores(unsigned zone, unsigned nid);
