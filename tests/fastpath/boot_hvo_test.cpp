@@ -30,9 +30,8 @@ namespace hvo {
 namespace {
 
 // Selects the reference loops for as long as it lives.
-struct ReferenceLoops {
-  explicit ReferenceLoops(bool on) { hugetlb_boot_hvo_reference_paths = on; }
-  ~ReferenceLoops() { hugetlb_boot_hvo_reference_paths = false; }
+struct ReferenceLoops : test::ScopedSwitch {
+  explicit ReferenceLoops(bool on) : ScopedSwitch(hugetlb_boot_hvo_reference_paths, on) {}
 };
 
 std::vector<FrameId> sorted(std::vector<FrameId> v) {

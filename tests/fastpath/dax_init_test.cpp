@@ -31,15 +31,8 @@ namespace hvo {
 namespace {
 
 // Sets the switch for the lifetime of the object (tests must not leak it).
-class Reference {
-public:
-  explicit Reference(bool on) : saved_(zone_device_init_reference) {
-    zone_device_init_reference = on;
-  }
-  ~Reference() { zone_device_init_reference = saved_; }
-
-private:
-  bool saved_;
+struct Reference : test::ScopedSwitch {
+  explicit Reference(bool on) : ScopedSwitch(zone_device_init_reference, on) {}
 };
 
 // The composed stores describe a vmemmap page by field where the reference's
@@ -47,15 +40,6 @@ private:
 // range, a page shared by small compound pages): the words are compared,
 // not how the frame images say them (StructPageRange does the same).
 constexpr test::Representation kContents = test::Representation::Contents;
-
-std::string faults_text(const std::vector<Fault> &fs) {
-  std::string s;
-  for (const Fault &f : fs)
-    s += std::to_string(static_cast<int>(f.kind)) + " " + std::to_string(f.vaddr) + " " +
-         std::to_string(f.frame) + " " + std::to_string(f.old_value) + " " +
-         std::to_string(f.new_value) + " " + f.who + "\n";
-  return s;
-}
 
 // The ops of `s` without the oracle (which drains the faults and the
 // touched frames): each op's result, every fault it took in order, and
@@ -66,7 +50,7 @@ std::string raw_trace(Model &md, const Scenario &s) {
   for (const Op &op : s.ops) {
     const OpResult r = op_table()[op.kind].apply(md, op);
     out += print_op(op) + " -> " + std::to_string(r.ret) + " " + r.note + "\n";
-    out += faults_text(m.mmu.faults);
+    out += test::faults_text(m.mmu.faults);
     m.mmu.faults.clear();
     out += "touched";
     for (FrameId f : m.phys.take_touched())

@@ -35,25 +35,9 @@ namespace hvo {
 namespace {
 
 // Sets the switch for the lifetime of the object (tests must not leak it).
-class PerStructPage {
-public:
-  explicit PerStructPage(bool on) : saved_(free_tail_checks_per_struct_page) {
-    free_tail_checks_per_struct_page = on;
-  }
-  ~PerStructPage() { free_tail_checks_per_struct_page = saved_; }
-
-private:
-  bool saved_;
+struct PerStructPage : test::ScopedSwitch {
+  explicit PerStructPage(bool on) : ScopedSwitch(free_tail_checks_per_struct_page, on) {}
 };
-
-std::string faults_text(const std::vector<Fault> &fs) {
-  std::string s;
-  for (const Fault &f : fs)
-    s += std::to_string(static_cast<int>(f.kind)) + " " + std::to_string(f.vaddr) + " " +
-         std::to_string(f.frame) + " " + std::to_string(f.old_value) + " " +
-         std::to_string(f.new_value) + " " + f.who + "\n";
-  return s;
-}
 
 // ---------------------------------------------------------------------------
 // Random inputs through the whole model (the oracle, the reports, the state).
@@ -245,7 +229,7 @@ FreeOutcome free_once(Planted &p, size_t max_reports, bool per_struct_page) {
   FreeOutcome o;
   for (const BadPage &b : free_compound_page_prepare(m, p.head, p.order, max_reports))
     o.bad += std::to_string(m.page_to_pfn(b.page)) + " " + b.reason + "\n";
-  o.faults = faults_text(m.mmu.faults);
+  o.faults = test::faults_text(m.mmu.faults);
   o.touched = m.phys.take_touched();
   return o;
 }

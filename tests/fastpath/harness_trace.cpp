@@ -33,4 +33,13 @@ Scenario random_fuzz_scenario(const fuzz::TargetProfile &p, std::mt19937 &rng, s
   return fuzz::decode_input(p, bytes);
 }
 
+std::string faults_text(const std::vector<Fault> &fs) {
+  std::string s;
+  for (const Fault &f : fs)
+    s += std::to_string(static_cast<int>(f.kind)) + " " + std::to_string(f.vaddr) + " " +
+         std::to_string(f.frame) + " " + std::to_string(f.old_value) + " " +
+         std::to_string(f.new_value) + " " + f.who + "\n";
+  return s;
+}
+
 }  // namespace hvo::test

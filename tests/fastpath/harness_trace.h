@@ -9,9 +9,11 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "hvo/fuzz/decoder.h"
 #include "hvo/model.h"
+#include "hvo/mmu.h"
 
 namespace hvo::test {
 
@@ -25,5 +27,23 @@ std::string harness_trace(Model &md, const Scenario &s,
 // decoded as the target decodes them.
 Scenario random_fuzz_scenario(const fuzz::TargetProfile &p, std::mt19937 &rng, size_t min_len,
                               size_t spread);
+
+// Sets one of the model's process-wide reference switches (e.g.
+// hugetlb_vmemmap_reference_walks) for the lifetime of the object and puts
+// the old value back, so no test leaks it into the next.
+class ScopedSwitch {
+public:
+  ScopedSwitch(bool &flag, bool on) : flag_(flag), saved_(flag) { flag_ = on; }
+  ~ScopedSwitch() { flag_ = saved_; }
+  ScopedSwitch(const ScopedSwitch &) = delete;
+  ScopedSwitch &operator=(const ScopedSwitch &) = delete;
+
+private:
+  bool &flag_;
+  bool saved_;
+};
+
+// The faults an Mmu recorded, one line each, in order.
+std::string faults_text(const std::vector<Fault> &fs);
 
 }  // namespace hvo::test

@@ -35,32 +35,16 @@ namespace hvo {
 namespace {
 
 // Sets the switch for the lifetime of the object (tests must not leak it).
-class ReferenceWalks {
-public:
-  explicit ReferenceWalks(bool on) : saved_(hugetlb_vmemmap_reference_walks) {
-    hugetlb_vmemmap_reference_walks = on;
-  }
-  ~ReferenceWalks() { hugetlb_vmemmap_reference_walks = saved_; }
-
-private:
-  bool saved_;
+struct ReferenceWalks : test::ScopedSwitch {
+  explicit ReferenceWalks(bool on) : ScopedSwitch(hugetlb_vmemmap_reference_walks, on) {}
 };
-
-std::string faults_text(const std::vector<Fault> &fs) {
-  std::string s;
-  for (const Fault &f : fs)
-    s += std::to_string(static_cast<int>(f.kind)) + " " + std::to_string(f.vaddr) + " " +
-         std::to_string(f.frame) + " " + std::to_string(f.old_value) + " " +
-         std::to_string(f.new_value) + " " + f.who + "\n";
-  return s;
-}
 
 // Everything of one run the two ways must agree on besides the machine:
 // the harness trace, the faults in order, the frames changed in order.
 std::string run_text(Model &md, const Scenario &s, bool reference) {
   ReferenceWalks mode(reference);
   std::string out = test::harness_trace(md, s);
-  out += "faults:\n" + faults_text(md.machine().mmu.faults);
+  out += "faults:\n" + test::faults_text(md.machine().mmu.faults);
   out += "changed:";
   for (FrameId f : md.machine().phys.changed_frames())
     out += " " + std::to_string(f);
@@ -153,10 +137,10 @@ TEST(RemapWalkRandomDifferential, SameResultsBothWays) {
         b += fuzz::format_result(slow.last_legacy_step()) + "\n";
       }
     }
-    a += fast.result().format() + faults_text(fast.legacy().machine().mmu.faults) +
-         faults_text(fast.shared().machine().mmu.faults);
-    b += slow.result().format() + faults_text(slow.legacy().machine().mmu.faults) +
-         faults_text(slow.shared().machine().mmu.faults);
+    a += fast.result().format() + test::faults_text(fast.legacy().machine().mmu.faults) +
+         test::faults_text(fast.shared().machine().mmu.faults);
+    b += slow.result().format() + test::faults_text(slow.legacy().machine().mmu.faults) +
+         test::faults_text(slow.shared().machine().mmu.faults);
     ASSERT_EQ(a, b) << "input " << i;
     EXPECT_EQ(test::machine_state_diff(fast.legacy().machine(), slow.legacy().machine()), "");
     EXPECT_EQ(test::machine_state_diff(fast.shared().machine(), slow.shared().machine()), "");
@@ -360,7 +344,7 @@ TEST(FreeMemo, MaskThatHoldsForHalfTheFolio) {
     for (const BadPage &b : free_compound_page_prepare(m, head, 9, 1000))
       out += std::to_string(m.page_to_pfn(b.page)) + " " + b.reason + "\n";
     free_tail_checks_per_struct_page = saved;
-    out += faults_text(m.mmu.faults);
+    out += test::faults_text(m.mmu.faults);
     for (FrameId f : m.phys.take_touched())
       out += " " + std::to_string(f);
     return out;
