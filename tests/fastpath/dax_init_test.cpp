@@ -100,41 +100,11 @@ std::string both_ways(const Scenario &s) {
   return diff;
 }
 
-// The corpus scenarios of hvo_fuzz_dax, each followed by `mutants` variants
-// with a few bytes of its encoding changed.
-std::vector<Scenario> corpus_and_mutants(const fuzz::TargetProfile &p, unsigned mutants,
-                                         std::mt19937 &rng) {
-  std::vector<std::filesystem::path> files;
-  const std::filesystem::path dir = std::filesystem::path(HVO_FUZZ_CORPUS_DIR) / std::string(p.name);
-  for (const auto &e : std::filesystem::directory_iterator(dir))
-    if (e.path().extension() == ".hvo")
-      files.push_back(e.path());
-  std::sort(files.begin(), files.end());  // directory order is not deterministic
-  std::vector<Scenario> out;
-  for (const auto &f : files) {
-    std::ifstream in(f);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    Scenario s;
-    std::string error;
-    EXPECT_TRUE(parse_scenario(text, f.string(), s, error)) << error;
-    std::vector<uint8_t> bytes;
-    EXPECT_EQ(fuzz::encode_scenario(p, s, bytes), "") << f;
-    out.push_back(fuzz::decode_input(p, bytes));
-    for (unsigned k = 0; k < mutants && !bytes.empty(); k++) {
-      std::vector<uint8_t> m = bytes;
-      for (unsigned j = 0, n = 1 + rng() % 3; j < n; j++)
-        m[rng() % m.size()] = static_cast<uint8_t>(rng());
-      out.push_back(fuzz::decode_input(p, m));
-    }
-  }
-  return out;
-}
-
 TEST(DaxInit, CorpusMutantsAndRandomInputsBothWays) {
   const fuzz::TargetProfile *p = fuzz::find_profile("hvo_fuzz_dax");
   ASSERT_NE(p, nullptr);
   std::mt19937 rng(1122);
-  std::vector<Scenario> inputs = corpus_and_mutants(*p, 2, rng);
+  std::vector<Scenario> inputs = test::corpus_and_mutants(*p, 2, rng);
   for (unsigned k = 0; k < 30; k++)
     inputs.push_back(test::random_fuzz_scenario(*p, rng, 8, 48));
   const uint64_t before = zone_device_composed_stores;

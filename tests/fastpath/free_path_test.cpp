@@ -71,39 +71,6 @@ std::pair<std::string, std::string> both_ways(Model &fast, Model &slow, const Sc
   return {a, b};
 }
 
-// The target's corpus scenarios (fuzz/corpus/<target>/*.hvo, which reach
-// the free path on purpose), each followed by `mutants` variants with a few
-// bytes of its encoding changed (what a fuzzer runs next to a seed).
-std::vector<Scenario> corpus_and_mutants(const fuzz::TargetProfile &p, unsigned mutants,
-                                         std::mt19937 &rng) {
-  std::vector<std::filesystem::path> files;
-  const std::filesystem::path dir =
-      std::filesystem::path(HVO_FUZZ_REGRESSIONS_DIR) / ".." / "corpus" / std::string(p.name);
-  for (const auto &e : std::filesystem::directory_iterator(dir))
-    if (e.path().extension() == ".hvo")
-      files.push_back(e.path());
-  std::sort(files.begin(), files.end());  // directory order is not deterministic
-  std::vector<Scenario> out;
-  for (const auto &f : files) {
-    std::ifstream in(f);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    Scenario s;
-    std::string error;
-    EXPECT_TRUE(parse_scenario(text, f.string(), s, error)) << error;
-    std::vector<uint8_t> bytes;
-    const std::string why = fuzz::encode_scenario(p, s, bytes);
-    EXPECT_EQ(why, "") << f;
-    out.push_back(fuzz::decode_input(p, bytes));
-    for (unsigned k = 0; k < mutants && !bytes.empty(); k++) {
-      std::vector<uint8_t> m = bytes;
-      for (unsigned j = 0, n = 1 + rng() % 3; j < n; j++)
-        m[rng() % m.size()] = static_cast<uint8_t>(rng());
-      out.push_back(fuzz::decode_input(p, m));
-    }
-  }
-  return out;
-}
-
 Scenario random_scenario(const fuzz::TargetProfile &p, std::mt19937 &rng) {
   return test::random_fuzz_scenario(p, rng, 8, 64);
 }
@@ -115,7 +82,7 @@ TEST_P(FreePathRandom, SameResultsBothWays) {
   ASSERT_NE(p, nullptr);
   std::mt19937 rng(1121);
   unsigned frees = 0, bad_pages = 0, i = 0;
-  std::vector<Scenario> inputs = corpus_and_mutants(*p, 2, rng);
+  std::vector<Scenario> inputs = test::corpus_and_mutants(*p, 2, rng);
   for (unsigned k = 0; k < 10; k++)
     inputs.push_back(random_scenario(*p, rng));
   for (const Scenario &s : inputs) {
@@ -146,7 +113,7 @@ TEST(FreePathRandom, DifferentialSameResultsBothWays) {
   ASSERT_NE(p, nullptr);
   std::mt19937 rng(77);
   unsigned frees = 0, i = 0;
-  for (const Scenario &s : corpus_and_mutants(*p, 3, rng)) {
+  for (const Scenario &s : test::corpus_and_mutants(*p, 3, rng)) {
     Differential fast(s.config), slow(s.config);
     std::string a, b;
     for (const Op &op : s.ops) {

@@ -3,7 +3,13 @@
 // A run as a harness sees it (see harness_trace.h).
 #include "harness_trace.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "hvo/fuzz/trace.h"
 
@@ -40,6 +46,34 @@ std::string faults_text(const std::vector<Fault> &fs) {
          std::to_string(f.frame) + " " + std::to_string(f.old_value) + " " +
          std::to_string(f.new_value) + " " + f.who + "\n";
   return s;
+}
+
+std::vector<Scenario> corpus_and_mutants(const fuzz::TargetProfile &p, unsigned mutants,
+                                         std::mt19937 &rng) {
+  std::vector<std::filesystem::path> files;
+  const std::filesystem::path dir = std::filesystem::path(HVO_FUZZ_CORPUS_DIR) / std::string(p.name);
+  for (const auto &e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".hvo")
+      files.push_back(e.path());
+  std::sort(files.begin(), files.end());  // directory order is not deterministic
+  std::vector<Scenario> out;
+  for (const auto &f : files) {
+    std::ifstream in(f);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Scenario s;
+    std::string error;
+    EXPECT_TRUE(parse_scenario(text, f.string(), s, error)) << error;
+    std::vector<uint8_t> bytes;
+    EXPECT_EQ(fuzz::encode_scenario(p, s, bytes), "") << f;
+    out.push_back(fuzz::decode_input(p, bytes));
+    for (unsigned k = 0; k < mutants && !bytes.empty(); k++) {
+      std::vector<uint8_t> m = bytes;
+      for (unsigned j = 0, n = 1 + rng() % 3; j < n; j++)
+        m[rng() % m.size()] = static_cast<uint8_t>(rng());
+      out.push_back(fuzz::decode_input(p, m));
+    }
+  }
+  return out;
 }
 
 }  // namespace hvo::test

@@ -28,6 +28,12 @@ std::string harness_trace(Model &md, const Scenario &s,
 Scenario random_fuzz_scenario(const fuzz::TargetProfile &p, std::mt19937 &rng, size_t min_len,
                               size_t spread);
 
+// The target's corpus (fuzz/corpus/<target>/*.hvo) in name order, each
+// encoded and decoded as the target decodes it and followed by `mutants`
+// variants with one to three bytes of its encoding changed.
+std::vector<Scenario> corpus_and_mutants(const fuzz::TargetProfile &p, unsigned mutants,
+                                         std::mt19937 &rng);
+
 // Sets one of the model's process-wide reference switches (e.g.
 // hugetlb_vmemmap_reference_walks) for the lifetime of the object and puts
 // the old value back, so no test leaks it into the next.

@@ -51,43 +51,13 @@ std::string run_text(Model &md, const Scenario &s, bool reference) {
   return out + "\n";
 }
 
-// The target's corpus (fuzz/corpus/<target>/*.hvo) in name order, each
-// followed by `mutants` variants with a few bytes of its encoding changed.
-std::vector<Scenario> corpus_and_mutants(const fuzz::TargetProfile &p, unsigned mutants,
-                                         std::mt19937 &rng) {
-  std::vector<std::filesystem::path> files;
-  for (const auto &e : std::filesystem::directory_iterator(
-           std::filesystem::path(HVO_FUZZ_CORPUS_DIR) / std::string(p.name)))
-    if (e.path().extension() == ".hvo")
-      files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  std::vector<Scenario> out;
-  for (const auto &f : files) {
-    std::ifstream in(f);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    Scenario s;
-    std::string error;
-    EXPECT_TRUE(parse_scenario(text, f.string(), s, error)) << error;
-    std::vector<uint8_t> bytes;
-    EXPECT_EQ(fuzz::encode_scenario(p, s, bytes), "") << f;
-    out.push_back(fuzz::decode_input(p, bytes));
-    for (unsigned k = 0; k < mutants && !bytes.empty(); k++) {
-      std::vector<uint8_t> m = bytes;
-      for (unsigned j = 0, n = 1 + rng() % 3; j < n; j++)
-        m[rng() % m.size()] = static_cast<uint8_t>(rng());
-      out.push_back(fuzz::decode_input(p, m));
-    }
-  }
-  return out;
-}
-
 class RemapWalkRandom : public testing::TestWithParam<const char *> {};
 
 TEST_P(RemapWalkRandom, SameResultsBothWays) {
   const fuzz::TargetProfile *p = fuzz::find_profile(GetParam());
   ASSERT_NE(p, nullptr);
   std::mt19937 rng(5150);
-  std::vector<Scenario> inputs = corpus_and_mutants(*p, 1, rng);
+  std::vector<Scenario> inputs = test::corpus_and_mutants(*p, 1, rng);
   for (unsigned k = 0; k < 24; k++)
     inputs.push_back(test::random_fuzz_scenario(*p, rng, 8, 64));
   uint64_t splits = 0;
@@ -117,7 +87,7 @@ TEST(RemapWalkRandomDifferential, SameResultsBothWays) {
   const fuzz::TargetProfile *p = fuzz::find_profile("hvo_fuzz_differential");
   ASSERT_NE(p, nullptr);
   std::mt19937 rng(808);
-  std::vector<Scenario> inputs = corpus_and_mutants(*p, 1, rng);
+  std::vector<Scenario> inputs = test::corpus_and_mutants(*p, 1, rng);
   for (unsigned k = 0; k < 16; k++)
     inputs.push_back(test::random_fuzz_scenario(*p, rng, 8, 64));
   uint64_t splits = 0;
