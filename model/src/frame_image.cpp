@@ -197,6 +197,11 @@ bool ImagePool::same_page_words(uint32_t a, uint64_t origin_a, uint32_t b, uint6
   if (dist % W != 0)
     return false;
   auto ignored = [&](uint64_t w) { return (ignored_fields >> ((ga + w) % W)) & 1; };
+  // Word g (counted from the vmemmap base) of a frame holding `im`, from its
+  // fields alone: word()'s evaluation below its override search.
+  auto field_word = [&](const Image &im, uint64_t g) {
+    return W == 8 ? eval(im.fields[g & 7], g >> 3) : eval(im.fields[g % W], g / W);
+  };
   if (!x.dense.empty() || !y.dense.empty()) {
     if (x.dense.empty() || y.dense.empty())
       return false;
@@ -228,7 +233,11 @@ bool ImagePool::same_page_words(uint32_t a, uint64_t origin_a, uint32_t b, uint6
   };
   for (unsigned f = 0; f < W; f++) {
     const FieldSpec &p = x.fields[f], &q = y.fields[f];
-    if ((D == 0 && p == q) || ((ignored_fields >> f) & 1))
+    // Equal fields agree at every slot when the two frames lie at the same
+    // address, or at once when they do not depend on it (a literal: the
+    // Constant case below; the reference takes that way).
+    if (((D == 0 || (p.rel == FieldRel::None && !same_page_words_reference)) && p == q) ||
+        ((ignored_fields >> f) & 1))
       continue;
     const std::optional<FieldForm> u = form(p, sa0, sa1), v = form(q, sb0, sb1);
     if (!u || !v || u->kind != v->kind)
@@ -252,12 +261,42 @@ bool ImagePool::same_page_words(uint32_t a, uint64_t origin_a, uint32_t b, uint6
     }
   }
   // The fields agree everywhere; the overridden words are compared as words.
-  for (const auto &[w, val] : x.overrides)
-    if (w < n && !ignored(w) && val != word(b, origin_b, w))
+  // One merged walk over the two sorted override lists: at each overridden
+  // word the other frame's word is its own override there if it has one,
+  // else its field's value, which is what word() returns (a word both
+  // override is compared once, not twice; the comparison is symmetric).
+  // The rule that compared each list against word() is kept as the
+  // reference (same_page_words_reference, tests/fastpath).
+  if (same_page_words_reference) [[unlikely]] {
+    for (const auto &[w, val] : x.overrides)
+      if (w < n && !ignored(w) && val != word(b, origin_b, w))
+        return false;
+    for (const auto &[w, val] : y.overrides)
+      if (w < n && !ignored(w) && val != word(a, origin_a, w))
+        return false;
+    return true;
+  }
+  const auto &xo = x.overrides, &yo = y.overrides;
+  for (size_t i = 0, j = 0; i < xo.size() || j < yo.size();) {
+    uint64_t w, vx, vy;
+    if (j == yo.size() || (i < xo.size() && xo[i].first < yo[j].first)) {
+      w = xo[i].first;
+      vx = xo[i++].second;
+      vy = field_word(y, gb + w);
+    } else if (i == xo.size() || yo[j].first < xo[i].first) {
+      w = yo[j].first;
+      vy = yo[j++].second;
+      vx = field_word(x, ga + w);
+    } else {
+      w = xo[i].first;
+      vx = xo[i++].second;
+      vy = yo[j++].second;
+    }
+    if (w >= n)
+      break;  // sorted: every later override lies past the page too
+    if (vx != vy && !ignored(w))
       return false;
-  for (const auto &[w, val] : y.overrides)
-    if (w < n && !ignored(w) && val != word(a, origin_a, w))
-      return false;
+  }
   return true;
 }
 
@@ -291,7 +330,26 @@ void ImagePool::store_word(uint32_t id, uint64_t origin_vpn, uint64_t w, uint64_
   auto it = std::lower_bound(im.overrides.begin(), im.overrides.end(),
                              std::pair<uint32_t, uint64_t>(static_cast<uint32_t>(w), 0),
                              [](auto &a, auto &b) { return a.first < b.first; });
-  if (it != im.overrides.end() && it->first == w)
+  const bool overridden = it != im.overrides.end() && it->first == w;
+  // A value the word's field already gives it at this origin needs no
+  // override (the image has one owner, so one origin: word() reads the
+  // same either way).  Keeping the overrides to the words that differ
+  // from the fields lets whole-page comparisons of a restored page (a copy
+  // with its first struct pages rewritten to what they were) compare a few
+  // words instead of every rewritten one.  keep_equal_overrides records
+  // every store, the representation this replaces (tests/fastpath).
+  if (!keep_equal_overrides && w < geo_.words_per_page) {
+    const uint64_t g = origin_vpn * geo_.words_per_page + w;
+    const uint64_t field_value = eval(im.fields[g % geo_.words_per_struct_page],
+                                      g / geo_.words_per_struct_page);
+    if (value == field_value) {
+      // A stale bucket bit only costs word() a search that finds nothing.
+      if (overridden)
+        im.overrides.erase(it);
+      return;
+    }
+  }
+  if (overridden)
     it->second = value;
   else
     im.overrides.insert(it, {static_cast<uint32_t>(w), value});

@@ -102,14 +102,25 @@ public:
   // the same word are never equal this way.
   bool same_page_words(uint32_t a, uint64_t origin_a, uint32_t b, uint64_t origin_b,
                        uint32_t ignored_fields = 0) const;
+  // Tests (tests/fastpath/image_same_words_test.cpp) set this: the
+  // overridden words are then compared each list against word(), the rule
+  // the merged walk replaces, and equal literal fields go through the
+  // per-field forms.  Process-wide; off by default.
+  static inline bool same_page_words_reference = false;
   // Makes `id` exclusively owned by the caller (clone if shared) and returns
   // the id to use from now on; the caller's reference moves to the result.
   uint32_t unshare(uint32_t id);
   // Turns an exclusively owned image into a dense copy of what it holds at
   // `origin_vpn` (its words no longer depend on the origin).
   void make_dense(uint32_t id, uint64_t origin_vpn) { densify(id, origin_vpn); }
-  // Stores into an exclusively owned image.
+  // Stores into an exclusively owned image.  A word stored with the value
+  // its field gives it there leaves no override (and drops an earlier one).
   void store_word(uint32_t id, uint64_t origin_vpn, uint64_t w, uint64_t value);
+  // Tests (tests/fastpath/image_same_words_test.cpp) set this: every store
+  // is then kept as an override, equal to the field or not (the
+  // representation before equal stores were dropped).  Process-wide; off
+  // by default.
+  static inline bool keep_equal_overrides = false;
   // Stores `value` under `mask` into field `f` of every struct page slot of an
   // exclusively owned image (N identical stores through one translation).
   void store_field_all(uint32_t id, uint64_t origin_vpn, unsigned f, uint64_t mask,
