@@ -62,6 +62,32 @@ uint64_t head_of(Machine &m, uint64_t page) {
   return compound_info_decode(vmemmap_geometry(m.cfg), page, info);
 }
 
+[[gnu::noinline]] void report_head_resolution(Machine &m, const DevPagemap &p, uint64_t head_pfn,
+                                              uint64_t pfn, uint64_t got, bool tail,
+                                              bool want_tail, Budget &b,
+                                              std::vector<Violation> &out) {
+  if (b.take("I1-dax-head-resolution"))
+    out.push_back({"I1-dax-head-resolution", 0, m.page(pfn), pfn,
+                   "head " + std::to_string(head_pfn) + (want_tail ? ", tail" : ""),
+                   "head " + std::to_string(m.page_to_pfn(got)) + (tail ? ", tail" : ""),
+                   "pgmap " + std::to_string(p.id)});
+}
+
+// I1 for the struct page of `pfn` in the compound page at `head_pfn`: false
+// (after reporting it, within the budget) when it does not resolve to its
+// head or its tail bit is wrong.  The report is built out of line.
+bool check_head_resolution(Machine &m, const DevPagemap &p, uint64_t head_pfn, uint64_t pfn,
+                           bool compound, Budget &b, std::vector<Violation> &out) {
+  const uint64_t head = m.page(head_pfn), page = m.page(pfn);
+  const uint64_t got = head_of(m, page);
+  const bool tail = read_word(m, Machine::field(page, sp::kCompoundHead)) & 1;
+  const bool want_tail = pfn != head_pfn && compound;
+  if (got == head && tail == want_tail)
+    return true;
+  report_head_resolution(m, p, head_pfn, pfn, got, tail, want_tail, b, out);
+  return false;
+}
+
 void check_compound(Machine &m, const HotplugState &hp, const DevPagemap &p, uint64_t head_pfn,
                     uint64_t end_pfn, Budget &b, std::vector<Violation> &out) {
   const uint64_t ps = m.cfg.page_size(), S = m.cfg.struct_page_size;
@@ -168,30 +194,25 @@ void check_compound(Machine &m, const HotplugState &hp, const DevPagemap &p, uin
     }
   }
   // Head resolution over a sample: the head, the first tails, the first
-  // struct page of every vmemmap page (where fake heads would show), the last.
-  std::vector<uint64_t> slots{head_pfn};
-  for (uint64_t i = 1; i < std::min<uint64_t>(nr, 4); i++)
-    slots.push_back(head_pfn + i);
-  for (uint64_t a = first_page + ps; a < end_page; a += ps)
-    slots.push_back(m.page_to_pfn(a));
-  if (nr > 1)
-    slots.push_back(last_pfn - 1);
-  for (uint64_t pfn : slots) {
+  // struct page of every vmemmap page (where fake heads would show), the last;
+  // in that order, up to the first that fails.  Visited one by one rather
+  // than gathered in a list: a list per compound page was an allocation per
+  // compound page, which under ASan costs a fresh chunk each time.
+  auto resolves = [&](uint64_t pfn) {
     if (pfn < head_pfn || pfn >= last_pfn)
-      continue;
-    const uint64_t page = m.page(pfn);
-    const uint64_t got = head_of(m, page);
-    const bool tail = read_word(m, Machine::field(page, sp::kCompoundHead)) & 1;
-    const bool want_tail = pfn != head_pfn && nr > 1;
-    if (got != head || tail != want_tail) {
-      if (b.take("I1-dax-head-resolution"))
-        out.push_back({"I1-dax-head-resolution", 0, page, pfn,
-                       "head " + std::to_string(head_pfn) + (want_tail ? ", tail" : ""),
-                       "head " + std::to_string(m.page_to_pfn(got)) + (tail ? ", tail" : ""),
-                       "pgmap " + std::to_string(p.id)});
-      break;
-    }
-  }
+      return true;
+    return check_head_resolution(m, p, head_pfn, pfn, nr > 1, b, out);
+  };
+  if (!resolves(head_pfn))
+    return;
+  for (uint64_t i = 1; i < std::min<uint64_t>(nr, 4); i++)
+    if (!resolves(head_pfn + i))
+      return;
+  for (uint64_t a = first_page + ps; a < end_page; a += ps)
+    if (!resolves(m.page_to_pfn(a)))
+      return;
+  if (nr > 1)
+    resolves(last_pfn - 1);
 }
 
 } // namespace

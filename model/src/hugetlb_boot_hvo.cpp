@@ -123,7 +123,11 @@ BootHvo hugetlb_vmemmap_init_late_page(Machine &m, uint64_t pfn, unsigned order)
   // in the same boot sequence (muchun maps them RO directly).
   const uint64_t ps = m.cfg.page_size();
   const uint64_t start = m.page(pfn), end = start + nr * m.cfg.struct_page_size;
-  std::vector<FrameId> unused;
+  // The frames to free, in the order the kernel would: kept across calls
+  // (a 1 GiB page has 4,095; under ASan a vector grown afresh per call is a
+  // dozen fresh chunks).  Nothing below re-enters this function.
+  static thread_local std::vector<FrameId> unused;
+  unused.clear();
   if (hugetlb_boot_hvo_reference_paths ||
       !populate_hvo_from_leaves(m, owner.nid, start, end, tail, unused)) {
     for (uint64_t pmd_addr = start; pmd_addr < end; pmd_addr += m.cfg.pmd_size()) {

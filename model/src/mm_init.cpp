@@ -61,7 +61,104 @@ struct ZoneDeviceStores {
   // init and __SetPageHead of a head, composed likewise (empty: as above).
   std::vector<Mmu::FieldStore> head;
   Mmu::StoreMemo tail_memo;  // shared by every compound page's tail store
+  // What the composed stores leave in the first vmemmap page of a compound
+  // page (see FirstPageImage below).
+  struct {
+    bool eligible = false;    // decided once per call (first_page_eligible)
+    bool verified = false;    // a second page agreed: the image may be reused
+    uint32_t image = ImagePool::kNone;  // one reference held while set
+  } first_page;
 };
+
+// Whether the first vmemmap page of an aligned compound page ends the same
+// whatever it held before: a power-of-two struct page (every page holds
+// whole struct pages, a field at the same words in each) and head and tail
+// lists that store every word of a struct page under a full mask, the
+// head's all literals (what slot 0 ends with does not depend on where the
+// page is).  Slot 1 takes the tail list, then prep_compound_head; slots 2..
+// the tail list after that (which overwrites prep_compound_head's
+// _deferred_list in slot 2).
+bool first_page_eligible(const Machine &m, const ZoneDeviceStores &st) {
+  if (!m.cfg.struct_page_pow2() || st.head.empty() || st.tail.empty())
+    return false;
+  const unsigned W = m.cfg.words_per_struct_page();
+  auto covers_all = [&](const std::vector<Mmu::FieldStore> &list, bool literal) {
+    uint64_t seen = 0;
+    for (const Mmu::FieldStore &s : list) {
+      if (s.field >= W || s.mask != ~uint64_t{0} || (literal && s.value.rel != FieldRel::None))
+        return false;
+      seen |= uint64_t{1} << s.field;
+    }
+    return seen == (uint64_t{1} << W) - 1;
+  };
+  return covers_all(st.head, true) && covers_all(st.tail, false);
+}
+
+// The first vmemmap page of an aligned compound page, made by the composed
+// stores below, is one image: the tail list's fields (a pure image; its
+// address-relative fields evaluate at each page's own origin) with slots 0
+// and 1 overridden by literals (the head list's, which are literal by
+// first_page_eligible; tail 1's with prep_compound_head's order, counts and
+// mapcounts on top).  first_page_image builds that image from a page the
+// stores have just made, and returns kNone unless it reproduces every word
+// of it.
+uint32_t first_page_image(Machine &m, FrameId f, uint64_t vpn, const ZoneDeviceStores &st) {
+  ImagePool &images = m.phys.images();
+  ImagePool::Fields fields{};
+  for (const Mmu::FieldStore &s : st.tail)
+    fields[s.field] = s.value;
+  uint32_t image = images.intern(fields);
+  const uint64_t n = m.cfg.words_per_page(), slot01 = 2 * m.cfg.words_per_struct_page();
+  for (uint64_t w = 0; w < slot01 && w < n; w++) {
+    const uint64_t v = m.phys.read_word(f, w);
+    if (v != images.word(image, vpn, w)) {
+      image = images.unshare(image);
+      images.store_word(image, vpn, w, v);
+    }
+  }
+  std::vector<uint64_t> made(n), built(n);
+  const FrameRec &r = std::as_const(m.phys).frame(f);
+  images.read_page(r.image, r.origin_vpn, made.data());
+  images.read_page(image, vpn, built.data());
+  if (made != built || !images.at(image).dense.empty()) {
+    images.put(image);
+    return ImagePool::kNone;
+  }
+  return image;
+}
+
+// After the composed stores made the first vmemmap page at `head` the slow
+// way: the first such page proposes its image, the second must equal that
+// image at its own origin word for word (so slots 0 and 1 do not depend on
+// where the page is: a literal per word); from the third on the image is
+// reused.  Any disagreement turns the reuse off for this call.
+void learn_first_page_image(Machine &m, uint64_t head, ZoneDeviceStores &st) {
+  const FrameId f = m.mmu.translate(head).pte.frame;
+  const uint64_t vpn = (head - m.cfg.vmemmap_base) >> m.cfg.page_shift;
+  ImagePool &images = m.phys.images();
+  if (st.first_page.image == ImagePool::kNone) {
+    st.first_page.image = first_page_image(m, f, vpn, st);
+    if (st.first_page.image == ImagePool::kNone)
+      st.first_page.eligible = false;
+    return;
+  }
+  std::vector<uint64_t> made(m.cfg.words_per_page()), reused(m.cfg.words_per_page());
+  const FrameRec &r = std::as_const(m.phys).frame(f);
+  images.read_page(r.image, r.origin_vpn, made.data());
+  images.read_page(st.first_page.image, vpn, reused.data());
+  st.first_page.verified = made == reused;
+  st.first_page.eligible = st.first_page.verified;
+}
+
+// What the composed stores below do to the first vmemmap page at `head`,
+// given the image they leave there (learn_first_page_image): the frame takes
+// it, made for this page, and is touched, as the stores' first access would.
+void reuse_first_page_image(Machine &m, uint64_t head, uint32_t image) {
+  const FrameId f = m.mmu.translate(head).pte.frame;
+  m.phys.images().get(image);
+  m.phys.set_image(f, image, (head - m.cfg.vmemmap_base) >> m.cfg.page_shift);
+  m.phys.touch(f);
+}
 
 // The fast path of one aligned compound page whose struct pages all lie in
 // read-write vmemmap pages (nothing can fault): the head's
@@ -74,6 +171,18 @@ struct ZoneDeviceStores {
 // a struct page only stores to different words were reordered.
 void memmap_init_compound_composed(Machine &m, uint64_t head_pfn, unsigned order,
                                    uint64_t nr_pages, ZoneDeviceStores &st) {
+  const uint64_t spp = m.cfg.spp(), head = m.page(head_pfn);
+  const bool whole_first_page =
+      st.first_page.eligible && nr_pages >= spp && head % m.cfg.page_size() == 0;
+  if (whole_first_page && st.first_page.verified) {
+    reuse_first_page_image(m, head, st.first_page.image);
+    if (nr_pages > spp)
+      store_struct_pages(m, head_pfn + spp, head_pfn + nr_pages, st.tail, "__init_single_page",
+                         st.tail_memo);
+    zone_device_composed_stores++;
+    zone_device_first_page_reuses++;
+    return;
+  }
   store_struct_pages(m, head_pfn, head_pfn + 1, st.head, "__init_single_page");
   if (nr_pages < 2)
     return;
@@ -83,6 +192,8 @@ void memmap_init_compound_composed(Machine &m, uint64_t head_pfn, unsigned order
     store_struct_pages(m, head_pfn + 2, head_pfn + nr_pages, st.tail, "__init_single_page",
                        st.tail_memo);
   zone_device_composed_stores++;
+  if (whole_first_page)
+    learn_first_page_image(m, head, st);
 }
 
 // memmap_init_compound (l.1050-1075).  The kernel loops tail by tail; the
@@ -206,6 +317,7 @@ void memmap_init_zone_device(Machine &m, const HotplugState &hp, unsigned nid,
         compose_field_stores(st.init, {{sp::kFlags, head_bit, FieldSpec{head_bit}}});
     if (head && !st.tail.empty())
       st.head = std::move(*head);
+    st.first_page.eligible = first_page_eligible(m, st);
   }
   for (uint64_t pfn = start_pfn; pfn < end_pfn; pfn += pfns_per_compound) {
     const uint64_t page = m.page(pfn);
@@ -224,6 +336,8 @@ void memmap_init_zone_device(Machine &m, const HotplugState &hp, unsigned nid,
     memmap_init_compound(m, page, pfn, pgmap, compound_nr_pages(m, hp, pfn, pgmap), st);
   }
   m.mmu.release_memo(st.tail_memo);
+  if (st.first_page.image != ImagePool::kNone)
+    m.phys.images().put(st.first_page.image);
 }
 
 } // namespace hvo

@@ -3,7 +3,67 @@
 // struct page accesses through the simulated MMU (see mmu.h).
 #include "hvo/mmu.h"
 
+#include <utility>
+
 namespace hvo {
+
+// A frame made for vmemmap page o holds, in word w of slot s, its image's
+// field evaluated at the global slot o * SPP + s: a literal, or a literal
+// plus the address of that struct page (Self) or of the head of its aligned
+// order-k folio (FolioHead); or an override, a literal word.  Seen from
+// vmemmap page v the same words need each relative field's literal raised
+// by the difference of those addresses, which with a power-of-two struct
+// page is one constant per field: (o - v) * PAGE_SIZE for Self, and for
+// FolioHead the difference of the folio heads of slot 0 of each page (when
+// 2^k <= SPP the folio lies inside the page and that is again (o - v) *
+// PAGE_SIZE; when 2^k > SPP every slot of a page has the head of slot 0).
+// Overrides stay as they are.  So an image that is not dense is moved by
+// shifting its relative fields; the rebase checks the result word for word
+// and otherwise falls back to PhysMem::rebase, which keeps the words as a
+// dense copy (4 KiB per frame, and a fresh chunk each time under ASan).
+// Same words, same origin afterwards; only the description differs.
+void Mmu::rebase(FrameId f, uint64_t vpn) {
+  const FrameRec &r = std::as_const(phys_).frame(f);
+  ImagePool &images = phys_.images();
+  if (rebase_reference || r.origin_vpn == vpn || !cfg_.struct_page_pow2() ||
+      !images.at(r.image).dense.empty()) {
+    phys_.rebase(f, vpn);
+    return;
+  }
+  const uint64_t o = r.origin_vpn, spp = cfg_.spp(), S = cfg_.struct_page_size;
+  const uint32_t was = r.image;
+  ImagePool::Fields fields = images.at(was).fields;
+  for (FieldSpec &fs : fields) {
+    if (fs.rel == FieldRel::Self) {
+      fs.literal += (o - vpn) * spp * S;
+    } else if (fs.rel == FieldRel::FolioHead) {
+      const uint64_t keep = ~((uint64_t{1} << fs.order) - 1);
+      fs.literal += (((o * spp) & keep) - ((vpn * spp) & keep)) * S;
+    }
+  }
+  // (intern and unshare may add images: no Image reference is held across.)
+  uint32_t moved = images.intern(fields);
+  if (!images.at(was).overrides.empty()) {
+    // The overrides, literal words, go on top of the shifted fields.
+    moved = images.unshare(moved);
+    for (size_t i = 0; i < images.at(was).overrides.size(); i++) {
+      const auto [w, v] = images.at(was).overrides[i];
+      images.store_word(moved, vpn, w, v);
+    }
+  }
+  const uint64_t n = cfg_.words_per_page();
+  page_before_.resize(n);
+  page_after_.resize(n);
+  images.read_page(was, o, page_before_.data());
+  images.read_page(moved, vpn, page_after_.data());
+  if (page_before_ != page_after_) {
+    images.put(moved);
+    phys_.rebase(f, vpn);
+    return;
+  }
+  phys_.set_image(f, moved, vpn);
+  pure_rebases++;
+}
 
 uint64_t Mmu::read(uint64_t vaddr, const char *who) {
   Translation t = pt_.translate(vaddr);
@@ -53,7 +113,7 @@ bool Mmu::store_field_page(uint64_t page_vaddr, unsigned field, uint64_t mask, F
     return false;
   }
   if (value.rel != FieldRel::None)
-    phys_.rebase(t.pte.frame, (page_vaddr - cfg_.vmemmap_base) >> cfg_.page_shift);
+    rebase(t.pte.frame, (page_vaddr - cfg_.vmemmap_base) >> cfg_.page_shift);
   phys_.store_field_all(t.pte.frame, field, mask, value);
   phys_.touch(t.pte.frame);
   return true;
@@ -73,7 +133,7 @@ bool Mmu::store_fields_page(uint64_t page_vaddr, const std::vector<FieldStore> &
   if (relative && r.origin_vpn != vpn) {
     // Contents made for another vmemmap page (a copy): address-relative
     // values must be computed for where the stores land.
-    phys_.rebase(t.pte.frame, vpn);
+    rebase(t.pte.frame, vpn);
   } else if (r.image == memo.old_image && memo.new_image != UINT32_MAX) {
     phys_.images().get(memo.new_image);
     phys_.images().put(r.image);
@@ -137,13 +197,13 @@ bool Mmu::store_fields_page_except(uint64_t page_vaddr, const std::vector<FieldS
                                               stores[0].value, who);  // records the fault
   const uint64_t vpn = (page_vaddr - cfg_.vmemmap_base) >> cfg_.page_shift;
   FrameId f = t.pte.frame;
-  std::vector<std::pair<uint32_t, uint64_t>> keep;
-  keep.reserve(untouched.size());
+  std::vector<std::pair<uint32_t, uint64_t>> &keep = kept_words_;
+  keep.clear();
   for (uint32_t w : untouched)
     keep.emplace_back(w, phys_.read_word(f, w));
   for (const FieldStore &s : stores) {
     if (s.value.rel != FieldRel::None)
-      phys_.rebase(f, vpn);
+      rebase(f, vpn);
     phys_.store_field_all(f, s.field, s.mask, s.value);
   }
   for (auto [w, v] : keep)

@@ -84,7 +84,9 @@ void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<Fi
       // Mostly inside (a folio's first vmemmap page: all but the head): one
       // bulk store that leaves the outside struct pages' words alone, so the
       // frame keeps a compact image instead of one override per word.
-      std::vector<uint32_t> untouched;
+      // Kept across calls: a list per page was an allocation per page.
+      static thread_local std::vector<uint32_t> untouched;
+      untouched.clear();
       for (uint64_t pfn = first_slot; pfn <= last_slot; pfn++)
         if (pfn < lo || pfn >= hi)
           for (const FieldStore &s : st)

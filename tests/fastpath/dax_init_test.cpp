@@ -108,14 +108,18 @@ TEST(DaxInit, CorpusMutantsAndRandomInputsBothWays) {
   for (unsigned k = 0; k < 30; k++)
     inputs.push_back(test::random_fuzz_scenario(*p, rng, 8, 48));
   const uint64_t before = zone_device_composed_stores;
+  const uint64_t reuses_before = zone_device_first_page_reuses;
   unsigned i = 0;
   for (const Scenario &s : inputs) {
     EXPECT_EQ(both_ways(s), "") << "input " << i;
     i++;
   }
   const uint64_t composed = zone_device_composed_stores - before;
+  const uint64_t reuses = zone_device_first_page_reuses - reuses_before;
   RecordProperty("composed_stores", static_cast<int>(std::min<uint64_t>(composed, INT32_MAX)));
+  RecordProperty("first_page_reuses", static_cast<int>(std::min<uint64_t>(reuses, INT32_MAX)));
   EXPECT_GE(composed, 1000u) << "the composed path hardly ran: the comparison is nearly vacuous";
+  EXPECT_GE(reuses, 100u) << "the first-page image was hardly reused: its comparison is vacuous";
 }
 
 // Hand-made scenarios that reach what random inputs rarely do.

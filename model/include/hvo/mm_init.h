@@ -43,5 +43,8 @@ inline bool zone_device_init_reference = false;
 /// How many composed range stores memmap_init_zone_device has made (the
 /// tests check that the fast path runs, not only that it would agree).
 inline std::uint64_t zone_device_composed_stores = 0;
+/// How many of them gave a compound page's first vmemmap page the image the
+/// same stores left in an earlier one (the tests check that this runs too).
+inline std::uint64_t zone_device_first_page_reuses = 0;
 
 } // namespace hvo

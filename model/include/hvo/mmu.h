@@ -70,7 +70,20 @@ public:
 
   std::vector<Fault> faults;  // drained by the oracle after every operation
 
+  // Tests (tests/fastpath/mmu_rebase_test.cpp) turn this on: a store that
+  // computes values for where it lands then always moves a frame made for
+  // another vmemmap page with PhysMem::rebase (a dense copy of its words),
+  // the reference rebase() is pinned to.  Process-wide; off by default.
+  static inline bool rebase_reference = false;
+  // How often rebase() moved an image by shifting it (the tests check that it runs).
+  static inline uint64_t pure_rebases = 0;
+
 private:
+  // PhysMem::rebase(f, vpn): the frame keeps every word it holds and takes
+  // `vpn` as its origin.  An image that is not dense is moved by shifting its
+  // address-relative fields instead of being made dense (see mmu.cpp).
+  void rebase(FrameId f, uint64_t vpn);
+
   // store_fields_page's stores into a frame whose image is pure, as one
   // new field description; false (nothing done) when the image is not pure
   // or a store is not expressible per field.
@@ -79,6 +92,9 @@ private:
   const Config &cfg_;
   PhysMem &phys_;
   VmemmapPageTable &pt_;
+  // Scratch kept across calls (under ASan every fresh buffer costs page faults):
+  std::vector<uint64_t> page_before_, page_after_;      // rebase()'s check
+  std::vector<std::pair<uint32_t, uint64_t>> kept_words_;  // store_fields_page_except
 };
 
 }  // namespace hvo
