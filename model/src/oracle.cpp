@@ -125,12 +125,11 @@ bool Oracle::frame_may_report(FrameId f) const {
   return false;
 }
 
-std::vector<FrameId> Oracle::frames_for_full_check() {
+void Oracle::frames_for_full_check(std::vector<FrameId> &frames) {
   const PhysMem &p = m_.phys;
   const std::vector<FrameId> &changed = p.changed_frames();
   const size_t limit = p.unchanged_limit();
-  std::vector<FrameId> frames;
-  frames.reserve(changed.size() + reporting_at_mark_.size() + (p.frame_table_size() - limit));
+  const size_t table = p.frame_table_size();
   // The changed and the reporting frames, ascending, each once.  The
   // changed ones lie below the limit (note_changed ignores the rest), the
   // reporting ones (ascending) were taken at the mark: when they too lie
@@ -146,19 +145,27 @@ std::vector<FrameId> Oracle::frames_for_full_check() {
     for (const std::vector<FrameId> *list : {&changed, &std::as_const(reporting_at_mark_)})
       for (FrameId f : *list)
         bits[f / 64] |= uint64_t{1} << (f % 64);
+    // Sized once for every frame the list can hold (each set bit once, then
+    // the new frames) and written through a pointer: a push_back per frame
+    // is a call with its own capacity test in an instrumented build.
+    frames.resize(changed.size() + reporting_at_mark_.size() + (table - limit));
+    FrameId *const out = frames.data();
+    size_t n = 0;
     for (size_t w = 0; w < bits.size(); w++)
       for (uint64_t word = bits[w]; word; word &= word - 1)
-        frames.push_back(static_cast<FrameId>(w * 64 + static_cast<size_t>(std::countr_zero(word))));
+        out[n++] = static_cast<FrameId>(w * 64 + static_cast<size_t>(std::countr_zero(word)));
     std::fill(bits.begin(), bits.end(), 0);
-  } else {
-    frames.assign(changed.begin(), changed.end());
-    frames.insert(frames.end(), reporting_at_mark_.begin(), reporting_at_mark_.end());
-    std::sort(frames.begin(), frames.end());
-    frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
+    for (size_t f = limit; f < table; f++)
+      out[n++] = static_cast<FrameId>(f);
+    frames.resize(n);
+    return;
   }
-  for (size_t f = limit; f < p.frame_table_size(); f++)
+  frames.assign(changed.begin(), changed.end());
+  frames.insert(frames.end(), reporting_at_mark_.begin(), reporting_at_mark_.end());
+  std::sort(frames.begin(), frames.end());
+  frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
+  for (size_t f = limit; f < table; f++)
     frames.push_back(static_cast<FrameId>(f));
-  return frames;
 }
 
 bool Oracle::flagged(HugetlbFolio &f) {
@@ -232,8 +239,41 @@ void Oracle::check_folio(HugetlbFolio &f, std::vector<Violation> &out) {
   }
 }
 
+namespace {
+
+// How many I6 reports of each kind check_frames has made (capped at
+// max_per_id each).
+struct FrameReportCounts {
+  size_t listed = 0, leaks = 0, mapped_free = 0;
+};
+
+// check_frames' reports, out of line: almost every frame says nothing, and
+// with the reporting code (strings, the violation list) inline the scan's
+// locals live on ASan's fake stack and every iteration pays for that.
+[[gnu::noinline, gnu::cold]] void report_frame(FrameId f, const FrameRec &r, bool on_list,
+                                               bool leaked, size_t cap, FrameReportCounts &n,
+                                               std::vector<Violation> &out) {
+  if (on_list) {
+    if (n.listed++ < cap)
+      out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "list empty at return",
+                     "frame " + std::to_string(f) + " on a vmemmap_pages list",
+                     "a vmemmap page list was left non-empty"});
+  } else if (leaked) {
+    if (n.leaks++ < cap)
+      out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "mapped or freed",
+                     "frame " + std::to_string(f) + " allocated, unmapped",
+                     "leaked memmap frame"});
+  } else if (n.mapped_free++ < cap) {
+    out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "0 PTEs",
+                   std::to_string(r.map_count) + " PTEs",
+                   "freed frame " + std::to_string(f) + " is still mapped by the vmemmap"});
+  }
+}
+
+}  // namespace
+
 void Oracle::check_frames(const std::vector<FrameId> &frames, std::vector<Violation> &out) {
-  size_t leaks = 0, listed = 0, mapped_free = 0;
+  FrameReportCounts counts;
   // Locals, not members, in the loop: Oracle is polymorphic (HvoHooks), so
   // under UBSan every member access through `this` is a vptr check.
   const PhysMem &phys = m_.phys;
@@ -242,30 +282,15 @@ void Oracle::check_frames(const std::vector<FrameId> &frames, std::vector<Violat
     if (f >= table)
       continue;
     const FrameRec &r = phys.frame(f);
-    // The three cases below as one branch-free test: almost every frame
-    // says nothing, and in an instrumented (fuzzing) build each branch of
-    // this loop costs a coverage counter per frame.
+    // The three cases report_frame tells apart, as one branch-free test:
+    // in an instrumented (fuzzing) build each branch of this loop costs a
+    // coverage counter per frame.
     const bool memmap = (r.state == FrameState::Allocated) & ((r.attrs & kFrameMemmap) != 0);
     const bool on_list = memmap & ((r.attrs & kFrameOnList) != 0);
     const bool leaked = memmap & (r.map_count == 0) & ((r.attrs & kFrameSharedTail) == 0);
     const bool freed_mapped = (r.state == FrameState::Free) & (r.map_count != 0);
-    if (!(on_list | leaked | freed_mapped))
-      continue;
-    if (on_list) {
-      if (listed++ < cap)
-        out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "list empty at return",
-                       "frame " + std::to_string(f) + " on a vmemmap_pages list",
-                       "a vmemmap page list was left non-empty"});
-    } else if (leaked) {
-      if (leaks++ < cap)
-        out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "mapped or freed",
-                       "frame " + std::to_string(f) + " allocated, unmapped",
-                       "leaked memmap frame"});
-    } else if (mapped_free++ < cap) {
-      out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "0 PTEs",
-                     std::to_string(r.map_count) + " PTEs",
-                     "freed frame " + std::to_string(f) + " is still mapped by the vmemmap"});
-    }
+    if (on_list | leaked | freed_mapped)
+      report_frame(f, r, on_list, leaked, cap, counts, out);
   }
 }
 
@@ -476,18 +501,21 @@ std::vector<Violation> Oracle::check(uint64_t op_index, const std::vector<FolioI
     out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX,
                    std::to_string(m_.phys.live_memmap_buddy_frames()),
                    std::to_string(m_.phys.memmap_pages), "memmap_pages is off"});
-  std::vector<FrameId> frames;
+  // The list's storage is reused from the last check; the reference path
+  // builds it in a fresh vector, as before that reuse.
+  std::vector<FrameId> fresh;
+  std::vector<FrameId> &frames = reference_paths ? fresh : frames_;
   if (full && reference_paths) {
     frames.resize(m_.phys.frame_table_size());
     for (size_t i = 0; i < frames.size(); i++)
       frames[i] = static_cast<FrameId>(i);
   } else if (full) {
-    frames = frames_for_full_check();
+    frames_for_full_check(frames);
   } else {
-    frames = m_.phys.take_touched();  // deterministic order: first touch
+    m_.phys.take_touched(frames);  // deterministic order: first touch
   }
   if (full)
-    m_.phys.take_touched();
+    m_.phys.forget_touched();
   check_frames(frames, out);
 
   // I4 / I11: the shared tails themselves and the memmap alignment.

@@ -192,6 +192,59 @@ TEST(RaceSnapshot, SnapshotUnchangedByRuns) {
   EXPECT_EQ(first, describe(run_scenario(probe.kind, opt, probe.schedule, snaps)));
 }
 
+// The fuzz harness's runs keep one ScenarioRun across inputs and reuse its
+// buffers (run_scenario's out overloads, run_schedule_into,
+// format_trace_into): each run must replace every field, whatever the
+// previous run left there.  Every stored input and random inputs, in a
+// mixed order under the bug switches (so runs with violations, deadlocks
+// and long traces precede short clean ones), through one reused run
+// against a fresh one; from snapshots and from fresh boots.
+TEST(RaceSnapshot, ReusedRunSameAsFreshRun) {
+  std::vector<std::pair<std::string, fuzz::RaceInput>> inputs = stored_inputs();
+  ASSERT_GE(inputs.size(), 10u) << "the race seeds were not found";
+  std::mt19937 rng(1123);
+  for (unsigned i = 0; i < 96; i++) {
+    std::vector<uint8_t> bytes(1 + rng() % 40);
+    for (uint8_t &x : bytes)
+      x = static_cast<uint8_t>(rng());
+    inputs.emplace_back("random input " + std::to_string(i), fuzz::decode_race_input(bytes));
+  }
+  std::shuffle(inputs.begin(), inputs.end(), rng);
+  SetupSnapshots fresh_snaps, reused_snaps;
+  ScenarioRun reused, reused_boot;
+  const std::vector<Config> bugs = bug_sets();
+  unsigned with_violations = 0, clean_after_violations = 0, k = 0;
+  bool previous_reported = false;
+  for (const auto &[name, in] : inputs)
+    for (const Config &b : {bugs[0], bugs[1 + k++ % (bugs.size() - 1)]}) {
+      const concurrency::ScenarioOptions opt = fuzz::race_options(in, b);
+      const std::string what = name + ": " + fuzz::print_race_input(in);
+      const ScenarioRun a = concurrency::run_scenario(in.kind, opt, in.schedule, fresh_snaps);
+      concurrency::run_scenario(reused, in.kind, opt, in.schedule, reused_snaps);
+      EXPECT_EQ(describe(a), describe(reused)) << what;
+      ASSERT_NE(fresh_snaps.last(), nullptr);
+      ASSERT_NE(reused_snaps.last(), nullptr);
+      EXPECT_EQ(test::machine_state_diff(fresh_snaps.last()->machine(),
+                                         reused_snaps.last()->machine()),
+                "")
+          << what;
+      fresh_snaps.release_all();
+      reused_snaps.release_all();
+      if (k % 4 == 0) {  // the fresh-boot overload, reused too
+        concurrency::run_scenario(reused_boot, in.kind, opt, in.schedule);
+        EXPECT_EQ(describe(concurrency::run_scenario(in.kind, opt, in.schedule)),
+                  describe(reused_boot))
+            << what;
+      }
+      with_violations += !a.violations.empty();
+      clean_after_violations += previous_reported && a.violations.empty();
+      previous_reported = !a.violations.empty();
+    }
+  // Not vacuous: reused runs overwrite runs that reported.
+  EXPECT_GE(with_violations, 5u);
+  EXPECT_GE(clean_after_violations, 3u);
+}
+
 // Everything an exploration reports, as text.
 std::string describe(const concurrency::Exploration &e) {
   std::string out = "schedules " + std::to_string(e.schedules) + " bad " +

@@ -33,6 +33,9 @@ struct KnownFinding {
 struct Settings {
   const TargetProfile *profile = nullptr;
   BugSet bugs;
+  // A Config carrying only `bugs`, for race_options: built once, as a
+  // Config's default machine description allocates.
+  Config bug_config;
   std::string bugs_text;
   std::vector<KnownFinding> known;
 };
@@ -163,13 +166,14 @@ bool report_known(const Violation &v, const Scenario &s) {
 // cache off, from a fresh boot with the setup applied for this input.
 int run_race_input(const uint8_t *data, size_t size) {
   const RaceInput in = decode_race_input(std::span<const uint8_t>(data, size));
-  Config bugs;
-  bugs.bugs = g_settings.bugs;
-  concurrency::ScenarioRun run =
-      g_boot_cache.enabled()
-          ? concurrency::run_scenario(in.kind, race_options(in, bugs), in.schedule,
-                                      g_race_snapshots)
-          : concurrency::run_scenario(in.kind, race_options(in, bugs), in.schedule);
+  // Kept across inputs, its buffers reused (run_scenario's out overloads);
+  // every field is replaced by each run.
+  static concurrency::ScenarioRun run;
+  const concurrency::ScenarioOptions opt = race_options(in, g_settings.bug_config);
+  if (g_boot_cache.enabled())
+    concurrency::run_scenario(run, in.kind, opt, in.schedule, g_race_snapshots);
+  else
+    concurrency::run_scenario(run, in.kind, opt, in.schedule);
   if (run.run.step_limit_hit)
     run.violations.insert(run.violations.begin(),
                           Violation{"R-step-limit", 0, 0, UINT64_MAX, "every thread finishes",
@@ -238,6 +242,7 @@ void initialize_target(std::string_view target) {
   const char *env = std::getenv("HVO_FUZZ_BUGS");
   g_settings.bugs_text = env ? env : "";
   g_settings.bugs = parse_bugs(g_settings.bugs_text);
+  g_settings.bug_config.bugs = g_settings.bugs;
   if (const char *known = std::getenv("HVO_FUZZ_KNOWN"); known && *known)
     g_settings.known = load_known_findings(known);
   const char *cache = std::getenv("HVO_FUZZ_BOOT_CACHE");

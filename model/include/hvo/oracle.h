@@ -39,8 +39,10 @@ public:
   size_t max_per_id = 8;
   bool full = false;
   // The slow paths the fast ones replace, kept as their reference
-  // (tests/fastpath): a whole-machine check over every frame, and every
-  // restored page compared word by word.  Same output either way.
+  // (tests/fastpath): a whole-machine check over every frame, every
+  // restored page compared word by word, and the list of frames to check
+  // built in a fresh vector rather than the one kept from the last check.
+  // Same output either way.
   bool reference_paths = false;
 
   // Forgets what it saw and becomes what `booted` (the oracle of a model
@@ -69,7 +71,7 @@ private:
   // already then (the rest still hold the records they had, which said
   // nothing).  Equal output to checking every frame, at the cost of the
   // changed ones (tests/fastpath/whole_check_test.cpp).
-  std::vector<FrameId> frames_for_full_check();
+  void frames_for_full_check(std::vector<FrameId> &frames);
   // keep_shared_tail: a vmemmap page that maps the folio's shared tail
   // read-only is accepted (muchun's partial HVO, VMEMMAP_REMAP_INCOMPLETE).
   void check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id,
@@ -84,6 +86,10 @@ private:
   std::vector<FrameId> reporting_at_mark_;  // frame_may_report at construction
   std::vector<uint64_t> page_was_, page_now_;  // check_fidelity's page buffers, reused
   std::vector<uint64_t> full_check_bits_;  // frames_for_full_check's bitmap, all zero between calls
+  // The frames check() examines, kept across calls: after a PMD split it
+  // lists PTRS_PER_PTE frames, and a buffer grown afresh per op costs
+  // fresh pages under ASan (PhysMem::take_touched).
+  std::vector<FrameId> frames_;
 };
 
 }  // namespace hvo

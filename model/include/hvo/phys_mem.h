@@ -169,11 +169,24 @@ public:
     }
   }
   std::vector<FrameId> take_touched() {
-    for (FrameId f : touched_)
-      touched_bit_[f] = false;
     std::vector<FrameId> out;
-    out.swap(touched_);
+    take_touched(out);
     return out;
+  }
+  // The same list into `out` (its old contents dropped), whose storage then
+  // becomes the next list's: a caller that keeps `out` (the oracle, once
+  // per op) reuses two buffers instead of growing a fresh one per op.
+  // Under ASan a fresh buffer is fresh pages (the quarantine delays reuse),
+  // and a PMD split alone touches PTRS_PER_PTE frames.
+  void take_touched(std::vector<FrameId> &out) {
+    clear_touched_bits();
+    out.clear();
+    out.swap(touched_);
+  }
+  // Drops the list (a whole-machine check looks at more than it).
+  void forget_touched() {
+    clear_touched_bits();
+    touched_.clear();
   }
 
   // --- what changed since a mark (for the whole-machine oracle) -------------------
@@ -194,6 +207,16 @@ public:
 
 private:
   bool injected_failure(unsigned nid);
+  // A bit is set exactly for the frames listed in touched_: clearing them
+  // one by one, or (a PMD split lists PTRS_PER_PTE of them) the whole
+  // bitmap a word at a time when that is fewer stores, leaves it all clear.
+  void clear_touched_bits() {
+    if (touched_.size() * 64 >= touched_bit_.size())
+      std::fill(touched_bit_.begin(), touched_bit_.end(), false);
+    else
+      for (FrameId f : touched_)
+        touched_bit_[f] = false;
+  }
   void note_changed(FrameId f) {
     if (f >= unchanged_limit_)
       return;  // created after the mark: always examined

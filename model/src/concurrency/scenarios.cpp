@@ -567,15 +567,21 @@ std::vector<Thread> threads_of(ScenarioKind kind, World &w, const ScenarioOption
 
 // The scenario's own checks, then the whole oracle (faults taken by the
 // steps become I3 / I12, frames I6, tails I4, TLB I8).
-std::vector<Violation> finish(ScenarioKind kind, World &w, const RunResult &r) {
+// Into @v, replacing its contents.
+void finish_into(std::vector<Violation> &v, ScenarioKind kind, World &w, const RunResult &r) {
   if (kind == ScenarioKind::GetTailRace)
     check_get_tail(w);
-  std::vector<Violation> v = w.found;
+  v.assign(w.found.begin(), w.found.end());
   if (r.deadlock)
     v.push_back({"C-deadlock", 0, 0, UINT64_MAX, "all threads finish", "all blocked",
                  "the scenario deadlocked"});
   for (Violation &x : w.md->check_all())
     v.push_back(std::move(x));
+}
+
+std::vector<Violation> finish(ScenarioKind kind, World &w, const RunResult &r) {
+  std::vector<Violation> v;
+  finish_into(v, kind, w, r);
   return v;
 }
 
@@ -603,19 +609,26 @@ private:
   std::unique_ptr<Model> booted_, work_;
 };
 
-ScenarioRun run_in(ScenarioKind kind, const ScenarioOptions &opt,
-                   const std::vector<uint8_t> &schedule, const ModelSource *source,
-                   SetupSnapshots *snapshots) {
+// One run into @out: every field replaced, storage reused where @out has it.
+void run_in(ScenarioRun &out, ScenarioKind kind, const ScenarioOptions &opt,
+            const std::vector<uint8_t> &schedule, const ModelSource *source,
+            SetupSnapshots *snapshots) {
   std::unique_ptr<World> w = setup(kind, opt, source, snapshots);
-  ScenarioRun out;
   std::vector<Thread> threads = threads_of(kind, *w, opt);
   std::vector<std::string> names;
   names.reserve(threads.size());
   for (const Thread &t : threads)
     names.push_back(t.name);
-  out.run = run_schedule(std::move(threads), schedule);
-  out.violations = finish(kind, *w, out.run);
-  out.trace = format_trace(out.run, names);
+  run_schedule_into(out.run, std::move(threads), schedule);
+  finish_into(out.violations, kind, *w, out.run);
+  format_trace_into(out.trace, out.run, names);
+}
+
+ScenarioRun run_in(ScenarioKind kind, const ScenarioOptions &opt,
+                   const std::vector<uint8_t> &schedule, const ModelSource *source,
+                   SetupSnapshots *snapshots) {
+  ScenarioRun out;
+  run_in(out, kind, opt, schedule, source, snapshots);
   return out;
 }
 
@@ -634,6 +647,16 @@ ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
 ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
                          const std::vector<uint8_t> &schedule, SetupSnapshots &snapshots) {
   return run_in(kind, opt, schedule, nullptr, &snapshots);
+}
+
+void run_scenario(ScenarioRun &out, ScenarioKind kind, const ScenarioOptions &opt,
+                  const std::vector<uint8_t> &schedule, SetupSnapshots &snapshots) {
+  run_in(out, kind, opt, schedule, nullptr, &snapshots);
+}
+
+void run_scenario(ScenarioRun &out, ScenarioKind kind, const ScenarioOptions &opt,
+                  const std::vector<uint8_t> &schedule) {
+  run_in(out, kind, opt, schedule, nullptr, nullptr);
 }
 
 Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt,

@@ -5,6 +5,7 @@
 #include "hvo/concurrency/scheduler.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 namespace hvo::concurrency {
@@ -18,14 +19,39 @@ constexpr std::size_t kExpectedSteps = 64;
 RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8_t> &schedule,
                        unsigned max_steps, TailPolicy tail) {
   RunResult r;
-  std::vector<bool> done(threads.size(), false);
+  run_schedule_into(r, std::move(threads), schedule, max_steps, tail);
+  return r;
+}
+
+void run_schedule_into(RunResult &r, std::vector<Thread> threads,
+                       const std::vector<std::uint8_t> &schedule, unsigned max_steps,
+                       TailPolicy tail) {
+  r.trace.clear();
+  r.choices.clear();
+  r.branching.clear();
+  r.continuing.clear();
+  r.defaults.clear();
+  r.step_limit_hit = false;
+  r.deadlock = false;
+  // Per thread: finished, and (reused every step) the runnable ones' indices;
+  // on the stack for the scenarios' few threads, as a fuzz input is one
+  // short run and under ASan every allocation records its stack.
+  constexpr std::size_t kInlineThreads = 8;
+  std::array<unsigned char, kInlineThreads> done_inline{};
+  std::array<unsigned, kInlineThreads> runnable_inline{};
+  std::vector<unsigned char> done_heap;
+  std::vector<unsigned> runnable_heap;
+  if (threads.size() > kInlineThreads) {
+    done_heap.assign(threads.size(), 0);
+    runnable_heap.resize(threads.size());
+  }
+  unsigned char *const done = done_heap.empty() ? done_inline.data() : done_heap.data();
+  unsigned *const runnable = runnable_heap.empty() ? runnable_inline.data() : runnable_heap.data();
+  std::size_t nr_runnable = 0;
   std::size_t next_byte = 0;
   unsigned previous = ~0u;
-  std::vector<unsigned> runnable;  // reused: one allocation per run, not per step
-  runnable.reserve(threads.size());
   // One allocation per record for a run of ordinary length rather than a
-  // doubling series each: a fuzz input is one short run, and under ASan
-  // every allocation records its stack.
+  // doubling series each (none when @r is reused).
   const std::size_t expected = std::min<std::size_t>(max_steps, kExpectedSteps);
   r.trace.reserve(expected);
   r.choices.reserve(expected);
@@ -33,16 +59,16 @@ RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8
   r.continuing.reserve(expected);
   r.defaults.reserve(expected);
   for (unsigned steps = 0;; ++steps) {
-    runnable.clear();
+    nr_runnable = 0;
     bool unfinished = false;
     for (unsigned i = 0; i < threads.size(); ++i) {
       if (done[i])
         continue;
       unfinished = true;
       if (!threads[i].runnable || threads[i].runnable())
-        runnable.push_back(i);
+        runnable[nr_runnable++] = i;
     }
-    if (runnable.empty()) {
+    if (nr_runnable == 0) {
       r.deadlock = unfinished;
       break;
     }
@@ -51,15 +77,15 @@ RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8
       break;
     }
     std::uint8_t continuing = kNoContinuation;
-    for (unsigned i = 0; i < runnable.size(); ++i)
+    for (unsigned i = 0; i < nr_runnable; ++i)
       if (runnable[i] == previous)
         continuing = static_cast<std::uint8_t>(i);
     const unsigned fallback =
         tail == TailPolicy::ContinueCurrent && continuing != kNoContinuation ? continuing : 0;
     unsigned choice = fallback;
     if (next_byte < schedule.size())
-      choice = schedule[next_byte++] % runnable.size();
-    r.branching.push_back(static_cast<std::uint8_t>(runnable.size()));
+      choice = schedule[next_byte++] % nr_runnable;
+    r.branching.push_back(static_cast<std::uint8_t>(nr_runnable));
     r.choices.push_back(static_cast<std::uint8_t>(choice));
     r.continuing.push_back(continuing);
     r.defaults.push_back(static_cast<std::uint8_t>(fallback));
@@ -69,11 +95,17 @@ RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8
     r.trace.push_back({t, std::move(s.label)});
     done[t] = s.done;
   }
-  return r;
 }
 
 std::string format_trace(const RunResult &r, const std::vector<std::string> &thread_names) {
   std::string out;
+  format_trace_into(out, r, thread_names);
+  return out;
+}
+
+void format_trace_into(std::string &out, const RunResult &r,
+                       const std::vector<std::string> &thread_names) {
+  out.clear();
   std::size_t length = 0;  // known names and labels: one allocation for the text
   for (const TraceEntry &e : r.trace)
     length += (e.thread < thread_names.size() ? thread_names[e.thread].size() : 16) +
@@ -88,7 +120,6 @@ std::string format_trace(const RunResult &r, const std::vector<std::string> &thr
     out += e.label;
     out += '\n';
   }
-  return out;
 }
 
 std::string format_schedule(const std::vector<std::uint8_t> &schedule) {

@@ -97,6 +97,15 @@ ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
 /// above (tests/fastpath/race_snapshot_test.cpp).
 ScenarioRun run_scenario(ScenarioKind kind, const ScenarioOptions &opt,
                          const std::vector<uint8_t> &schedule, SetupSnapshots &snapshots);
+/// The two runs a fuzz harness makes (from @snapshots, or from a fresh
+/// boot), into @out: every field replaced, the storage of its trace,
+/// schedule records and violations reused, so a harness that keeps @out
+/// across inputs does not grow them afresh for each.  The same run as the
+/// overloads that return it.
+void run_scenario(ScenarioRun &out, ScenarioKind kind, const ScenarioOptions &opt,
+                  const std::vector<uint8_t> &schedule, SetupSnapshots &snapshots);
+void run_scenario(ScenarioRun &out, ScenarioKind kind, const ScenarioOptions &opt,
+                  const std::vector<uint8_t> &schedule);
 
 /// Every schedule: how many, how many had violations, and the first bad one.
 struct Exploration {

@@ -84,12 +84,21 @@ struct RunResult {
 RunResult run_schedule(std::vector<Thread> threads, const std::vector<std::uint8_t> &schedule,
                        unsigned max_steps = 10000,
                        TailPolicy tail = TailPolicy::LowestRunnable);
+/// The same run into @r, whose records are cleared first and whose storage
+/// is reused: a caller that keeps @r across runs (the race fuzz target, one
+/// run per input) does not grow five vectors afresh for each.
+void run_schedule_into(RunResult &r, std::vector<Thread> threads,
+                       const std::vector<std::uint8_t> &schedule, unsigned max_steps = 10000,
+                       TailPolicy tail = TailPolicy::LowestRunnable);
 
 /// Number of preemptions in a run.
 unsigned count_preemptions(const RunResult &r);
 
 /// Prints a trace as "cpuN: label" lines.
 std::string format_trace(const RunResult &r, const std::vector<std::string> &thread_names);
+/// The same text into @out (replacing its contents, reusing its storage).
+void format_trace_into(std::string &out, const RunResult &r,
+                       const std::vector<std::string> &thread_names);
 
 /// Prints a schedule as lowercase hex bytes ("" for the empty schedule).
 std::string format_schedule(const std::vector<std::uint8_t> &schedule);
