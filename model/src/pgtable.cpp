@@ -36,15 +36,19 @@ uint32_t StaleTlbMap::erase(uint64_t vpn) {
   return e;
 }
 
+// Chunks this map already has are kept (emptied) rather than freed: a
+// fuzz input's machine is reset to its booted copy by assignment, and the
+// next input's splits would allocate the same chunks again.  An all-zero
+// chunk holds no entry, so find() answers as if it were absent.
 StaleTlbMap &StaleTlbMap::operator=(const StaleTlbMap &o) {
   if (this == &o)
     return *this;
-  chunks_.resize(o.chunks_.size());
+  clear();
+  if (chunks_.size() < o.chunks_.size())
+    chunks_.resize(o.chunks_.size());
   for (size_t c = 0; c < o.chunks_.size(); c++) {
-    if (!o.chunks_[c]) {
-      chunks_[c].reset();
+    if (!o.chunks_[c])
       continue;
-    }
     if (!chunks_[c])
       chunks_[c] = std::make_unique<uint32_t[]>(kMask + 1);
     std::copy(o.chunks_[c].get(), o.chunks_[c].get() + kMask + 1, chunks_[c].get());
@@ -72,6 +76,12 @@ VmemmapPageTable::VmemmapPageTable(const Config &cfg, PhysMem &phys) : cfg_(cfg)
 void VmemmapPageTable::assign_state(const VmemmapPageTable &o) {
   changed();
   pmds_ = o.pmds_;
+  // Tables past o's count keep their storage as spares for
+  // pte_table_create (the next fuzz input splits the same PMDs again).
+  while (tables_.size() > o.tables_.size()) {
+    spare_tables_.push_back(std::move(tables_.back()));
+    tables_.pop_back();
+  }
   tables_ = o.tables_;
   table_frames_ = o.table_frames_;
   free_tables_ = o.free_tables_;
@@ -105,7 +115,13 @@ uint32_t VmemmapPageTable::pte_table_create(FrameId backing) {
     table_frames_[t] = backing;
   } else {
     t = static_cast<uint32_t>(tables_.size());
-    tables_.emplace_back(cfg_.ptrs_per_pte(), 0);
+    if (!spare_tables_.empty()) {
+      tables_.push_back(std::move(spare_tables_.back()));
+      spare_tables_.pop_back();
+      tables_.back().assign(cfg_.ptrs_per_pte(), 0);
+    } else {
+      tables_.emplace_back(cfg_.ptrs_per_pte(), 0);
+    }
     table_frames_.push_back(backing);
   }
   return t;
@@ -116,7 +132,7 @@ FrameId VmemmapPageTable::pte_table_destroy(uint32_t table) {
   for (uint32_t e : tables_[table])
     if (e != 0)
       map_ref(decode(e).frame, -1);
-  tables_[table] = {};
+  tables_[table].clear();  // keeps its storage for the next pte_table_create
   free_tables_.push_back(table);
   return table_frames_[table];
 }

@@ -191,6 +191,9 @@ private:
   std::vector<std::vector<uint32_t>> tables_;  // encoded PTEs
   std::vector<FrameId> table_frames_;
   std::vector<uint32_t> free_tables_;
+  // Storage of tables dropped by assign_state, reused by pte_table_create
+  // (allocation only: never part of the page table's state).
+  std::vector<std::vector<uint32_t>> spare_tables_;
   StaleTlbMap tlb_pte_;              // vpn -> encoded stale PTE
   std::map<uint64_t, Pmd> tlb_pmd_;  // pmd index -> stale leaf
   TlbCounters counters_;
