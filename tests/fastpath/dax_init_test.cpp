@@ -41,25 +41,6 @@ struct Reference : test::ScopedSwitch {
 // not how the frame images say them (StructPageRange does the same).
 constexpr test::Representation kContents = test::Representation::Contents;
 
-// The ops of `s` without the oracle (which drains the faults and the
-// touched frames): each op's result, every fault it took in order, and
-// every frame it touched in order.
-std::string raw_trace(Model &md, const Scenario &s) {
-  std::string out;
-  Machine &m = md.machine();
-  for (const Op &op : s.ops) {
-    const OpResult r = op_table()[op.kind].apply(md, op);
-    out += print_op(op) + " -> " + std::to_string(r.ret) + " " + r.note + "\n";
-    out += test::faults_text(m.mmu.faults);
-    m.mmu.faults.clear();
-    out += "touched";
-    for (FrameId f : m.phys.take_touched())
-      out += " " + std::to_string(f);
-    out += "\n";
-  }
-  return out;
-}
-
 // What differs between `s` run with the composed stores and with the
 // reference ("" when nothing does).
 std::string both_ways(const Scenario &s) {
@@ -87,11 +68,11 @@ std::string both_ways(const Scenario &s) {
     std::string a, b;
     {
       Reference mode(false);
-      a = raw_trace(fast, s);
+      a = test::raw_op_trace(fast, s);
     }
     {
       Reference mode(true);
-      b = raw_trace(slow, s);
+      b = test::raw_op_trace(slow, s);
     }
     compare("faults and touched frames", a, b);
     compare("machine states without the oracle",

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "hvo/fuzz/trace.h"
+#include "hvo/ops.h"
 
 namespace hvo::test {
 
@@ -46,6 +47,22 @@ std::string faults_text(const std::vector<Fault> &fs) {
          std::to_string(f.frame) + " " + std::to_string(f.old_value) + " " +
          std::to_string(f.new_value) + " " + f.who + "\n";
   return s;
+}
+
+std::string raw_op_trace(Model &md, const Scenario &s) {
+  std::string out;
+  Machine &m = md.machine();
+  for (const Op &op : s.ops) {
+    const OpResult r = op_table()[op.kind].apply(md, op);
+    out += print_op(op) + " -> " + std::to_string(r.ret) + " " + r.note + "\n";
+    out += faults_text(m.mmu.faults);
+    m.mmu.faults.clear();
+    out += "touched";
+    for (FrameId f : m.phys.take_touched())
+      out += " " + std::to_string(f);
+    out += "\n";
+  }
+  return out;
 }
 
 std::vector<Scenario> corpus_and_mutants(const fuzz::TargetProfile &p, unsigned mutants,

@@ -52,4 +52,9 @@ private:
 // The faults an Mmu recorded, one line each, in order.
 std::string faults_text(const std::vector<Fault> &fs);
 
+// The ops of `s` run on `md` without the oracle (which would drain the
+// faults and the touched frames): each op's result, every fault it took in
+// order, and every frame it touched in order.
+std::string raw_op_trace(Model &md, const Scenario &s);
+
 }  // namespace hvo::test

@@ -33,24 +33,6 @@ struct Reference : test::ScopedSwitch {
 // A shifted pure image and a dense copy say the same words differently.
 constexpr test::Representation kContents = test::Representation::Contents;
 
-// The ops of `s` without the oracle: each op's result, its faults in order
-// and the frames it touched in order.
-std::string raw_trace(Model &md, const Scenario &s) {
-  std::string out;
-  Machine &m = md.machine();
-  for (const Op &op : s.ops) {
-    const OpResult r = op_table()[op.kind].apply(md, op);
-    out += print_op(op) + " -> " + std::to_string(r.ret) + " " + r.note + "\n";
-    out += test::faults_text(m.mmu.faults);
-    m.mmu.faults.clear();
-    out += "touched";
-    for (FrameId f : m.phys.take_touched())
-      out += " " + std::to_string(f);
-    out += "\n";
-  }
-  return out;
-}
-
 // The restore-fidelity snapshots (HugetlbFolio::pre_optimize) hold (image,
 // origin) pairs, a description of the words: compared here word for word,
 // then left out of machine_state_diff (which compares the pairs as they
@@ -89,11 +71,11 @@ std::string both_ways(const Scenario &s) {
     std::string a, b;
     {
       Reference mode(false);
-      a = with_oracle ? test::harness_trace(fast, s) : raw_trace(fast, s);
+      a = with_oracle ? test::harness_trace(fast, s) : test::raw_op_trace(fast, s);
     }
     {
       Reference mode(true);
-      b = with_oracle ? test::harness_trace(slow, s) : raw_trace(slow, s);
+      b = with_oracle ? test::harness_trace(slow, s) : test::raw_op_trace(slow, s);
     }
     compare(with_oracle ? "step results and violations" : "faults and touched frames", a, b);
     compare("snapshots", snapshots_diff(fast.machine(), slow.machine()), "");
