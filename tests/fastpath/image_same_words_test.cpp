@@ -17,6 +17,7 @@
 
 #include "hvo/differential.h"
 #include "hvo/frame_image.h"
+#include "image_pool_geometries.h"
 #include "hvo/fuzz/decoder.h"
 #include "hvo/fuzz/trace.h"
 #include "hvo/model.h"
@@ -30,18 +31,7 @@ struct ReferenceWalk : test::ScopedSwitch {
   explicit ReferenceWalk(bool on) : ScopedSwitch(ImagePool::same_page_words_reference, on) {}
 };
 
-struct Geo {
-  unsigned page_shift, struct_page;
-};
-
-ImagePool make_pool(Geo g) {
-  ImageGeometry geo;
-  geo.vmemmap_base = 0xffffea0000000000ull;
-  geo.struct_page_size = g.struct_page;
-  geo.words_per_page = (uint64_t{1} << g.page_shift) / 8;
-  geo.words_per_struct_page = g.struct_page / 8;
-  return ImagePool(geo);
-}
+using test::ImageGeo;
 
 FieldSpec random_field(std::mt19937_64 &rng) {
   FieldSpec f;
@@ -66,10 +56,10 @@ void shifted(const ImagePool::Fields &a, int64_t D, uint64_t S, ImagePool::Field
   }
 }
 
-class ImageSameWords : public testing::TestWithParam<Geo> {};
+class ImageSameWords : public testing::TestWithParam<ImageGeo> {};
 
 TEST_P(ImageSameWords, MergedWalkAnswersAsTheReference) {
-  ImagePool pool = make_pool(GetParam());
+  ImagePool pool = test::make_image_pool(GetParam());
   const ImageGeometry &g = pool.geometry();
   const unsigned W = g.words_per_struct_page;
   std::mt19937_64 rng(GetParam().page_shift * 1000 + GetParam().struct_page);
@@ -141,12 +131,7 @@ TEST_P(ImageSameWords, MergedWalkAnswersAsTheReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Geometries, ImageSameWords,
-                         testing::Values(Geo{12, 64}, Geo{12, 72}, Geo{12, 80}, Geo{14, 64},
-                                         Geo{16, 64}),
-                         [](const testing::TestParamInfo<Geo> &i) {
-                           return std::to_string(1u << (i.param.page_shift - 10)) + "K_sp" +
-                                  std::to_string(i.param.struct_page);
-                         });
+                         test::image_geometries(), test::image_geometry_name);
 
 // Whole runs both ways: what the harness sees, the faults in order, the
 // frames changed in order, the machine.  `restores` counts the successful

@@ -11,22 +11,12 @@
 #include <vector>
 
 #include "hvo/frame_image.h"
+#include "image_pool_geometries.h"
 
 namespace hvo {
 namespace {
 
-struct Geo {
-  unsigned page_shift, struct_page;
-};
-
-ImagePool make_pool(Geo g) {
-  ImageGeometry geo;
-  geo.vmemmap_base = 0xffffea0000000000ull;
-  geo.struct_page_size = g.struct_page;
-  geo.words_per_page = (uint64_t{1} << g.page_shift) / 8;
-  geo.words_per_struct_page = g.struct_page / 8;
-  return ImagePool(geo);
-}
+using test::ImageGeo;
 
 FieldSpec random_field(std::mt19937_64 &rng) {
   FieldSpec f;
@@ -51,10 +41,10 @@ bool shifted(const ImagePool::Fields &a, int64_t D, uint64_t S, ImagePool::Field
   return true;
 }
 
-class SamePageWords : public testing::TestWithParam<Geo> {};
+class SamePageWords : public testing::TestWithParam<ImageGeo> {};
 
 TEST_P(SamePageWords, NeverClaimsEqualityOfDifferentPagesAndFindsShiftedCopies) {
-  ImagePool pool = make_pool(GetParam());
+  ImagePool pool = test::make_image_pool(GetParam());
   const ImageGeometry &g = pool.geometry();
   const unsigned W = g.words_per_struct_page;
   std::mt19937_64 rng(GetParam().page_shift * 100 + GetParam().struct_page);
@@ -121,12 +111,7 @@ TEST_P(SamePageWords, NeverClaimsEqualityOfDifferentPagesAndFindsShiftedCopies) 
 }
 
 INSTANTIATE_TEST_SUITE_P(Geometries, SamePageWords,
-                         testing::Values(Geo{12, 64}, Geo{12, 72}, Geo{12, 80}, Geo{14, 64},
-                                         Geo{16, 64}),
-                         [](const testing::TestParamInfo<Geo> &i) {
-                           return std::to_string(1u << (i.param.page_shift - 10)) + "K_sp" +
-                                  std::to_string(i.param.struct_page);
-                         });
+                         test::image_geometries(), test::image_geometry_name);
 
 }  // namespace
 }  // namespace hvo
