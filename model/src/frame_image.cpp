@@ -149,6 +149,15 @@ uint64_t ImagePool::word(uint32_t id, uint64_t origin_vpn, uint64_t w) const {
   return eval(im.fields[g % geo_.words_per_struct_page], g / geo_.words_per_struct_page);
 }
 
+bool ImagePool::same_page(uint32_t a, uint64_t origin_a, uint32_t b, uint64_t origin_b,
+                          std::vector<uint64_t> &scratch) const {
+  const uint64_t n = geo_.words_per_page;
+  scratch.resize(2 * n);
+  read_page(a, origin_a, scratch.data());
+  read_page(b, origin_b, scratch.data() + n);
+  return std::equal(scratch.begin(), scratch.begin() + n, scratch.begin() + n);
+}
+
 void ImagePool::read_page(uint32_t id, uint64_t origin_vpn, uint64_t *out) const {
   const Image &im = images_[id];
   const uint64_t n = geo_.words_per_page, W = geo_.words_per_struct_page;

@@ -116,11 +116,10 @@ uint32_t first_page_image(Machine &m, FrameId f, uint64_t vpn, const ZoneDeviceS
       images.store_word(image, vpn, w, v);
     }
   }
-  std::vector<uint64_t> made(n), built(n);
+  std::vector<uint64_t> scratch;
   const FrameRec &r = std::as_const(m.phys).frame(f);
-  images.read_page(r.image, r.origin_vpn, made.data());
-  images.read_page(image, vpn, built.data());
-  if (made != built || !images.at(image).dense.empty()) {
+  if (!images.same_page(r.image, r.origin_vpn, image, vpn, scratch) ||
+      !images.at(image).dense.empty()) {
     images.put(image);
     return ImagePool::kNone;
   }
@@ -142,11 +141,10 @@ void learn_first_page_image(Machine &m, uint64_t head, ZoneDeviceStores &st) {
       st.first_page.eligible = false;
     return;
   }
-  std::vector<uint64_t> made(m.cfg.words_per_page()), reused(m.cfg.words_per_page());
+  std::vector<uint64_t> scratch;
   const FrameRec &r = std::as_const(m.phys).frame(f);
-  images.read_page(r.image, r.origin_vpn, made.data());
-  images.read_page(st.first_page.image, vpn, reused.data());
-  st.first_page.verified = made == reused;
+  st.first_page.verified =
+      images.same_page(r.image, r.origin_vpn, st.first_page.image, vpn, scratch);
   st.first_page.eligible = st.first_page.verified;
 }
 

@@ -51,12 +51,7 @@ void Mmu::rebase(FrameId f, uint64_t vpn) {
       images.store_word(moved, vpn, w, v);
     }
   }
-  const uint64_t n = cfg_.words_per_page();
-  page_before_.resize(n);
-  page_after_.resize(n);
-  images.read_page(was, o, page_before_.data());
-  images.read_page(moved, vpn, page_after_.data());
-  if (page_before_ != page_after_) {
+  if (!images.same_page(was, o, moved, vpn, page_words_)) {
     images.put(moved);
     phys_.rebase(f, vpn);
     return;

@@ -93,6 +93,13 @@ public:
   // All words_per_page words of that frame into `out`, equal to word() for
   // every w, without a division per word (whole-page comparisons).
   void read_page(uint32_t id, uint64_t origin_vpn, uint64_t *out) const;
+  // True exactly when every word of the frame (a, origin_a) equals the same
+  // word of (b, origin_b): both pages materialised into `scratch` (kept by
+  // the caller, two pages long after the call) and compared.  Unlike
+  // same_page_words it always decides; the guards of fast paths that
+  // rewrite a frame's description use it.
+  bool same_page(uint32_t a, uint64_t origin_a, uint32_t b, uint64_t origin_b,
+                 std::vector<uint64_t> &scratch) const;
   // True only when every word of the frame (a, origin_a) equals the same
   // word of (b, origin_b), decided from the field descriptions and the
   // overrides without materialising the pages; false when they differ or

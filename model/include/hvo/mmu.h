@@ -93,7 +93,7 @@ private:
   PhysMem &phys_;
   VmemmapPageTable &pt_;
   // Scratch kept across calls (under ASan every fresh buffer costs page faults):
-  std::vector<uint64_t> page_before_, page_after_;      // rebase()'s check
+  std::vector<uint64_t> page_words_;                     // rebase()'s check
   std::vector<std::pair<uint32_t, uint64_t>> kept_words_;  // store_fields_page_except
 };
 
