@@ -246,6 +246,22 @@ Pte VmemmapPageTable::ptep_get(uint64_t vaddr) const {
   return Pte{};
 }
 
+uint64_t VmemmapPageTable::pte_run(uint64_t vaddr, uint64_t max_pages) const {
+  if (max_pages <= 1 || !covers(vaddr))
+    return 1;
+  const Pmd &p = pmds_[pmd_index(vaddr)];
+  if (p.kind != PmdKind::Table)
+    return 1;
+  const uint64_t per = cfg_.ptrs_per_pte();
+  const uint64_t idx = vpn(vaddr) & (per - 1);
+  const uint64_t last = idx + std::min(max_pages, per - idx);  // one past the run's limit
+  const uint32_t *ptes = tables_[p.value].data();
+  uint64_t k = idx + 1;
+  while (k < last && ptes[k] == ptes[idx])
+    k++;
+  return k - idx;
+}
+
 void VmemmapPageTable::tlb_remember(uint64_t vaddr, Pte old) {
   if (!old.present())
     return;

@@ -152,6 +152,15 @@ public:
 
   // The page table's current PTE for `vaddr` (a leaf is reported as its PTE).
   Pte ptep_get(uint64_t vaddr) const;
+  // How many consecutive vmemmap pages, starting at the page holding
+  // `vaddr`, have a page-table PTE identical to ptep_get(vaddr) (same frame,
+  // same ro; the page table only, no TLB): n >= 1, at most max_pages (0 is
+  // taken as 1), never past the end of vaddr's PMD.  A none PMD, a leaf and
+  // an address outside the span answer 1 (a leaf maps a different frame at
+  // every page; a none PMD has no PTE to share).  Lets a walk that calls
+  // ptep_get page by page decide a whole run of equal PTEs at once
+  // (tests/fastpath/pgtable_pte_run_test.cpp pins it to ptep_get).
+  uint64_t pte_run(uint64_t vaddr, uint64_t max_pages) const;
   // set_pte_at(&init_mm, vaddr, pte, entry) on an installed PTE table.
   void set_pte_at(uint64_t vaddr, Pte pte);
 
