@@ -14,33 +14,40 @@
 # (fuzz/known-findings.txt) do not end that measurement; any other
 # violation does, and the script prints it.
 #
-#   bench/fuzz/fuzz_exec_rate.sh -b BUILD_DIR [-s SECONDS] [-t TARGET]...
+#   bench/fuzz/fuzz_exec_rate.sh -b BUILD_DIR [-s SECONDS] [-w N] [-t TARGET]...
 #
 # BUILD_DIR is a configured and built tree (any preset; the issue's bar,
 # 10,000 exec/s, is about ASan + UBSan builds such as the fuzz preset): it
 # needs <BUILD_DIR>/bin/<target>_replay and <BUILD_DIR>/fuzz/seeds/<target>/.
 # SECONDS (default 3) is the time spent per measurement.  The median seed is
 # the one at index (n-1)/2 of the seeds sorted by size, then name.
+# -w N also names each target's N slowest random inputs with their time per
+# execution: a handful of large decoded ranges can dominate the random
+# column, and this says which (decode one with
+# `hvo-fuzz-encode --target T --decode FILE`; the files are made again by
+# the same sha256 rule, so `-w` prints the rule's indices, r0..r31).
 # Exit status: 0 when every measurement ran, 1 when a replay failed, 2 on a
 # usage error.
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 -b BUILD_DIR [-s SECONDS] [-t TARGET]..." >&2
+  echo "usage: $0 -b BUILD_DIR [-s SECONDS] [-w N] [-t TARGET]..." >&2
   exit 2
 }
 
-build="" seconds=3 targets=()
-while getopts "b:s:t:h" opt; do
+build="" seconds=3 worst=0 targets=()
+while getopts "b:s:w:t:h" opt; do
   case $opt in
     b) build=$OPTARG ;;
     s) seconds=$OPTARG ;;
+    w) worst=$OPTARG ;;
     t) targets+=("$OPTARG") ;;
     *) usage ;;
   esac
 done
 [[ -n $build ]] || usage
 [[ $seconds =~ ^[0-9]+$ && $seconds -ge 1 ]] || { echo "fuzz_exec_rate: error: -s needs whole seconds >= 1" >&2; exit 2; }
+[[ $worst =~ ^[0-9]+$ && $worst -le 32 ]] || { echo "fuzz_exec_rate: error: -w needs a count from 0 to 32" >&2; exit 2; }
 [[ -d $build/bin && -d $build/fuzz/seeds ]] ||
   { echo "fuzz_exec_rate: error: $build: no bin/ or fuzz/seeds/ (build target hvo_fuzz_all first)" >&2; exit 2; }
 if [[ ${#targets[@]} -eq 0 ]]; then
@@ -92,6 +99,25 @@ rate() {
   done
 }
 
+# worst_inputs BIN DIR: the $worst slowest files of DIR as "name µs", the
+# time per execution the driver measures (process start left out) over
+# enough executions to take about 0.3 s (the driver prints 10 ms steps),
+# slowest first.
+worst_inputs() {
+  local bin=$1 dir=$2 f n out secs
+  for f in "$dir"/*; do
+    n=4
+    while :; do
+      out=$("$bin" --repeat=$n "$f" 2>&1 >/dev/null) ||
+        { echo "fuzz_exec_rate: error: $bin $f failed" >&2; return 1; }
+      secs=$(sed -n 's/.* executions in \([0-9.]*\) s:.*/\1/p' <<<"$out" | tail -n 1)
+      awk -v s="$secs" 'BEGIN { exit !(s >= 0.2) }' || [[ $n -ge 100000 ]] && break
+      n=$(awk -v s="$secs" -v n="$n" 'BEGIN { m = (s > 0.005) ? int(n * 0.3 / s) + 1 : n * 64; print (m > 100000) ? 100000 : m }')
+    done
+    awk -v f="$(basename "$f")" -v s="$secs" -v n="$n" 'BEGIN { printf "%s %d\n", f, s * 1e6 / n }'
+  done | LC_ALL=C sort -k2,2nr -k1,1 | head -n "$worst"
+}
+
 sanitized="no sanitizers"
 first_bin="$build/bin/${targets[0]}_replay"
 # grep reads all of nm's output (no -q): an early exit would fail the
@@ -118,5 +144,11 @@ for t in "${targets[@]}"; do
   ratio=$(awk -v a="$seed" -v b="$base" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
   bar=$([[ $seed -ge 10000 ]] && echo yes || echo no)
   printf '%-24s %-34s %6s %10s %10s %10s %7s %s\n' "$t" "$name" "$bytes" "$seed" "$rand" "$base" "$ratio" "$bar"
+  if [[ $worst -gt 0 ]]; then
+    # Every line is "  slowest random: rN µs", so the table's rows stay one per target.
+    while read -r n us; do
+      printf '  slowest random: %-4s %10s µs per execution\n' "$n" "$us"
+    done < <(HVO_FUZZ_KNOWN=$known worst_inputs "$bin" "$randdir")
+  fi
 done
 exit $status
