@@ -54,14 +54,6 @@ uint64_t read_word(Machine &m, uint64_t vaddr) {
   return m.phys.read_word(pte.frame, w);
 }
 
-// compound_head() without the 6.12 fake-head fallback (DAX compound pages are
-// never HugeTLB-optimized and their aliased pages hold tails): pointer+1 in
-// the legacy era, the mask decode in the shared-tail era.
-uint64_t head_of(Machine &m, uint64_t page) {
-  const uint64_t info = read_word(m, Machine::field(page, sp::kCompoundHead));
-  return compound_info_decode(vmemmap_geometry(m.cfg), page, info);
-}
-
 [[gnu::noinline]] void report_head_resolution(Machine &m, const DevPagemap &p, uint64_t head_pfn,
                                               uint64_t pfn, uint64_t got, bool tail,
                                               bool want_tail, Budget &b,
@@ -79,8 +71,13 @@ uint64_t head_of(Machine &m, uint64_t page) {
 bool check_head_resolution(Machine &m, const DevPagemap &p, uint64_t head_pfn, uint64_t pfn,
                            bool compound, Budget &b, std::vector<Violation> &out) {
   const uint64_t head = m.page(head_pfn), page = m.page(pfn);
-  const uint64_t got = head_of(m, page);
-  const bool tail = read_word(m, Machine::field(page, sp::kCompoundHead)) & 1;
+  // compound_head() without the 6.12 fake-head fallback (DAX compound pages
+  // are never HugeTLB-optimized and their aliased pages hold tails):
+  // pointer+1 in the legacy era, the mask decode in the shared-tail era.
+  // One read serves the decode and the tail bit (reads have no effect).
+  const uint64_t info = read_word(m, Machine::field(page, sp::kCompoundHead));
+  const uint64_t got = compound_info_decode(vmemmap_geometry(m.cfg), page, info);
+  const bool tail = info & 1;
   const bool want_tail = pfn != head_pfn && compound;
   if (got == head && tail == want_tail)
     return true;
@@ -215,6 +212,63 @@ void check_compound(Machine &m, const HotplugState &hp, const DevPagemap &p, uin
     resolves(last_pfn - 1);
 }
 
+// The pfns from `pfn` on, below `end`, whose struct pages lie whole in the
+// vmemmap page holding pfn's and in pfn's section: the pfns an order-0
+// pgmap's check_compound calls treat alike.  Returns pfn itself when pfn's
+// struct page straddles two vmemmap pages (72/80-byte struct pages).
+uint64_t order0_block_end(const Machine &m, const HotplugState &hp, uint64_t pfn, uint64_t end) {
+  const uint64_t ps = m.cfg.page_size(), S = m.cfg.struct_page_size;
+  const uint64_t page_end = (m.page(pfn) & ~(ps - 1)) + ps;
+  const uint64_t fits = (page_end - m.cfg.vmemmap_base) / S;  // pfns q < fits end by page_end
+  const uint64_t section_end = hp.sections.geo.section_nr_to_pfn(hp.sections.geo.pfn_to_section_nr(pfn) + 1);
+  return std::max(pfn, std::min(std::min(end, section_end), fits));
+}
+
+// True when check_compound would report nothing for any pfn of the block
+// [pfn, block_end) of an order-0 pgmap (order0_block_end), decided once
+// for the vmemmap page instead of once per struct page; false when that is
+// not certain (the caller then runs check_compound pfn by pfn).  For an
+// order-0 page check_compound (a) decides `optimized` from the section
+// alone (same for the block), (b) if neither optimized nor early, looks at
+// the PTE of the one vmemmap page holding the struct page (the block's
+// page) and wants its frame mapped once, (c) reads the struct page's
+// compound_head word through that PTE and wants bit 0 clear (not a tail:
+// compound_info_decode of a non-tail word returns the page itself, the
+// head; a set bit 0 fails the tail test whatever it decodes to).  An
+// unmapped page reads 0.  The words of one field of a pure image differ
+// only by a multiple of the struct page size (the address of their slot or
+// folio head, ImagePool::eval), an even number, so they share bit 0 where
+// every vmemmap page starts at the same field (PAGE_SIZE a multiple of the
+// struct page size); any other image is read word by word.
+// `can_optimize` is vmemmap_can_optimize(m, &p), the same for every block.
+bool order0_block_clean(Machine &m, const HotplugState &hp, bool can_optimize, uint64_t pfn,
+                        uint64_t block_end) {
+  const MemSection &sec = hp.sections.pfn_to_section(pfn);
+  const bool ms = m.cfg.era == Era::SharedTail && m.cfg.variant == Variant::Muchun;
+  const bool optimized =
+      ms ? vmemmap_optimizable_order(vmemmap_geometry(m.cfg), sec.compound_order) && !sec.early
+         : can_optimize && !sec.early;
+  if (optimized)
+    return false;
+  const uint64_t ps = m.cfg.page_size();
+  const Pte pte = m.pt.ptep_get(m.page(pfn) & ~(ps - 1));
+  if (!pte.present())
+    return true;
+  if (!sec.early && std::as_const(m.phys).frame(pte.frame).map_count != 1)
+    return false;
+  const FrameRec &fr = std::as_const(m.phys).frame(pte.frame);
+  const Image &im = std::as_const(m.phys).images().at(fr.image);
+  auto word_of = [&](uint64_t q) {
+    return (Machine::field(m.page(q), sp::kCompoundHead) & (ps - 1)) / 8;
+  };
+  if (im.pure() && m.cfg.words_per_page() % (m.cfg.struct_page_size / 8) == 0)
+    return (m.phys.read_word(pte.frame, word_of(pfn)) & 1) == 0;
+  for (uint64_t q = pfn; q < block_end; q++)
+    if (m.phys.read_word(pte.frame, word_of(q)) & 1)
+      return false;
+  return true;
+}
+
 } // namespace
 
 const std::vector<InvariantInfo> &dax_invariant_catalog() { return kDaxCatalog; }
@@ -229,8 +283,21 @@ std::vector<Violation> check_dax(Machine &m, const HotplugState &hp, std::size_t
     const uint64_t end = p.range_start_pfn + p.range_nr_pages;
     if (p.altmap)
       start = p.altmap->base_pfn + p.altmap->reserve + p.altmap->free;
-    for (uint64_t pfn = start; pfn < end; pfn += pgmap_vmemmap_nr(p))
-      check_compound(m, hp, p, pfn, end, b, out);
+    const uint64_t nr = pgmap_vmemmap_nr(p);
+    const bool can_optimize = nr == 1 && vmemmap_can_optimize(m, &p);
+    for (uint64_t pfn = start; pfn < end;) {
+      // An order-0 pgmap: a vmemmap page's struct pages at once where
+      // that provably reports nothing, else each as the loop below does.
+      const uint64_t block_end =
+          nr == 1 && !check_dax_reference ? order0_block_end(m, hp, pfn, end) : pfn;
+      if (block_end > pfn && order0_block_clean(m, hp, can_optimize, pfn, block_end)) {
+        check_dax_clean_blocks++;
+        pfn = block_end;
+        continue;
+      }
+      for (const uint64_t stop = std::max(block_end, pfn + 1); pfn < stop && pfn < end; pfn += nr)
+        check_compound(m, hp, p, pfn, end, b, out);
+    }
   }
   // Sections that carry a hot-added memmap must belong to a live pgmap.
   const SectionGeometry &g = hp.sections.geo;

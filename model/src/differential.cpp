@@ -31,13 +31,14 @@ Config era_config(const Config &base, Era era, Variant v) {
 // The struct pages of an order-@order compound page to compare: all of them,
 // or every struct page of the head's vmemmap page, both ends of every vmemmap page
 // (where 6.12's fake heads and the shared tails begin) and the last.
-std::vector<uint64_t> sample(unsigned order, uint64_t spp, bool all) {
+// Into `idx` (its old contents dropped; the caller keeps it across calls).
+void sample(unsigned order, uint64_t spp, bool all, std::vector<uint64_t> &idx) {
   const uint64_t n = uint64_t{1} << order;
-  std::vector<uint64_t> idx;
+  idx.clear();
   if (all || n <= 2 * spp) {
     for (uint64_t i = 0; i < n; i++)
       idx.push_back(i);
-    return idx;
+    return;
   }
   for (uint64_t i = 0; i < spp; i++)  // the head's vmemmap page: the folio metadata
     idx.push_back(i);
@@ -52,7 +53,6 @@ std::vector<uint64_t> sample(unsigned order, uint64_t spp, bool all) {
   idx.push_back(n - 1);
   std::sort(idx.begin(), idx.end());
   idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
-  return idx;
 }
 
 uint64_t total_free(const Machine &m) {
@@ -154,16 +154,24 @@ void Differential::compare_state(const std::string &op_text) {
       emit("folio pincount", m.mmu.read(Machine::field(h1, sp::kFolioPinned), "differential"));
     }
   };
+  // The sample and the two views live in members: a fresh vector per
+  // struct page was most of this function's cost under ASan (a new chunk,
+  // a stack-depot entry and regrowth for each of thousands of pages per op).
   auto compare_compound = [&](uint64_t head_pfn, unsigned order) -> bool {
-    for (uint64_t idx : sample(order, spp, opt_.all_slots)) {
+    sample(order, spp, opt_.all_slots, sample_);
+    for (uint64_t idx : sample_) {
       const uint64_t pfn = head_pfn + idx;
-      std::vector<std::pair<const char *, uint64_t>> a, b;
+      auto &a = view_legacy_, &b = view_shared_;
+      a.clear();
+      b.clear();
       page_view(L, L.page(pfn), L.page(head_pfn), idx,
                 [&](const char *n, uint64_t v) { a.emplace_back(n, v); });
       page_view(S, S.page(pfn), S.page(head_pfn), idx,
                 [&](const char *n, uint64_t v) { b.emplace_back(n, v); });
+      // differ() is false for equal values; testing them first spares a
+      // std::string made from the name for every value compared.
       for (size_t i = 0; i < a.size() && i < b.size(); i++)
-        if (differ(a[i].first, pfn, a[i].second, b[i].second, op_text))
+        if (a[i].second != b[i].second && differ(a[i].first, pfn, a[i].second, b[i].second, op_text))
           return true;
     }
     return false;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +21,15 @@ class Machine;
 /// The ids this file reports, with one line each (merged into
 /// docs/model.md's invariant list).
 const std::vector<InvariantInfo> &dax_invariant_catalog();
+
+/// Tests (tests/fastpath/dax_check_test.cpp) set this: check_dax then
+/// checks an order-0 pgmap struct page by struct page, the reference for
+/// the fast path that decides a clean vmemmap page at once.  Process-wide;
+/// off by default.
+inline bool check_dax_reference = false;
+/// How many order-0 blocks (the struct pages of one vmemmap page) that fast
+/// path accepted at once: tests require it to have run.
+inline uint64_t check_dax_clean_blocks = 0;
 
 /// Checks every live pgmap's memmap and every hot-added section.  At most
 /// @max_per_id violations of one id are returned.
