@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdio>
+#include <span>
 #include <utility>
 
 #include "hvo/dax_oracle.h"
@@ -95,6 +96,9 @@ Oracle::Oracle(Machine &m) : m_(m) {
   for (FrameId f = 0; f < m_.phys.frame_table_size(); f++)
     if (frame_may_report(f))
       reporting_at_mark_.push_back(f);
+  reporting_bits_.assign(m_.phys.changed_bits().size(), 0);
+  for (FrameId f : reporting_at_mark_)
+    reporting_bits_[f / 64] |= uint64_t{1} << (f % 64);
 }
 
 Oracle::~Oracle() {
@@ -107,6 +111,7 @@ void Oracle::reset(const Oracle &booted) {
   optimized_count_ = 0;
   pending_.clear();
   reporting_at_mark_ = booted.reporting_at_mark_;
+  reporting_bits_ = booted.reporting_bits_;
 }
 
 bool Oracle::frame_may_report(FrameId f) const {
@@ -123,49 +128,6 @@ bool Oracle::frame_may_report(FrameId f) const {
     if (std::find(per_owner.begin(), per_owner.end(), f) != per_owner.end())
       return true;
   return false;
-}
-
-void Oracle::frames_for_full_check(std::vector<FrameId> &frames) {
-  const PhysMem &p = m_.phys;
-  const std::vector<FrameId> &changed = p.changed_frames();
-  const size_t limit = p.unchanged_limit();
-  const size_t table = p.frame_table_size();
-  // The changed and the reporting frames, ascending, each once.  The
-  // changed ones lie below the limit (note_changed ignores the rest), the
-  // reporting ones (ascending) were taken at the mark: when they too lie
-  // below it and they are many for the machine (a boot
-  // gigantic page changes thousands of its few thousand memmap frames) a
-  // bitmap over the frames below the limit, scanned a 64-bit word at a
-  // time and cleared as it is read (so the buffer is all zero between
-  // calls), gives that list without the sort; else the sort does.
-  const bool below_limit = reporting_at_mark_.empty() || reporting_at_mark_.back() < limit;
-  if (below_limit && (changed.size() + reporting_at_mark_.size()) * 64 >= limit) {
-    std::vector<uint64_t> &bits = full_check_bits_;  // a local: see check_frames
-    bits.resize((limit + 63) / 64, 0);
-    for (const std::vector<FrameId> *list : {&changed, &std::as_const(reporting_at_mark_)})
-      for (FrameId f : *list)
-        bits[f / 64] |= uint64_t{1} << (f % 64);
-    // Sized once for every frame the list can hold (each set bit once, then
-    // the new frames) and written through a pointer: a push_back per frame
-    // is a call with its own capacity test in an instrumented build.
-    frames.resize(changed.size() + reporting_at_mark_.size() + (table - limit));
-    FrameId *const out = frames.data();
-    size_t n = 0;
-    for (size_t w = 0; w < bits.size(); w++)
-      for (uint64_t word = bits[w]; word; word &= word - 1)
-        out[n++] = static_cast<FrameId>(w * 64 + static_cast<size_t>(std::countr_zero(word)));
-    std::fill(bits.begin(), bits.end(), 0);
-    for (size_t f = limit; f < table; f++)
-      out[n++] = static_cast<FrameId>(f);
-    frames.resize(n);
-    return;
-  }
-  frames.assign(changed.begin(), changed.end());
-  frames.insert(frames.end(), reporting_at_mark_.begin(), reporting_at_mark_.end());
-  std::sort(frames.begin(), frames.end());
-  frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
-  for (size_t f = limit; f < table; f++)
-    frames.push_back(static_cast<FrameId>(f));
 }
 
 bool Oracle::flagged(HugetlbFolio &f) {
@@ -250,15 +212,37 @@ struct FrameReportCounts {
 // check_frames' reports, out of line: almost every frame says nothing, and
 // with the reporting code (strings, the violation list) inline the scan's
 // locals live on ASan's fake stack and every iteration pays for that.
-[[gnu::noinline, gnu::cold]] void report_frame(FrameId f, const FrameRec &r, bool on_list,
-                                               bool leaked, size_t cap, FrameReportCounts &n,
+// Which of check_frames' three cases frame record @r is in: bit 0 on a
+// vmemmap_pages list, bit 1 an allocated memmap frame nothing maps (a
+// leak), bit 2 a free frame still mapped; 0 says nothing to report.  One
+// branch-free expression over the record's bits and one comparison: in an
+// instrumented (fuzzing) build every branch costs a coverage counter and
+// every comparison a call into the coverage runtime, per frame.
+inline unsigned frame_report_case(const FrameRec &r) {
+  static_assert(static_cast<unsigned>(FrameState::Free) == 0 &&
+                static_cast<unsigned>(FrameState::Allocated) == 1);
+  constexpr unsigned kMemmap = std::countr_zero(unsigned{kFrameMemmap});
+  constexpr unsigned kOnList = std::countr_zero(unsigned{kFrameOnList});
+  constexpr unsigned kSharedTail = std::countr_zero(unsigned{kFrameSharedTail});
+  const unsigned allocated = static_cast<unsigned>(r.state);
+  const unsigned attrs = r.attrs;
+  const unsigned mapped = r.map_count != 0;
+  const unsigned memmap = allocated & attrs >> kMemmap;
+  const unsigned on_list = memmap & attrs >> kOnList;
+  const unsigned leaked = memmap & ~mapped & ~(attrs >> kSharedTail);
+  const unsigned freed_mapped = ~allocated & mapped;
+  return (on_list & 1) | (leaked & 1) << 1 | (freed_mapped & 1) << 2;
+}
+
+[[gnu::noinline, gnu::cold]] void report_frame(FrameId f, const FrameRec &r, unsigned report_case,
+                                               size_t cap, FrameReportCounts &n,
                                                std::vector<Violation> &out) {
-  if (on_list) {
+  if (report_case & 1) {
     if (n.listed++ < cap)
       out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "list empty at return",
                      "frame " + std::to_string(f) + " on a vmemmap_pages list",
                      "a vmemmap page list was left non-empty"});
-  } else if (leaked) {
+  } else if (report_case & 2) {
     if (n.leaks++ < cap)
       out.push_back({"I6-frame-accounting", 0, 0, UINT64_MAX, "mapped or freed",
                      "frame " + std::to_string(f) + " allocated, unmapped",
@@ -268,6 +252,21 @@ struct FrameReportCounts {
                    std::to_string(r.map_count) + " PTEs",
                    "freed frame " + std::to_string(f) + " is still mapped by the vmemmap"});
   }
+}
+
+// check_frames over the consecutive frames [@first, @end), which almost
+// never report: the records are first only tested (a loop whose one branch
+// is its own), and looked at one by one, in order, only when one reports.
+void check_frame_run(const FrameRec *recs, size_t first, size_t end, size_t cap,
+                     FrameReportCounts &counts, std::vector<Violation> &out) {
+  unsigned any = 0;
+  for (const FrameRec &r : std::span<const FrameRec>(recs + first, end - first))
+    any |= frame_report_case(r);
+  if (!any)
+    return;
+  for (size_t f = first; f < end; f++)
+    if (const unsigned c = frame_report_case(recs[f]))
+      report_frame(static_cast<FrameId>(f), recs[f], c, cap, counts, out);
 }
 
 }  // namespace
@@ -284,14 +283,88 @@ void Oracle::check_frames(const std::vector<FrameId> &frames, std::vector<Violat
     const FrameRec &r = phys.frame(f);
     // The three cases report_frame tells apart, as one branch-free test:
     // in an instrumented (fuzzing) build each branch of this loop costs a
-    // coverage counter per frame.
+    // coverage counter per frame.  Written out here rather than through
+    // frame_report_case: this loop over every frame is the reference the
+    // whole-machine check's walk is compared with.
     const bool memmap = (r.state == FrameState::Allocated) & ((r.attrs & kFrameMemmap) != 0);
     const bool on_list = memmap & ((r.attrs & kFrameOnList) != 0);
     const bool leaked = memmap & (r.map_count == 0) & ((r.attrs & kFrameSharedTail) == 0);
     const bool freed_mapped = (r.state == FrameState::Free) & (r.map_count != 0);
     if (on_list | leaked | freed_mapped)
-      report_frame(f, r, on_list, leaked, cap, counts, out);
+      report_frame(f, r, unsigned{on_list} | unsigned{leaked} << 1 | unsigned{freed_mapped} << 2,
+                   cap, counts, out);
   }
+}
+
+// The frames a whole-machine check must look at are every frame that
+// changed since the mark, was created since, or could report already then
+// (the rest still hold the records they had at the mark, which said
+// nothing): check_frames over that set, ascending, equals check_frames over
+// every frame (tests/fastpath/whole_check_test.cpp).  Here the set is
+// walked where it lies rather than listed first: the changed frames come
+// in runs (a PMD split changes PTRS_PER_PTE consecutive frames), and the
+// frames created since the mark are one run.
+void Oracle::check_frames_since_mark(std::vector<Violation> &out) {
+  const PhysMem &p = m_.phys;
+  const std::vector<FrameId> &changed = p.changed_frames();
+  const std::vector<uint64_t> &changed_bits = p.changed_bits();
+  const size_t limit = p.unchanged_limit(), table = p.frame_table_size(), cap = max_per_id;
+  const FrameRec *const recs = table ? &p.frame(0) : nullptr;
+  FrameReportCounts counts;
+  // Many for the machine (a boot gigantic page changes thousands of its
+  // few thousand memmap frames, the race target's PMD split 512 of its
+  // 1,024): the two bitmaps over the frames below the limit, read a word
+  // at a time, give them in order; a word with every bit set is a run.
+  // Few: the sort.  The reporting frames' bitmap was taken with the list
+  // at the mark; a PhysMem marked again since (tests do) has another
+  // limit, and its frames are then listed and sorted.
+  if ((changed.size() + reporting_at_mark_.size()) * 64 >= limit &&
+      reporting_bits_.size() == changed_bits.size()) {
+    const uint64_t *const c = changed_bits.data(), *const r = reporting_bits_.data();
+    for (size_t w = 0, n = changed_bits.size(); w < n; w++) {
+      uint64_t word = c[w] | r[w];
+      if (word == ~uint64_t{0}) {
+        check_frame_run(recs, w * 64, w * 64 + 64, cap, counts, out);
+        continue;
+      }
+      for (; word; word &= word - 1) {
+        const size_t f = w * 64 + static_cast<size_t>(std::countr_zero(word));
+        if (const unsigned rc = frame_report_case(recs[f]))
+          report_frame(static_cast<FrameId>(f), recs[f], rc, cap, counts, out);
+      }
+    }
+  } else {
+    // The reporting frames were taken below the limit; one that was not
+    // would be in the run from the limit.
+    std::vector<FrameId> &frames = frames_;
+    frames.assign(changed.begin(), changed.end());
+    for (FrameId f : reporting_at_mark_)
+      if (f < limit)
+        frames.push_back(f);
+    std::sort(frames.begin(), frames.end());
+    frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
+    for (FrameId f : frames)
+      if (const unsigned rc = frame_report_case(recs[f]))
+        report_frame(f, recs[f], rc, cap, counts, out);
+  }
+  check_frame_run(recs, limit, table, cap, counts, out);
+}
+
+// The shared tail frames among those check_frames_since_mark looks at,
+// ascending: what check_shared_tails finds among a list of that whole set,
+// as it only ever looks for the tails in the list.
+void Oracle::tails_since_mark(std::vector<FrameId> &tails) const {
+  const PhysMem &p = m_.phys;
+  const size_t limit = p.unchanged_limit(), table = p.frame_table_size();
+  tails.clear();
+  for (const std::vector<FrameId> &per_owner : m_.shared_tails.tails)
+    for (FrameId f : per_owner)
+      if (f != kNoFrame &&
+          (p.changed_since_mark(f) || (f >= limit && f < table) ||
+           std::binary_search(reporting_at_mark_.begin(), reporting_at_mark_.end(), f)))
+        tails.push_back(f);
+  std::sort(tails.begin(), tails.end());
+  tails.erase(std::unique(tails.begin(), tails.end()), tails.end());
 }
 
 void Oracle::check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id,
@@ -505,18 +578,22 @@ std::vector<Violation> Oracle::check(uint64_t op_index, const std::vector<FolioI
   // builds it in a fresh vector, as before that reuse.
   std::vector<FrameId> fresh;
   std::vector<FrameId> &frames = reference_paths ? fresh : frames_;
-  if (full && reference_paths) {
-    frames.resize(m_.phys.frame_table_size());
-    for (size_t i = 0; i < frames.size(); i++)
-      frames[i] = static_cast<FrameId>(i);
-  } else if (full) {
-    frames_for_full_check(frames);
-  } else {
-    m_.phys.take_touched(frames);  // deterministic order: first touch
-  }
-  if (full)
+  if (full && !reference_paths) {
     m_.phys.forget_touched();
-  check_frames(frames, out);
+    check_frames_since_mark(out);
+    if (m_.cfg.era == Era::SharedTail)
+      tails_since_mark(frames);  // all check_shared_tails looks for in the list
+  } else {
+    if (full) {
+      frames.resize(m_.phys.frame_table_size());
+      for (size_t i = 0; i < frames.size(); i++)
+        frames[i] = static_cast<FrameId>(i);
+      m_.phys.forget_touched();
+    } else {
+      m_.phys.take_touched(frames);  // deterministic order: first touch
+    }
+    check_frames(frames, out);
+  }
 
   // I4 / I11: the shared tails themselves and the memmap alignment.
   if (m_.cfg.era == Era::SharedTail)

@@ -30,6 +30,7 @@
 #include "hvo/model.h"
 
 #include "machine_state.h"
+#include "race_inputs.h"
 
 namespace hvo {
 namespace {
@@ -37,54 +38,12 @@ namespace {
 using concurrency::ScenarioRun;
 using concurrency::SetupSnapshots;
 
-// Everything of a run a harness can see, as text.
-std::string describe(const ScenarioRun &r) {
-  std::string out = r.trace;
-  auto bytes = [&out](const char *name, const std::vector<uint8_t> &v) {
-    out += name;
-    for (uint8_t b : v)
-      out += ' ' + std::to_string(b);
-    out += '\n';
-  };
-  bytes("choices", r.run.choices);
-  bytes("branching", r.run.branching);
-  bytes("continuing", r.run.continuing);
-  bytes("defaults", r.run.defaults);
-  out += r.run.step_limit_hit ? "step limit hit\n" : "";
-  out += r.run.deadlock ? "deadlock\n" : "";
-  for (const Violation &v : r.violations)
-    out += "VIOLATION " + format_violation(v) + '\n';
-  return out;
-}
+using test::describe;
 
 std::string describe(const std::vector<Violation> &vs) {
   std::string out;
   for (const Violation &v : vs)
     out += format_violation(v) + '\n';
-  return out;
-}
-
-// The race inputs every fuzz run starts from: the seed corpus and the
-// stored regressions of hvo_fuzz_race.
-std::vector<std::pair<std::string, fuzz::RaceInput>> stored_inputs() {
-  std::vector<std::pair<std::string, fuzz::RaceInput>> out;
-  std::vector<std::filesystem::path> files;
-  for (const char *dir : {HVO_FUZZ_CORPUS_DIR "/hvo_fuzz_race", HVO_FUZZ_REGRESSIONS_DIR})
-    for (const auto &e : std::filesystem::directory_iterator(dir))
-      if (e.path().extension() == ".hvo")
-        files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  for (const std::filesystem::path &f : files) {
-    std::ifstream in(f);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (text.find("\nrace ") == std::string::npos && text.rfind("race ", 0) != 0)
-      continue;  // a regression of another target
-    fuzz::RaceInput r;
-    const std::string err = fuzz::parse_race_input(text, f.filename().string(), r);
-    EXPECT_EQ(err, "") << f;
-    if (err.empty())
-      out.emplace_back(f.filename().string(), r);
-  }
   return out;
 }
 
@@ -117,25 +76,13 @@ void compare(const std::string &name, const fuzz::RaceInput &in, const Config &b
   counts.stepped += in.remap_steps;
 }
 
-// The fixed kernel and each historic bug the race scenarios put back.
-std::vector<Config> bug_sets() {
-  std::vector<Config> out(1);
-  for (const char *bug : {"get-tail-plain-store", "speculative-ref-fake-head-first",
-                          "hvo-no-synchronize-rcu"}) {
-    Config c;
-    EXPECT_EQ(fuzz::parse_bug_list(bug, c.bugs), "") << bug;
-    out.push_back(c);
-  }
-  return out;
-}
-
 TEST(RaceSnapshot, StoredInputsSameAsFreshSetup) {
-  const auto inputs = stored_inputs();
+  const auto inputs = test::stored_race_inputs();
   ASSERT_GE(inputs.size(), 10u) << "the race seeds were not found";
   SetupSnapshots snaps;
   Counts counts;
   unsigned k = 0;
-  for (const Config &bugs : bug_sets())
+  for (const Config &bugs : test::race_bug_sets())
     for (const auto &[name, in] : inputs) {
       compare(name, in, bugs, snaps, counts);
       if (++k % 3 == 0)
@@ -152,7 +99,7 @@ TEST(RaceSnapshot, RandomInputsSameAsFreshSetup) {
   std::mt19937 rng(20261121);
   SetupSnapshots snaps;
   Counts counts;
-  const std::vector<Config> bugs = bug_sets();
+  const std::vector<Config> bugs = test::race_bug_sets();
   for (unsigned i = 0; i < 96; i++) {
     std::vector<uint8_t> bytes(1 + rng() % 40);
     for (uint8_t &x : bytes)
@@ -200,7 +147,7 @@ TEST(RaceSnapshot, SnapshotUnchangedByRuns) {
 // and long traces precede short clean ones), through one reused run
 // against a fresh one; from snapshots and from fresh boots.
 TEST(RaceSnapshot, ReusedRunSameAsFreshRun) {
-  std::vector<std::pair<std::string, fuzz::RaceInput>> inputs = stored_inputs();
+  std::vector<std::pair<std::string, fuzz::RaceInput>> inputs = test::stored_race_inputs();
   ASSERT_GE(inputs.size(), 10u) << "the race seeds were not found";
   std::mt19937 rng(1123);
   for (unsigned i = 0; i < 96; i++) {
@@ -212,7 +159,7 @@ TEST(RaceSnapshot, ReusedRunSameAsFreshRun) {
   std::shuffle(inputs.begin(), inputs.end(), rng);
   SetupSnapshots fresh_snaps, reused_snaps;
   ScenarioRun reused, reused_boot;
-  const std::vector<Config> bugs = bug_sets();
+  const std::vector<Config> bugs = test::race_bug_sets();
   unsigned with_violations = 0, clean_after_violations = 0, k = 0;
   bool previous_reported = false;
   for (const auto &[name, in] : inputs)

@@ -66,12 +66,15 @@ private:
   // Whether check_frames or check_shared_tails could say anything about `f`
   // as its record is now.
   bool frame_may_report(FrameId f) const;
-  // The frames a whole-machine check must look at, ascending: every frame
-  // that changed since construction, was created since, or could report
-  // already then (the rest still hold the records they had, which said
-  // nothing).  Equal output to checking every frame, at the cost of the
-  // changed ones (tests/fastpath/whole_check_test.cpp).
-  void frames_for_full_check(std::vector<FrameId> &frames);
+  // check_frames over every frame, looking only at those that changed
+  // since the mark (construction), were created since, or could report
+  // already then: the rest still hold the records they had, which said
+  // nothing.  The same reports, in the same order, as check_frames over
+  // every frame (tests/fastpath/whole_check_test.cpp).
+  void check_frames_since_mark(std::vector<Violation> &out);
+  // The shared tail frames among those, ascending: everything
+  // check_shared_tails looks for in a whole-machine check's frame list.
+  void tails_since_mark(std::vector<FrameId> &tails) const;
   // keep_shared_tail: a vmemmap page that maps the folio's shared tail
   // read-only is accepted (muchun's partial HVO, VMEMMAP_REMAP_INCOMPLETE).
   void check_fidelity(HugetlbFolio &f, uint64_t first_page, const char *id,
@@ -84,8 +87,8 @@ private:
   int64_t optimized_count_ = 0;
   std::vector<Violation> pending_;  // from the hooks, stamped in check()
   std::vector<FrameId> reporting_at_mark_;  // frame_may_report at construction
+  std::vector<uint64_t> reporting_bits_;    // the same, a bit per frame below the mark
   std::vector<uint64_t> page_was_, page_now_;  // check_fidelity's page buffers, reused
-  std::vector<uint64_t> full_check_bits_;  // frames_for_full_check's bitmap, all zero between calls
   // The frames check() examines, kept across calls: after a PMD split it
   // lists PTRS_PER_PTE frames, and a buffer grown afresh per op costs
   // fresh pages under ASan (PhysMem::take_touched).

@@ -197,13 +197,21 @@ public:
   // ops use to list what they meant to change, this is not up to the caller.
   void mark_unchanged() {
     for (FrameId f : changed_)
-      changed_bit_[f] = 0;
+      changed_bits_[f / 64] = 0;
     changed_.clear();
     unchanged_limit_ = frames_.size();
-    changed_bit_.resize(unchanged_limit_, 0);  // note_changed() never resizes
+    changed_bits_.resize((unchanged_limit_ + 63) / 64, 0);  // note_changed() never resizes
   }
   size_t unchanged_limit() const { return unchanged_limit_; }
   const std::vector<FrameId> &changed_frames() const { return changed_; }
+  // The same set as a bitmap over the frames below unchanged_limit(): bit
+  // f % 64 of word f / 64 is set exactly for the frames in changed_frames().
+  // A whole-machine check reads it a word at a time.
+  const std::vector<uint64_t> &changed_bits() const { return changed_bits_; }
+  // Whether `f` is among changed_frames() (a frame created since the mark is not).
+  bool changed_since_mark(FrameId f) const {
+    return f < unchanged_limit_ && (changed_bits_[f / 64] >> (f % 64) & 1);
+  }
 
 private:
   bool injected_failure(unsigned nid);
@@ -220,8 +228,10 @@ private:
   void note_changed(FrameId f) {
     if (f >= unchanged_limit_)
       return;  // created after the mark: always examined
-    if (!changed_bit_[f]) {
-      changed_bit_[f] = 1;
+    uint64_t &word = changed_bits_[f / 64];
+    const uint64_t bit = uint64_t{1} << (f % 64);
+    if (!(word & bit)) {
+      word |= bit;
       changed_.push_back(f);
     }
   }
@@ -232,7 +242,7 @@ private:
   std::vector<FrameId> touched_;
   std::vector<bool> touched_bit_;
   std::vector<FrameId> changed_;      // since mark_unchanged(), first change first
-  std::vector<uint8_t> changed_bit_;  // indexed by frame id < unchanged_limit_
+  std::vector<uint64_t> changed_bits_;  // changed_bits(): frame ids < unchanged_limit_
   size_t unchanged_limit_ = 0;        // 0: no mark yet, every frame counts as new
   std::vector<std::vector<FrameId>> free_frames_;  // per node, LIFO
   std::vector<uint64_t> node_free_;
