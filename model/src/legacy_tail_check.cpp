@@ -7,9 +7,13 @@
 // other.
 #include "hvo/legacy_tail_check.h"
 
+#include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <string>
+#include <utility>
 
+#include "hvo/frame_image.h"
 #include "hvo/machine.h"
 #include "hvo/struct_page.h"
 
@@ -144,6 +148,11 @@ public:
     }
     return frame_ == kNoFrame ? 0 : m_.phys.read_word(frame_, (vaddr & (m_.cfg.page_size() - 1)) / 8);
   }
+  // The frame read() reads @vaddr from (kNoFrame: unmapped, reads give 0).
+  FrameId frame_of(uint64_t vaddr) {
+    read(vaddr);
+    return frame_;
+  }
 
 private:
   Machine &m_;
@@ -175,7 +184,8 @@ SlotView slot_view(PageReader &rd, const Config &c, uint64_t p, bool key) {
 // zone/node (then none of them can report but through that head and
 // zone/node).
 struct PageSummary {
-  uint32_t image = UINT32_MAX, origin = 0;
+  uint32_t image = UINT32_MAX;
+  uint64_t origin_class = 0;  // see origin_class()
   SlotView v0;  // Fake whenever the next slot is tail-encoded: the caller
                 // resolves "fake head of itself" against the page address
   bool rest_uniform = false;
@@ -203,14 +213,44 @@ bool same_in_every_slot(const FieldSpec &fs, uint64_t spp) {
          (fs.rel == FieldRel::FolioHead && fs.order < 64 && (uint64_t{1} << fs.order) >= spp);
 }
 
-PageSummary summarize(const Machine &m, uint32_t img, uint32_t origin, bool key) {
+// Which origins of image @im give one PageSummary.  The summary reads only
+// the compound_head and flags words of the page's slots (power-of-two
+// struct page: field f of slot j is word j * W + f whatever the origin).
+// Dense words and overrides are literals; a field word is its literal (None),
+// or plus the head of the aligned order-o block holding slot
+// origin * SPP + j (FolioHead): with 2^o >= SPP that head is the same for
+// every j < SPP and changes only with origin >> (o - log2 SPP).  So pages of
+// one image whose origins agree on that (the vmemmap pages of one folio,
+// each prepared for its own address) share a summary; anything else (Self,
+// a smaller FolioHead) keys on the exact origin, as before.  Which of the
+// three keys applies is decided by the image alone, so keys of different
+// kinds never meet under one image id.
+uint64_t origin_class(const Image &im, uint32_t origin, unsigned spp_shift) {
+  if (!im.dense.empty())
+    return 0;
+  unsigned shift = 64;  // no field depends on the origin
+  for (const unsigned f : {sp::kCompoundHead, sp::kFlags}) {
+    const FieldSpec &fs = im.fields[f];
+    if (fs.rel == FieldRel::None)
+      continue;
+    if (fs.rel == FieldRel::FolioHead && fs.order >= spp_shift && fs.order < 64) {
+      shift = std::min<unsigned>(shift, fs.order - spp_shift);
+      continue;
+    }
+    return origin;
+  }
+  return shift >= 32 ? 0 : origin >> shift;
+}
+
+PageSummary summarize(const Machine &m, uint32_t img, uint32_t origin, uint64_t origin_cls,
+                      bool key) {
   const Config &c = m.cfg;
   const ImagePool &pool = m.phys.images();
   const Image &im = pool.at(img);
   const uint64_t W = c.words_per_struct_page(), spp = c.spp();
   PageSummary s;
   s.image = img;
-  s.origin = origin;
+  s.origin_class = origin_cls;
   {
     const uint64_t w1 = pool.word(img, origin, sp::kCompoundHead);
     s.v0.flags = pool.word(img, origin, sp::kFlags);
@@ -274,64 +314,196 @@ PageSummary summarize(const Machine &m, uint32_t img, uint32_t origin, bool key)
 // The fast path.  Slots outside the pages below go one by one through a
 // PageReader.  A vmemmap page wholly inside the folio (power-of-two struct
 // page), and slots 1 .. SPP-1 of the head's page, are taken from their
-// frame's PageSummary (kept for the last few (image, origin): every tail
-// page of an optimized folio maps one frame): slot 0 checked as the
-// reference checks it, the rest only when the summary cannot vouch that
-// none of them reports, then each with its own view.
-void check_tails_by_page(Machine &m, const HugetlbFolio &f, bool key, TailReporter &rep) {
-  const Config &c = m.cfg;
-  const uint64_t S = c.struct_page_size, ps = c.page_size(), spp = c.spp();
-  const uint64_t W = c.words_per_struct_page();
-  const uint64_t h = m.page(f.pfn), n = uint64_t{1} << f.order;
-  // Two slots per page at least: slot 0's fake-head test reads slot 1.
-  const bool pow2 = c.struct_page_pow2() && spp >= 2;
-  PageReader rd(m);
-  constexpr unsigned kCacheWays = 4;
-  PageSummary cache[kCacheWays];
-  unsigned next_way = 0;
-  for (uint64_t idx = 1; idx < n;) {
-    const uint64_t p = h + idx * S, page = p & ~(ps - 1);
-    const bool whole = pow2 && p == page && idx + spp <= n;
-    const bool head_page = pow2 && idx == 1 && (h & (ps - 1)) == 0 && spp <= n;
-    if (!whole && !head_page) {
-      rep.check(p, idx, slot_view(rd, c, p, key));
-      idx++;
-      continue;
-    }
-    const Translation t = m.pt.translate(page);
-    if (!t.pte.present()) {
-      if (whole) {
-        rep.report_unmapped(page, idx);
-        idx += spp;
-      } else {
-        rep.check(p, idx, slot_view(rd, c, p, key));
-        idx++;
+// frame's PageSummary (kept for the last few (image, origin class): every
+// tail page of an optimized folio maps one frame, every page of a folio
+// prepared in place holds one image): slot 0 checked as the reference
+// checks it, the rest only when the summary cannot vouch that none of them
+// reports, then each with its own view.
+//
+// When no translation is stale, translate() is ptep_get(), so the page
+// table is read directly; and a run of whole pages whose PTEs map one frame
+// (pte_run, asked once two pages in a row map the same frame) shares that
+// frame's record and summary, looked up once per run.  Each page's slots
+// are still checked in page order with the page's own addresses.
+class TailPages {
+public:
+  TailPages(Machine &m, const HugetlbFolio &f, bool key, TailReporter &rep)
+      : m_(m), c_(m.cfg), pool_(m.phys.images()), key_(key), rep_(rep), S_(c_.struct_page_size),
+        ps_(c_.page_size()), spp_(c_.spp()), W_(c_.words_per_struct_page()), h_(m.page(f.pfn)),
+        n_(uint64_t{1} << f.order),
+        spp_shift_(static_cast<unsigned>(std::countr_zero(spp_))) {}
+
+  void check_all() {
+    // Two slots per page at least: slot 0's fake-head test reads slot 1.
+    const bool pow2 = c_.struct_page_pow2() && spp_ >= 2;
+    const bool no_stale = m_.pt.stale_tlb_entries() == 0;
+    PageReader rd(m_);
+    FrameId prev_frame = kNoFrame;  // of the last whole page
+    for (uint64_t idx = 1; idx < n_;) {
+      const uint64_t p = h_ + idx * S_, page = p & ~(ps_ - 1);
+      const bool whole = pow2 && p == page && idx + spp_ <= n_;
+      const bool head_page = pow2 && idx == 1 && (h_ & (ps_ - 1)) == 0 && spp_ <= n_;
+      if (!whole && !head_page) {
+        idx = check_slots_in_page(idx, rd);
+        continue;
       }
-      continue;
+      const Pte pte = no_stale ? m_.pt.ptep_get(page) : m_.pt.translate(page).pte;
+      if (!pte.present()) {
+        prev_frame = kNoFrame;
+        if (whole) {
+          rep_.report_unmapped(page, idx);
+          idx += spp_;
+        } else {
+          rep_.check(p, idx, slot_view(rd, c_, p, key_));
+          idx++;
+        }
+        continue;
+      }
+      const FrameRec &r = std::as_const(m_.phys).frame(pte.frame);
+      const PageSummary &s = summary_of(r);
+      const bool rest_clean = s.rest_uniform && rep_.clean_tails(s.rest_head, s.rest_links);
+      // Whole pages from here on that map this frame (1 for the head's page).
+      uint64_t pages = 1;
+      if (whole && no_stale && pte.frame == prev_frame)
+        pages = m_.pt.pte_run(page, (n_ - idx) / spp_);
+      prev_frame = whole ? pte.frame : kNoFrame;
+      uint64_t first_idx = whole ? idx : 0;  // the slot at the page's start
+      for (uint64_t k = 0; k < pages; k++, first_idx += spp_) {
+        const uint64_t pg = page + k * ps_;
+        if (whole) {
+          SlotView v0 = s.v0;
+          if (v0.kind == SlotView::Fake && v0.head == pg)
+            v0.kind = SlotView::Self;  // page_fixed_fake_head returned the page itself
+          rep_.check(pg, first_idx, v0);
+        }
+        if (!rest_clean)
+          for (uint64_t j = 1; j < spp_; j++)
+            rep_.check(pg + j * S_, first_idx + j,
+                       inner_slot_view(pool_, r.image, r.origin_vpn, W_, j));
+      }
+      idx = first_idx;
     }
-    const FrameRec &r = std::as_const(m.phys).frame(t.pte.frame);
-    const PageSummary *s = nullptr;
-    for (const PageSummary &e : cache)
-      if (e.image == r.image && e.origin == r.origin_vpn)
-        s = &e;
-    if (!s) {
-      cache[next_way] = summarize(m, r.image, r.origin_vpn, key);
-      s = &cache[next_way];
-      next_way = (next_way + 1) % kCacheWays;
-    }
-    const uint64_t first_idx = whole ? idx : 0;  // the slot at `page`
-    if (whole) {
-      SlotView v0 = s->v0;
-      if (v0.kind == SlotView::Fake && v0.head == page)
-        v0.kind = SlotView::Self;  // page_fixed_fake_head returned the page itself
-      rep.check(page, idx, v0);
-    }
-    if (!(s->rest_uniform && rep.clean_tails(s->rest_head, s->rest_links)))
-      for (uint64_t j = 1; j < spp; j++)
-        rep.check(page + j * S, first_idx + j,
-                  inner_slot_view(m.phys.images(), r.image, r.origin_vpn, W, j));
-    idx = first_idx + spp;
   }
+
+private:
+  // Slots idx .. that go one by one in the reference (a struct page size
+  // that is not a power of two, a folio smaller than a vmemmap page of
+  // slots, the tails past the last whole page), as far as their flags and
+  // compound_head words lie in the vmemmap page holding slot idx; returns
+  // the next slot.  Every slot but a page-aligned first one (its fake-head
+  // test reads the next slot) views as Tail or Self from those two words,
+  // read through one translation.  In a frame whose image is not dense,
+  // slots whose two words carry no override read field words: the same
+  // field of the image in every slot of a run (the slots are W words
+  // apart), evaluated at consecutive struct page numbers, so a literal is
+  // the same throughout and a FolioHead value never decreases: equal at a
+  // run's two ends, equal throughout (not so for Self, whose value rises
+  // with every slot).  Such a run views as one SlotView; when that is a
+  // tail of this head with its zone and node, none of its slots reports
+  // (no slot here is page-aligned, so I2 cannot apply) and the run is
+  // skipped, else each slot is checked with it.  Anything else goes slot by
+  // slot through slot_view(), in order.
+  uint64_t check_slots_in_page(uint64_t idx, PageReader &rd) {
+    const uint64_t p = h_ + idx * S_, page = p & ~(ps_ - 1);
+    auto one = [&](uint64_t i) {
+      const uint64_t pi = h_ + i * S_;
+      rep_.check(pi, i, slot_view(rd, c_, pi, key_));
+    };
+    if (p == page || p + 16 > page + ps_) {
+      one(idx);
+      return idx + 1;
+    }
+    const uint64_t end = std::min(n_, (page + ps_ - 16 - h_) / S_ + 1);  // > idx
+    const FrameId fr = rd.frame_of(p);
+    if (fr == kNoFrame) {
+      for (uint64_t i = idx; i < end; i++)
+        one(i);
+      return end;
+    }
+    const FrameRec &r = std::as_const(m_.phys).frame(fr);
+    const Image &im = pool_.at(r.image);
+    if (!im.dense.empty()) {
+      for (uint64_t i = idx; i < end; i++)
+        one(i);
+      return end;
+    }
+    const uint64_t wpp = c_.words_per_page();
+    const uint64_t w_first = (p - page) / 8;  // slot idx's flags word in the frame
+    auto flags_word = [&](uint64_t i) { return w_first + (i - idx) * W_; };
+    auto run = [&](uint64_t a, uint64_t b) {
+      if (a >= b)
+        return;
+      const uint64_t wf = flags_word(a), wl = flags_word(b - 1);
+      const uint64_t f0 = pool_.word(r.image, r.origin_vpn, wf + sp::kFlags);
+      const uint64_t c0 = pool_.word(r.image, r.origin_vpn, wf + sp::kCompoundHead);
+      const uint64_t f1 = pool_.word(r.image, r.origin_vpn, wl + sp::kFlags);
+      const uint64_t c1 = pool_.word(r.image, r.origin_vpn, wl + sp::kCompoundHead);
+      const uint64_t g = uint64_t{r.origin_vpn} * wpp + wf;  // the image's word numbering
+      const bool no_self = im.fields[(g + sp::kFlags) % W_].rel != FieldRel::Self &&
+                           im.fields[(g + sp::kCompoundHead) % W_].rel != FieldRel::Self;
+      if (f0 != f1 || c0 != c1 || (b - a > 1 && !no_self)) {
+        for (uint64_t i = a; i < b; i++)
+          one(i);
+        return;
+      }
+      SlotView v;  // slot_view() of every slot of the run
+      v.flags = f0;
+      if (c0 & 1) {
+        v.kind = SlotView::Tail;
+        v.head = c0 - 1;
+      }
+      if (v.kind == SlotView::Tail && rep_.clean_tails(v.head, v.flags))
+        return;
+      for (uint64_t i = a; i < b; i++)
+        rep_.check(h_ + i * S_, i, v);
+    };
+    // Runs between the slots with an overridden flags or compound_head
+    // word, which go one by one.  Overrides are sorted by word.
+    uint64_t next = idx;
+    for (const auto &[w, value] : im.overrides) {
+      if (w < w_first)
+        continue;
+      const uint64_t i = idx + (w - w_first) / W_, field = (w - w_first) % W_;
+      if (i >= end)
+        break;
+      if (i < next || (field != sp::kFlags && field != sp::kCompoundHead))
+        continue;
+      run(next, i);
+      one(i);
+      next = i + 1;
+    }
+    run(next, end);
+    return end;
+  }
+
+  // The summary of a frame holding @r's contents, from the cache or made.
+  const PageSummary &summary_of(const FrameRec &r) {
+    const uint64_t cls = origin_class(pool_.at(r.image), r.origin_vpn, spp_shift_);
+    if (cache_[last_].image == r.image && cache_[last_].origin_class == cls)
+      return cache_[last_];
+    for (unsigned w = 0; w < kCacheWays; w++)
+      if (cache_[w].image == r.image && cache_[w].origin_class == cls)
+        return cache_[last_ = w];
+    last_ = next_way_;
+    next_way_ = (next_way_ + 1) % kCacheWays;
+    cache_[last_] = summarize(m_, r.image, r.origin_vpn, cls, key_);
+    return cache_[last_];
+  }
+
+  static constexpr unsigned kCacheWays = 4;
+  Machine &m_;
+  const Config &c_;
+  const ImagePool &pool_;
+  const bool key_;
+  TailReporter &rep_;
+  const uint64_t S_, ps_, spp_, W_, h_, n_;
+  const unsigned spp_shift_;
+  PageSummary cache_[kCacheWays];
+  unsigned last_ = 0, next_way_ = 0;
+};
+
+void check_tails_by_page(Machine &m, const HugetlbFolio &f, bool key, TailReporter &rep) {
+  TailPages(m, f, key, rep).check_all();
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// check_legacy_tails a vmemmap page at a time (a per-(image, origin)
+// check_legacy_tails a vmemmap page at a time (a per-(image, origin class)
 // summary decided from the image's field descriptions, the head's page
 // included) against the reference that reads every slot through
 // translate() (Oracle::reference_paths): planted-bad legacy folios that
@@ -9,18 +9,26 @@
 // pointing elsewhere in the middle of a vmemmap page (private, aliased by an
 // optimized folio, a whole page of another folio), a wrong zone or node, a
 // missing fake head, more than max_per_id bad tails, an unmapped page, and
-// 72/80-byte struct pages.  Then the whole oracle both ways.
+// 72/80-byte struct pages, a page (and a run of pages) of the next folio
+// with the same image prepared for other origins, a run remapped but not
+// flushed.  Then the whole oracle both ways; and corpus, mutants and random
+// inputs of hugetlb and compound_head both ways after every op.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <functional>
 #include <ostream>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "hvo/frame_image.h"
+#include "hvo/fuzz/decoder.h"
 #include "hvo/legacy_tail_check.h"
 #include "hvo/model.h"
 #include "hvo/struct_page.h"
+
+#include "harness_trace.h"
 
 namespace hvo {
 namespace {
@@ -76,8 +84,17 @@ struct Plant {
 
 uint64_t head_of(Model &md, FolioId id = 0) { return md.machine().page(md.machine().folios.at(id).pfn); }
 FrameId frame_at(Model &md, uint64_t vaddr) { return md.machine().pt.ptep_get(vaddr).frame; }
+// Splits the PMD mapping `vaddr` if it is still a leaf (a folio that was
+// never optimized: 72/80-byte struct pages), so that its PTEs can be remapped.
+void ensure_split(Model &md, uint64_t vaddr) {
+  Machine &m = md.machine();
+  const size_t i = m.pt.pmd_index(vaddr);
+  if (m.pt.pmd_leaf(i))
+    m.pt.split_leaf(i, *m.phys.alloc_frame(0, AllocPurpose::PageTable), true, m.pt.pmd_addr(i));
+}
 // Maps the vmemmap page at `vaddr` to `pte` and flushes (no stale entry).
 void remap(Model &md, uint64_t vaddr, Pte pte) {
+  ensure_split(md, vaddr);
   md.machine().pt.set_pte_at(vaddr, pte);
   md.machine().pt.flush_tlb_all();
 }
@@ -94,6 +111,9 @@ const char *kOptimized = "config variant=v6.12.0\nalloc_folio order=9 node=0\nop
 const char *kTwoNodes =
     "config mem=0:Normal:512M,1:Normal:512M variant=v6.12.0\n"
     "alloc_folio order=9 node=0\nalloc_folio order=9 node=1\n";
+const char *kTwoAdjacent =
+    "config variant=v6.12.0\nsysctl_hvo value=0\nalloc_folio order=9 node=0\n"
+    "alloc_folio order=9 node=0\n";
 const char *kRestored =
     "config variant=v6.12.0\nalloc_folio order=10 node=0\noptimize folio=0\nrestore folio=0\n";
 
@@ -147,6 +167,34 @@ std::vector<Plant> plants() {
        }},
       {"key_off_while_optimized", kOptimized,
        [](Model &md) { md.machine().hugetlb_optimize_vmemmap_key = 0; }},
+      // Folio 1 lies right after folio 0 on the same node: its tail pages
+      // hold the same image as folio 0's, prepared for other origins, so a
+      // summary shared by origin class must not carry folio 0's head over.
+      {"whole_page_of_the_next_folio_same_image", kTwoAdjacent,
+       [](Model &md) { remap(md, head_of(md) + 3 * PS, Pte{frame_at(md, head_of(md, 1) + 3 * PS), false}); }},
+      // Pages 2..6 of folio 0 all map one frame of folio 1: one PTE run.
+      {"run_of_pages_of_the_next_folio", kTwoAdjacent,
+       [](Model &md) {
+         const FrameId other = frame_at(md, head_of(md, 1) + 5 * PS);
+         ensure_split(md, head_of(md));
+         for (uint64_t k = 2; k <= 6; k++)
+           md.machine().pt.set_pte_at(head_of(md) + k * PS, Pte{other, true});
+         md.machine().pt.flush_tlb_all();
+       }},
+      // The same, not flushed: the old translations are still cached, so
+      // the check must read them (through the TLB), not the page table.
+      {"run_of_pages_of_the_next_folio_unflushed", kTwoAdjacent,
+       [](Model &md) {
+         md.poke(Machine::field(head_of(md) + 4 * PS + 9 * S, sp::kCompoundHead), 0x1235);
+         const FrameId other = frame_at(md, head_of(md, 1) + 5 * PS);
+         ensure_split(md, head_of(md));
+         for (uint64_t k = 2; k <= 6; k++)
+           md.machine().pt.set_pte_at(head_of(md) + k * PS, Pte{other, true});
+       }},
+      // An optimized folio whose aliased tail frame is bad in one slot, seen
+      // through a run of 6 pages that each report it.
+      {"optimized_alias_bad_slot_many_pages", kOptimized,
+       [](Model &md) { md.poke(Machine::field(head_of(md) + 64 * S + 9 * S, sp::kFlags), 0); }},
       {"head_page_unmapped", kPlain, [](Model &md) { remap(md, head_of(md), Pte{}); }},
       {"tail_page_unmapped", kPlain, [](Model &md) { remap(md, head_of(md) + 6 * PS, Pte{}); }},
       {"restored_page_bad_slot", kRestored,
@@ -166,6 +214,63 @@ std::vector<Plant> plants() {
        [](Model &md) {
          for (uint64_t i = 100; i < 120; i++)
            md.poke(Machine::field(head_of(md) + i * 80, sp::kCompoundHead), 0x81);
+       }},
+      // Non-power-of-two struct pages go through runs of slots per vmemmap
+      // page: a bad slot at each end of a page's run (the last slot whose
+      // two words fit in page 1, the first wholly in page 2), several
+      // overridden slots splitting one page's run, a slot whose flags and
+      // compound_head straddle two pages.
+      {"struct_page_80_run_ends",
+       "config struct-page=80 mem=0:Normal:1G variant=v6.12.0\nalloc_folio order=10 node=0\n",
+       [](Model &md) {
+         // Page 1 is bytes 4096..8191 of the memmap: slot 102 (8160..8239)
+         // has its flags word and compound_head in page 1 (8160, 8168),
+         // slot 103 (8240..) lies wholly in page 2.
+         md.poke(Machine::field(head_of(md) + 102 * 80, sp::kCompoundHead), 0x99);
+         md.poke(Machine::field(head_of(md) + 103 * 80, sp::kFlags), sp::page_links(0, 0));
+         md.poke(Machine::field(head_of(md) + 51 * 80, sp::kFlags), sp::page_links(0, 0));
+       }},
+      {"struct_page_72_overrides_split_a_page",
+       "config struct-page=72 mem=0:Normal:1G variant=v6.12.0\nalloc_folio order=11 node=0\n",
+       [](Model &md) {
+         for (uint64_t i : {300, 305, 306, 330, 340})
+           md.poke(Machine::field(head_of(md) + i * 72, sp::kCompoundHead), head_of(md, 0) + 73);
+         md.poke(Machine::field(head_of(md) + 320 * 72, sp::kMapping), 0x5);  // not read
+         md.poke(Machine::field(head_of(md) + 455 * 72, sp::kFlags), sp::page_links(0, 0));
+       }},
+      // Folio 1 right after folio 0, same image: a page of it mapped into
+      // folio 0 reads as one run of tails of folio 1's head.
+      {"struct_page_80_page_of_the_next_folio",
+       "config struct-page=80 mem=0:Normal:1G variant=v6.12.0\nalloc_folio order=10 node=0\n"
+       "alloc_folio order=10 node=0\n",
+       [](Model &md) {
+         ensure_split(md, head_of(md) + 5 * PS);
+         remap(md, head_of(md) + 5 * PS, Pte{frame_at(md, head_of(md, 1) + 5 * PS), false});
+       }},
+      // Page 2's frame holds an image whose compound_head is the head of
+      // every aligned pair of slots (a FolioHead of order 1): inside one
+      // page's run the tails resolve to ever new heads, with no override,
+      // so only the run's end values tell it is not one view.
+      {"struct_page_80_small_blocks_in_a_page",
+       "config struct-page=80 mem=0:Normal:1G variant=v6.12.0\nalloc_folio order=10 node=0\n",
+       [](Model &md) {
+         Machine &m = md.machine();
+         FrameRec &r = m.phys.frame(frame_at(md, head_of(md) + 2 * PS));
+         ImagePool::Fields fields = m.phys.images().at(r.image).fields;
+         fields[sp::kCompoundHead] = FieldSpec{1, FieldRel::FolioHead, 1};
+         const uint32_t id = m.phys.images().intern(fields);
+         m.phys.images().put(r.image);
+         r.image = id;
+       }},
+      {"struct_page_72_remapped_unflushed",
+       "config struct-page=72 mem=0:Normal:1G variant=v6.12.0\nalloc_folio order=10 node=0\n"
+       "alloc_folio order=10 node=0\n",
+       [](Model &md) {
+         md.poke(Machine::field(head_of(md) + 200 * 72, sp::kCompoundHead), 0x99);
+         ensure_split(md, head_of(md) + 3 * PS);
+         ensure_split(md, head_of(md) + 4 * PS);
+         for (uint64_t k = 3; k <= 4; k++)
+           md.machine().pt.set_pte_at(head_of(md) + k * PS, Pte{frame_at(md, head_of(md, 1) + k * PS), true});
        }},
   };
 }
@@ -199,7 +304,7 @@ INSTANTIATE_TEST_SUITE_P(Plants, LegacyPlantedBad, testing::ValuesIn(plants()),
 // Untouched folios of every shape the summary distinguishes report nothing
 // either way (the fast path must not invent reports either).
 TEST(LegacyCleanFolios, NoReportsEitherWay) {
-  for (const char *text : {kPlain, kOptimized, kTwoNodes, kRestored}) {
+  for (const char *text : {kPlain, kOptimized, kTwoNodes, kTwoAdjacent, kRestored}) {
     const Scenario s = scenario(text);
     Model md(s.config);
     for (const Op &op : s.ops)
@@ -219,6 +324,67 @@ TEST(LegacyCleanFolios, NoReportsEitherWay) {
     }
   }
 }
+
+// Every live folio of `md` both ways as the oracle would check it now (the
+// static key as it is, the folio's own flag, the default cap); the number
+// of folios compared.
+unsigned compare_as_the_oracle_would(Model &md, const std::string &where) {
+  Machine &m = md.machine();
+  if (m.cfg.era != Era::Legacy)
+    return 0;
+  unsigned n = 0;
+  const bool key = m.static_key_enabled();
+  for (const HugetlbFolio &f : m.folios) {
+    if (f.state == FolioState::Gone)
+      continue;
+    const FrameId head = frame_at(md, m.page(f.pfn));
+    const bool opt = head != kNoFrame &&
+                     ((m.phys.read_word(head, (m.page(f.pfn) & (m.cfg.page_size() - 1)) / 8 +
+                                                  sp::kPrivate) >>
+                       sp::HPG_vmemmap_optimized) & 1);
+    const uint64_t head_flags = legacy_slot_view(m, m.page(f.pfn), key).flags;
+    std::vector<Violation> fast, slow;
+    check_legacy_tails(m, f, opt, head_flags, 8, fast, false);
+    check_legacy_tails(m, f, opt, head_flags, 8, slow, true);
+    EXPECT_EQ(text_of(fast), text_of(slow)) << where << " folio " << f.id;
+    n++;
+  }
+  return n;
+}
+
+// Corpus, mutants and random inputs of the targets whose ops build legacy
+// folios: after every op, every live folio both ways.
+class LegacyRandom : public testing::TestWithParam<const char *> {};
+
+TEST_P(LegacyRandom, SameReportsBothWaysAfterEveryOp) {
+  const fuzz::TargetProfile *p = fuzz::find_profile(GetParam());
+  ASSERT_NE(p, nullptr);
+  std::mt19937 rng(1207);
+  std::vector<Scenario> inputs = test::corpus_and_mutants(*p, 2, rng);
+  for (unsigned k = 0; k < 24; k++)
+    inputs.push_back(test::random_fuzz_scenario(*p, rng, 8, 64));
+  unsigned folios = 0, i = 0;
+  for (const Scenario &s : inputs) {
+    Model md(s.config);
+    unsigned n = 0;
+    for (const Op &op : s.ops) {
+      md.apply(op);
+      folios += compare_as_the_oracle_would(
+          md, std::string(GetParam()) + " input " + std::to_string(i) + " op " + std::to_string(n++));
+      if (HasFailure())
+        return;
+    }
+    i++;
+  }
+  RecordProperty("folios_compared", static_cast<int>(folios));
+  EXPECT_GT(folios, 50u) << "hardly any legacy folio was compared: the test is vacuous";
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, LegacyRandom,
+                         testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_compound_head"),
+                         [](const testing::TestParamInfo<const char *> &i) {
+                           return std::string(i.param).substr(9);
+                         });
 
 }  // namespace
 }  // namespace hvo
