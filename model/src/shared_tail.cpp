@@ -468,9 +468,17 @@ void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, si
   std::array<uint64_t, 3> clean_info{};
   uint64_t bad_k = 0;
   Pte bad_pte;
-  for (uint64_t k = 1; k < vpages; k++) {
+  // One ptep_get per run of identical PTEs (VmemmapPageTable::pte_run):
+  // within the run every page's ptep_get is `pte`.  Nothing below writes
+  // the page table.
+  Pte pte;
+  uint64_t run = 0;  // pages from k on that still map `pte`
+  for (uint64_t k = 1; k < vpages; k++, run--) {
     const uint64_t idx = k * spp, p = h + k * ps;
-    const Pte pte = m.pt.ptep_get(p);
+    if (run == 0) {
+      pte = m.pt.ptep_get(p);
+      run = m.pt.pte_run(p, vpages - k);
+    }
     if (bad_k == 0 && !pte_ok(pte)) {
       bad_k = k;
       bad_pte = pte;
