@@ -219,4 +219,13 @@ Thread coroutine_thread(std::string name, std::shared_ptr<Coroutine> co) {
   return t;
 }
 
+Thread coroutine_thread(std::string name, Coroutine &co) {
+  Coroutine *const c = &co;
+  Thread t;
+  t.name = std::move(name);
+  t.step = [c] { return c->resume(); };
+  t.runnable = [c] { return c->runnable(); };
+  return t;
+}
+
 } // namespace hvo::concurrency

@@ -3,13 +3,20 @@
 // The issue-4 concurrency scenarios (see scenarios.h).  Steps call the ported
 // kernel functions; only the points where another CPU can look in between
 // are split.  State lives in a World built for every run, over a machine
-// booted for it or handed in by a ModelSource (scenarios.h).
+// booted for it or handed in by a ModelSource (scenarios.h).  A fuzz input
+// is one short run, and under ASan every allocation records its stack: the
+// threads' code and locals live in the World, so that a step's closure
+// holds only a pointer to it (std::function keeps that inline) and building
+// a run's threads allocates next to nothing.
 #include "hvo/concurrency/scenarios.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "hvo/concurrency/coroutine.h"
@@ -25,17 +32,32 @@ namespace hvo::concurrency {
 
 namespace {
 
-// RCU as the scenarios need it: which threads are inside a read-side
-// critical section, and the set a synchronize_rcu() waits for.
+// RCU as the scenarios need it: which of the (at most two) reading threads
+// are inside a read-side critical section, and the set a synchronize_rcu()
+// waits for.
 struct Rcu {
-  std::vector<bool> in_cs;
-  std::vector<bool> waited;  // snapshot taken when synchronize_rcu started
+  std::array<bool, 2> in_cs{};
+  std::array<bool, 2> waited{};  // snapshot taken when synchronize_rcu started
   bool grace_period_over() const {
     for (size_t i = 0; i < in_cs.size(); i++)
       if (waited[i] && in_cs[i])
         return false;
     return true;
   }
+};
+
+using Step = std::function<std::string()>;
+using Gate = std::function<bool()>;
+
+// The code of a thread built from steps (sequence()): its steps in order,
+// an optional gate per step (the thread is blocked while the gate of its
+// next step says false), and its program counter.
+struct Program {
+  static constexpr size_t kMaxSteps = 8;  // the longest thread, the legacy reader, has 5
+  std::array<Step, kMaxSteps> steps;
+  std::array<Gate, kMaxSteps> gates;
+  size_t size = 0;
+  size_t pc = 0;
 };
 
 struct World;
@@ -61,33 +83,80 @@ struct World {
   // gets it back with the run's state but without the run's hook.
   std::unique_ptr<Model> owned;
   Model *md = nullptr;
+  ScenarioOptions opt;  // the run's options, read by the steps
   Rcu rcu;
   std::vector<Violation> found;  // scenario-specific findings
   // Scenario 1: what each CPU's vmemmap_get_tail returned.
   FrameId got[2] = {kNoFrame, kNoFrame};
+  // The threads' locals (what each CPU keeps in registers or on its stack
+  // between two steps).  Scenario 1, per CPU: the tail read from the slot
+  // and the candidate it allocated.
+  FrameId tail[2] = {kNoFrame, kNoFrame};
+  FrameId cand[2] = {kNoFrame, kNoFrame};
+  // Scenario 2: the folio's head, the reader's struct page, what the
+  // reader saw (fake head, refcount) and whether it gave up.
+  uint64_t head = 0;
+  uint64_t slot = 0;
+  bool fake = false;
+  bool refuse = false;
+  uint32_t count = 0;
   StepHook hook;
   bool rcu_waits = true;  // false: the kernel before bd225530a4c7 (no wait)
-  std::vector<NamedFolio> names;
+  std::array<NamedFolio, 2> names;  // scenario 3 names two folios
+  size_t nr_names = 0;
+  // The code of the run's threads: sequence() programs and coroutines,
+  // which the threads' closures point to.
+  std::array<Program, 3> programs;
+  size_t nr_programs = 0;
+  std::array<std::unique_ptr<Coroutine>, 2> coroutines;
+  size_t nr_coroutines = 0;
   World() = default;
   World(const World &) = delete;
   World &operator=(const World &) = delete;
   ~World() {
+    release_threads();
     if (md && md->machine().interleave == &hook)
       md->machine().interleave = nullptr;
   }
   Machine &m() { return md->machine(); }
   void name_folio(FolioId id, std::string name) {
+    if (nr_names == names.size())
+      throw std::logic_error("race scenario: more named folios than World::names holds");
     const HugetlbFolio &f = m().folios[id];
     const uint64_t start = m().page(f.pfn);
-    names.push_back({std::move(name), start, start + hugetlb_vmemmap_size(m(), Hstate{f.order})});
+    names[nr_names++] = {std::move(name), start,
+                         start + hugetlb_vmemmap_size(m(), Hstate{f.order})};
+  }
+  Coroutine &coroutine(Coroutine::Body body) {
+    if (nr_coroutines == coroutines.size())
+      throw std::logic_error("race scenario: more coroutines than World::coroutines holds");
+    coroutines[nr_coroutines] = std::make_unique<Coroutine>(std::move(body));
+    return *coroutines[nr_coroutines++];
+  }
+  // Done with the threads once the schedule has run (where a run's
+  // vector<Thread> goes): a coroutine stopped early is unwound here, before
+  // the run's checks, as it was when the threads owned it.
+  void release_threads() {
+    for (size_t i = nr_coroutines; i-- > 0;)
+      coroutines[i].reset();
+    nr_coroutines = 0;
+    for (size_t i = 0; i < nr_programs; i++) {
+      Program &p = programs[i];
+      for (size_t k = 0; k < p.size; k++) {
+        p.steps[k] = nullptr;
+        p.gates[k] = nullptr;
+      }
+      p.size = p.pc = 0;
+    }
+    nr_programs = 0;
   }
 };
 
 // "set_pte_at(A vmemmap page 3)": which folio and which of its vmemmap pages.
 std::string point_label(const World &w, const Machine &m, const char *point, uint64_t addr) {
   std::string s = point;
-  for (const NamedFolio &f : w.names)
-    if (addr >= f.start && addr < f.end)
+  for (size_t i = 0; i < w.nr_names; i++)
+    if (const NamedFolio &f = w.names[i]; addr >= f.start && addr < f.end)
       return s + "(" + f.name + " vmemmap page " +
              std::to_string((addr - f.start) >> m.cfg.page_shift) + ")";
   return s;
@@ -171,36 +240,28 @@ SetupPlan setup_plan(ScenarioKind kind, const ScenarioOptions &opt) {
   return p;
 }
 
-using Steps = std::vector<std::function<std::string()>>;
-
-// The steps of a thread, in order, each built once in place (a braced list
-// would build each std::function and then copy it: a second allocation for
-// every closure too big to sit inside one).
-template <class... F> Steps steps_of(F &&...f) {
-  Steps s;
-  s.reserve(sizeof...(f));
-  (s.emplace_back(std::forward<F>(f)), ...);
-  return s;
-}
-
-// A thread from a list of steps run in order; each returns its label.
-Thread sequence(std::string name, Steps steps, std::vector<std::function<bool()>> gates = {}) {
-  // The program counter and the code, shared by the thread's two closures.
-  struct Program {
-    size_t pc = 0;
-    Steps steps;
-    std::vector<std::function<bool()>> gates;
-  };
-  auto prog = std::make_shared<Program>(Program{0, std::move(steps), std::move(gates)});
+// A thread that runs @steps in order (each returns its label), blocked
+// while the gate of its next step (if any) says false.  Its code is kept in
+// @w; the thread's two closures hold a pointer to it.
+Thread sequence(World &w, std::string name, std::initializer_list<Step> steps,
+                std::initializer_list<Gate> gates = {}) {
+  if (w.nr_programs == w.programs.size() || steps.size() > Program::kMaxSteps ||
+      gates.size() > steps.size())
+    throw std::logic_error("race scenario: a thread larger than World::programs holds");
+  Program *prog = &w.programs[w.nr_programs++];
+  std::copy(steps.begin(), steps.end(), prog->steps.begin());
+  std::copy(gates.begin(), gates.end(), prog->gates.begin());
+  prog->size = steps.size();
+  prog->pc = 0;
   Thread t;
   t.name = std::move(name);
   t.step = [prog] {
     const size_t i = prog->pc++;
-    return StepResult{prog->steps[i](), prog->pc == prog->steps.size()};
+    return StepResult{prog->steps[i](), prog->pc == prog->size};
   };
   t.runnable = [prog] {
     const size_t pc = prog->pc;
-    return pc >= prog->gates.size() || !prog->gates[pc] || prog->gates[pc]();
+    return pc >= prog->size || !prog->gates[pc] || prog->gates[pc]();
   };
   return t;
 }
@@ -213,41 +274,46 @@ std::string hexs(uint64_t v) {
 
 // ---- 1. two CPUs in vmemmap_get_tail -----------------------------------------------
 
-std::vector<Thread> get_tail_race(World &w, const ScenarioOptions &opt) {
-  const unsigned order = 9;
+std::vector<Thread> get_tail_race(World &w, const ScenarioOptions &) {
+  constexpr unsigned order = 9;
   std::vector<Thread> t;
   t.reserve(3);
+  World *wp = &w;
   for (int cpu = 0; cpu < 2; cpu++) {
-    auto tail = std::make_shared<FrameId>(kNoFrame);
-    auto cand = std::make_shared<FrameId>(kNoFrame);
-    World *wp = &w;
-    auto owner = [wp] { return tail_owner_of_pfn(wp->m(), 0); };
+    w.tail[cpu] = kNoFrame;
+    w.cand[cpu] = kNoFrame;
     t.push_back(sequence(
-        "cpu" + std::to_string(cpu),
-        steps_of([=] {  // tail = READ_ONCE(zone->vmemmap_tails[idx])
-           *tail = shared_tail_lookup(wp->m(), order, owner());
+        w, "cpu" + std::to_string(cpu),
+        {[wp, cpu] {  // tail = READ_ONCE(zone->vmemmap_tails[idx])
+           FrameId &tail = wp->tail[cpu];
+           tail = shared_tail_lookup(wp->m(), order, tail_owner_of_pfn(wp->m(), 0));
            return "READ_ONCE(vmemmap_tails[idx]) = " +
-                  (*tail == kNoFrame ? std::string("NULL") : "frame " + std::to_string(*tail));
+                  (tail == kNoFrame ? std::string("NULL") : "frame " + std::to_string(tail));
          },
-         [=] {  // alloc_pages_node + init_compound_tail on every slot
-           if (*tail != kNoFrame)
+         [wp, cpu] {  // alloc_pages_node + init_compound_tail on every slot
+           if (wp->tail[cpu] != kNoFrame)
              return std::string("fast path");
-           *cand = tail_alloc_and_init(wp->m(), order, owner());
-           return "alloc + init frame " + std::to_string(*cand);
+           FrameId &cand = wp->cand[cpu];
+           cand = tail_alloc_and_init(wp->m(), order, tail_owner_of_pfn(wp->m(), 0));
+           return "alloc + init frame " + std::to_string(cand);
          },
-         [=] {  // cmpxchg(&vmemmap_tails[idx], NULL, tail), loser frees
-           if (*tail == kNoFrame && *cand != kNoFrame) {
-             if (opt.cmpxchg_publish) {
-               *tail = tail_publish(wp->m(), order, owner(), *cand);
+         [wp, cpu] {  // cmpxchg(&vmemmap_tails[idx], NULL, tail), loser frees
+           FrameId &tail = wp->tail[cpu];
+           const FrameId cand = wp->cand[cpu];
+           const bool cmpxchg = wp->opt.cmpxchg_publish;
+           if (tail == kNoFrame && cand != kNoFrame) {
+             const TailOwner owner = tail_owner_of_pfn(wp->m(), 0);
+             if (cmpxchg) {
+               tail = tail_publish(wp->m(), order, owner, cand);
              } else {
-               tail_publish_unlocked(wp->m(), order, owner(), *cand);
-               *tail = *cand;
+               tail_publish_unlocked(wp->m(), order, owner, cand);
+               tail = cand;
              }
            }
-           wp->got[cpu] = *tail;
-           return std::string(opt.cmpxchg_publish ? "cmpxchg" : "WRITE_ONCE") + " -> frame " +
-                  std::to_string(*tail);
-         })));
+           wp->got[cpu] = tail;
+           return std::string(cmpxchg ? "cmpxchg" : "WRITE_ONCE") + " -> frame " +
+                  std::to_string(tail);
+         }}));
   }
   return t;
 }
@@ -297,29 +363,28 @@ void check_get_tail(World &w) {
 // one folio: its walks leave the flush to a flush_tlb_all, and it always
 // passes VMEMMAP_SYNCHRONIZE_RCU (without synchronize_rcu the hook does not
 // wait there).
-Thread stepped_writer(World &w, const ScenarioOptions &opt) {
+Thread stepped_writer(World &w, const ScenarioOptions &) {
   World *wp = &w;
-  const HugetlbFolio &f = w.m().folios[0];
-  const uint64_t head = w.m().page(f.pfn);
-  const Hstate h{f.order};
-  const unsigned flags =
-      opt.era == Era::Legacy && opt.synchronize_rcu ? VMEMMAP_SYNCHRONIZE_RCU : 0;
-  auto co = std::make_shared<Coroutine>([wp, h, head, flags, restore = opt.restore,
-                                         batch = opt.batch](Coroutine &self) {
+  Coroutine &co = w.coroutine([wp](Coroutine &self) {
     Machine &mm = wp->m();
+    const ScenarioOptions &o = wp->opt;
+    const unsigned flags =
+        o.era == Era::Legacy && o.synchronize_rcu ? VMEMMAP_SYNCHRONIZE_RCU : 0;
+    const uint64_t head = wp->head;
     const bool ok = page_ref_freeze(mm, head, 1);
     self.yield(std::string("page_ref_freeze(head, 1) = ") + (ok ? "1" : "0"));
     HugetlbFolio &fo = mm.folios[0];
+    const Hstate h{fo.order};
     std::string what;
     std::vector<HugetlbFolio *> folios{&fo};
-    if (batch && restore) {
+    if (o.batch && o.restore) {
       std::vector<HugetlbFolio *> non_hvo;
       what = "hugetlb_vmemmap_restore_folios = " +
              std::to_string(hugetlb_vmemmap_restore_folios(mm, h, folios, non_hvo));
-    } else if (batch) {
+    } else if (o.batch) {
       hugetlb_vmemmap_optimize_folios(mm, h, folios);
       what = "hugetlb_vmemmap_optimize_folios";
-    } else if (restore) {
+    } else if (o.restore) {
       what = "restore = " + std::to_string(__hugetlb_vmemmap_restore_folio(mm, h, fo, flags));
     } else {
       FrameList l;
@@ -332,161 +397,177 @@ Thread stepped_writer(World &w, const ScenarioOptions &opt) {
   return coroutine_thread("writer", co);
 }
 
-std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
+// The reader's steps: page_ref_add_unless(slot, 1, 0), i.e.
+// get_page_unless_zero, and (legacy era) the tests around it.
+std::string reader_add(World *wp) {
+  if (wp->refuse)
+    return std::string("refused");
+  // atomic_add_unless(&page->_refcount, 1, 0): one atomic RMW.
+  const uint64_t p = wp->slot;
+  const uint32_t c = page_ref_count(wp->m(), p);
+  if (c == 0)
+    return std::string("atomic_add_unless: 0, no add");
+  wp->m().mmu.write_masked(Machine::field(p, sp::kCounts), 0xffffffff00000000ull,
+                           uint64_t{c + 1} << 32, "page_ref_add_unless");
+  return "atomic_add_unless: " + std::to_string(c) + " -> " + std::to_string(c + 1);
+}
+
+std::string reader_lock(World *wp) {
+  wp->rcu.in_cs[0] = true;
+  return std::string("rcu_read_lock");
+}
+
+std::string reader_unlock(World *wp) {
+  wp->rcu.in_cs[0] = false;
+  return std::string("rcu_read_unlock");
+}
+
+std::string reader_test_fake(World *wp) {
+  wp->fake = page_is_fake_head(wp->m(), wp->slot);
+  wp->refuse = wp->refuse || wp->fake;
+  return std::string("page_is_fake_head = ") + (wp->fake ? "true" : "false");
+}
+
+std::string reader_test_count(World *wp) {
+  wp->count = page_ref_count(wp->m(), wp->slot);
+  wp->refuse = wp->refuse || wp->count == 0;
+  return "page_ref_count = " + std::to_string(wp->count);
+}
+
+// The writer's steps without remap_steps: freeze, [synchronize_rcu],
+// optimize or restore (the remap one step), unfreeze.
+std::string writer_freeze(World *wp) {
+  const bool ok = page_ref_freeze(wp->m(), wp->head, 1);
+  return std::string("page_ref_freeze(head, 1) = ") + (ok ? "1" : "0");
+}
+
+std::string writer_sync_begin(World *wp) {
+  wp->rcu.waited = wp->rcu.in_cs;
+  wp->m().events.synchronize_rcu++;
+  return std::string("synchronize_rcu: waits for readers");
+}
+
+std::string writer_remap(World *wp) {
+  HugetlbFolio &fo = wp->m().folios[0];
+  const Hstate h{fo.order};
+  if (wp->opt.restore) {
+    const int ret = __hugetlb_vmemmap_restore_folio(wp->m(), h, fo, 0);
+    return "restore = " + std::to_string(ret);
+  }
+  FrameList l;
+  const int ret = __hugetlb_vmemmap_optimize_folio(wp->m(), h, fo, l, 0);
+  free_vmemmap_page_list(wp->m(), l);
+  return "optimize (remap) = " + std::to_string(ret);
+}
+
+std::string writer_unfreeze(World *wp) {
+  page_ref_unfreeze(wp->m(), wp->head, 1);
+  return std::string("page_ref_unfreeze(head, 1)");
+}
+
+// A step that calls @fn on the world: a closure of two pointers, which
+// std::function keeps inline.
+Step world_step(World &w, std::string (*fn)(World *)) {
   World *wp = &w;
+  return [wp, fn] { return fn(wp); };
+}
+
+std::vector<Thread> speculative_reader(World &w, const ScenarioOptions &opt) {
   Machine &m = w.m();
   const HugetlbFolio &f = m.folios[0];
-  const uint64_t head = m.page(f.pfn);
-  const uint64_t p = head + m.cfg.spp() * m.cfg.struct_page_size;  // first slot of vmemmap page 1
-  w.rcu.in_cs.assign(2, false);
-  w.rcu.waited.assign(2, false);
+  w.head = m.page(f.pfn);
+  w.slot = w.head + m.cfg.spp() * m.cfg.struct_page_size;  // first slot of vmemmap page 1
+  w.fake = false;
+  w.refuse = false;
+  w.count = 0;
+  w.rcu = Rcu{};
   std::vector<Thread> t;
   t.reserve(3);
 
-  // The reader: page_ref_add_unless(p, 1, 0), i.e. get_page_unless_zero.
-  auto fake = std::make_shared<bool>(false);
-  auto count = std::make_shared<uint32_t>(0);
-  auto refuse = std::make_shared<bool>(false);
-  auto add = [wp, p, refuse] {
-    if (*refuse)
-      return std::string("refused");
-    // atomic_add_unless(&page->_refcount, 1, 0): one atomic RMW.
-    const uint32_t c = page_ref_count(wp->m(), p);
-    if (c == 0)
-      return std::string("atomic_add_unless: 0, no add");
-    wp->m().mmu.write_masked(Machine::field(p, sp::kCounts), 0xffffffff00000000ull,
-                             uint64_t{c + 1} << 32, "page_ref_add_unless");
-    return "atomic_add_unless: " + std::to_string(c) + " -> " + std::to_string(c + 1);
-  };
   if (opt.era == Era::SharedTail) {
-    t.push_back(sequence("reader", steps_of(add)));
+    t.push_back(sequence(w, "reader", {world_step(w, reader_add)}));
   } else {
-    auto lock = [wp] {
-      wp->rcu.in_cs[0] = true;
-      return std::string("rcu_read_lock");
-    };
-    auto unlock = [wp] {
-      wp->rcu.in_cs[0] = false;
-      return std::string("rcu_read_unlock");
-    };
-    auto test_fake = [wp, p, fake, refuse, count] {
-      *fake = page_is_fake_head(wp->m(), p);
-      *refuse = *refuse || *fake;
-      return std::string("page_is_fake_head = ") + (*fake ? "true" : "false");
-    };
-    auto test_count = [wp, p, count, refuse] {
-      *count = page_ref_count(wp->m(), p);
-      *refuse = *refuse || *count == 0;
-      return "page_ref_count = " + std::to_string(*count);
-    };
     // 6.12 (page_ref.h l.231-244): fake-head test, then refcount;
     // fixed (Yu Zhao): refcount first, fake-head test second.
+    const Step lock = world_step(w, reader_lock), unlock = world_step(w, reader_unlock);
+    const Step test_fake = world_step(w, reader_test_fake);
+    const Step test_count = world_step(w, reader_test_count);
+    const Step add = world_step(w, reader_add);
     if (opt.refcount_first)
-      t.push_back(sequence("reader", steps_of(lock, test_count, test_fake, add, unlock)));
+      t.push_back(sequence(w, "reader", {lock, test_count, test_fake, add, unlock}));
     else
-      t.push_back(sequence("reader", steps_of(lock, test_fake, test_count, add, unlock)));
+      t.push_back(sequence(w, "reader", {lock, test_fake, test_count, add, unlock}));
   }
 
   if (opt.remap_steps) {
     t.push_back(stepped_writer(w, opt));
     return t;
   }
-  // The writer: freeze, [synchronize_rcu], optimize or restore, unfreeze;
-  // the remap one step.
-  const Hstate h{f.order};
-  auto freeze = [wp, head] {
-    const bool ok = page_ref_freeze(wp->m(), head, 1);
-    return std::string("page_ref_freeze(head, 1) = ") + (ok ? "1" : "0");
-  };
-  auto sync_begin = [wp] {
-    wp->rcu.waited = wp->rcu.in_cs;
-    wp->m().events.synchronize_rcu++;
-    return std::string("synchronize_rcu: waits for readers");
-  };
-  auto sync_end = [] { return std::string("synchronize_rcu returns"); };
-  auto remap = [wp, h, restore = opt.restore] {
-    HugetlbFolio &fo = wp->m().folios[0];
-    if (restore) {
-      const int ret = __hugetlb_vmemmap_restore_folio(wp->m(), h, fo, 0);
-      return "restore = " + std::to_string(ret);
-    }
-    FrameList l;
-    const int ret = __hugetlb_vmemmap_optimize_folio(wp->m(), h, fo, l, 0);
-    free_vmemmap_page_list(wp->m(), l);
-    return "optimize (remap) = " + std::to_string(ret);
-  };
-  auto unfreeze = [wp, head] {
-    page_ref_unfreeze(wp->m(), head, 1);
-    return std::string("page_ref_unfreeze(head, 1)");
-  };
-  Steps ws;  // at most five: reserved once
-  std::vector<std::function<bool()>> gates;
-  ws.reserve(5);
-  gates.reserve(5);
-  ws.emplace_back(freeze);
-  gates.emplace_back(nullptr);
-  if (opt.era == Era::Legacy && opt.synchronize_rcu) {
-    ws.push_back(sync_begin);
-    gates.push_back(nullptr);
-    ws.push_back(sync_end);
-    gates.push_back([wp] { return wp->rcu.grace_period_over(); });
-  }
-  ws.push_back(remap);
-  ws.push_back(unfreeze);
-  t.push_back(sequence("writer", std::move(ws), std::move(gates)));
-  (void)hexs;
+  World *wp = &w;
+  const Step freeze = world_step(w, writer_freeze), remap = world_step(w, writer_remap);
+  const Step unfreeze = world_step(w, writer_unfreeze);
+  if (opt.era == Era::Legacy && opt.synchronize_rcu)
+    t.push_back(sequence(w, "writer",
+                         {freeze, world_step(w, writer_sync_begin),
+                          [] { return std::string("synchronize_rcu returns"); }, remap, unfreeze},
+                         {nullptr, nullptr, [wp] { return wp->rcu.grace_period_over(); }}));
+  else
+    t.push_back(sequence(w, "writer", {freeze, remap, unfreeze}));
   return t;
 }
 
 // ---- 3. optimize of A against restore of B, one shared tail ------------------------
 
+std::string optimize_a(World *wp) {
+  HugetlbFolio &a = wp->m().folios[1];
+  hugetlb_vmemmap_optimize_folio(wp->m(), Hstate{a.order}, a);
+  return std::string("optimize folio A");
+}
+
+std::string restore_b(World *wp) {
+  HugetlbFolio &b = wp->m().folios[0];
+  const int ret = hugetlb_vmemmap_restore_folio(wp->m(), Hstate{b.order}, b);
+  return "restore folio B = " + std::to_string(ret);
+}
+
+// The reader of scenario 3: resolves folio @id's second tail slot.
+std::string resolve_tail(World *wp, unsigned id) {
+  Machine &mm = wp->m();
+  const uint64_t S = mm.cfg.struct_page_size, spp = mm.cfg.spp();
+  const uint64_t head = mm.page(mm.folios[id].pfn);
+  const uint64_t slot = head + spp * S + S;
+  const uint64_t got = compound_head(mm, slot);
+  if (got != head || !PageTail(mm, slot))
+    wp->found.push_back({"I1-head-resolution", 0, slot, mm.page_to_pfn(slot), hexs(head),
+                         hexs(got), "reader resolved a wrong head mid-race"});
+  return std::string("compound_head(") + (id ? "A" : "B") + " tail) = " + hexs(got);
+}
+
+std::string get_b_tail(World *wp) {
+  Machine &mm = wp->m();
+  const uint64_t slot = mm.page(mm.folios[0].pfn) + mm.cfg.spp() * mm.cfg.struct_page_size;
+  const bool ok = page_ref_add_unless(mm, slot, 1, 0);
+  return std::string("get_page_unless_zero(B tail) = ") + (ok ? "1" : "0");
+}
+
 std::vector<Thread> optimize_vs_restore(World &w, const ScenarioOptions &opt) {
   World *wp = &w;
-  Machine &m = w.m();
-  const uint64_t S = m.cfg.struct_page_size, spp = m.cfg.spp();
   std::vector<Thread> t;
   t.reserve(3);
-  std::function<std::string()> optimize_a = [wp] {
-    HugetlbFolio &a = wp->m().folios[1];
-    hugetlb_vmemmap_optimize_folio(wp->m(), Hstate{a.order}, a);
-    return std::string("optimize folio A");
-  };
-  std::function<std::string()> restore_b = [wp] {
-    HugetlbFolio &b = wp->m().folios[0];
-    const int ret = hugetlb_vmemmap_restore_folio(wp->m(), Hstate{b.order}, b);
-    return "restore folio B = " + std::to_string(ret);
-  };
   // One step each, or (remap_steps) a step per interleave point; the last
   // step's label is the call's.
-  auto cpu = [&opt](std::string name, std::function<std::string()> call) {
+  auto cpu = [&w, wp, &opt](std::string name, std::string (*call)(World *)) {
     if (!opt.remap_steps)
-      return sequence(std::move(name), steps_of(std::move(call)));
+      return sequence(w, std::move(name), {world_step(w, call)});
     return coroutine_thread(std::move(name),
-                            std::make_shared<Coroutine>([call](Coroutine &) { return call(); }));
+                            w.coroutine([wp, call](Coroutine &) { return call(wp); }));
   };
   t.push_back(cpu("cpuA", optimize_a));
   t.push_back(cpu("cpuB", restore_b));
   // A reader that resolves both folios' tail slots and tries a speculative get.
-  auto resolve = [wp, S, spp](unsigned id) {
-    return [wp, S, spp, id] {
-      Machine &mm = wp->m();
-      const uint64_t head = mm.page(mm.folios[id].pfn);
-      const uint64_t slot = head + spp * S + S;
-      const uint64_t got = compound_head(mm, slot);
-      if (got != head || !PageTail(mm, slot))
-        wp->found.push_back({"I1-head-resolution", 0, slot, mm.page_to_pfn(slot), hexs(head),
-                             hexs(got), "reader resolved a wrong head mid-race"});
-      return std::string("compound_head(") + (id ? "A" : "B") + " tail) = " + hexs(got);
-    };
-  };
-  t.push_back(sequence("reader", steps_of(resolve(1), resolve(0), [wp, S, spp] {
-                                    Machine &mm = wp->m();
-                                    const uint64_t slot = mm.page(mm.folios[0].pfn) + spp * S;
-                                    const bool ok = page_ref_add_unless(mm, slot, 1, 0);
-                                    return std::string("get_page_unless_zero(B tail) = ") +
-                                           (ok ? "1" : "0");
-                                  })));
-  (void)m;
+  t.push_back(sequence(w, "reader",
+                       {[wp] { return resolve_tail(wp, 1); }, [wp] { return resolve_tail(wp, 0); },
+                        world_step(w, get_b_tail)}));
   return t;
 }
 
@@ -515,10 +596,10 @@ const SetupPlan &cached_setup_plan(ScenarioKind kind, const ScenarioOptions &opt
 
 // The world after its setup: a machine from @snapshots already set up, or
 // one from @source (or a fresh boot) with the setup ops applied here.
-std::unique_ptr<World> setup_world(ScenarioKind kind, const ScenarioOptions &opt,
-                                   const ModelSource *source, SetupSnapshots *snapshots) {
+void setup_world(World *w, ScenarioKind kind, const ScenarioOptions &opt,
+                 const ModelSource *source, SetupSnapshots *snapshots) {
   const SetupPlan &plan = cached_setup_plan(kind, opt);
-  auto w = std::make_unique<World>();
+  w->opt = opt;
   std::string error;
   if (snapshots) {
     w->md = snapshots->model_for(plan.config, plan.ops, &error);
@@ -537,20 +618,21 @@ std::unique_ptr<World> setup_world(ScenarioKind kind, const ScenarioOptions &opt
                                 "': " + error);
   for (const auto &[id, name] : plan.names)
     w->name_folio(id, name);
-  return w;
 }
 
 // The world after its boot ops, with the interleave hook installed when the
 // remap runs in steps (the boot ops themselves are not interleaved).
-std::unique_ptr<World> setup(ScenarioKind kind, const ScenarioOptions &opt,
-                             const ModelSource *source, SetupSnapshots *snapshots = nullptr) {
-  std::unique_ptr<World> w = setup_world(kind, opt, source, snapshots);
+// @w is freshly constructed: a run's World lives on its caller's stack (it
+// holds the threads' code, a few KiB, which under ASan a heap allocation
+// per run would take from fresh pages).
+void setup(World &w, ScenarioKind kind, const ScenarioOptions &opt, const ModelSource *source,
+           SetupSnapshots *snapshots = nullptr) {
+  setup_world(&w, kind, opt, source, snapshots);
   if (opt.remap_steps) {
-    w->hook.w = w.get();
-    w->rcu_waits = opt.synchronize_rcu;
-    w->m().interleave = &w->hook;
+    w.hook.w = &w;
+    w.rcu_waits = opt.synchronize_rcu;
+    w.m().interleave = &w.hook;
   }
-  return w;
 }
 
 std::vector<Thread> threads_of(ScenarioKind kind, World &w, const ScenarioOptions &opt) {
@@ -613,13 +695,18 @@ private:
 void run_in(ScenarioRun &out, ScenarioKind kind, const ScenarioOptions &opt,
             const std::vector<uint8_t> &schedule, const ModelSource *source,
             SetupSnapshots *snapshots) {
-  std::unique_ptr<World> w = setup(kind, opt, source, snapshots);
-  std::vector<Thread> threads = threads_of(kind, *w, opt);
-  std::vector<std::string> names;
-  names.reserve(threads.size());
-  for (const Thread &t : threads)
-    names.push_back(t.name);
+  World world;
+  World *const w = &world;
+  setup(world, kind, opt, source, snapshots);
+  std::vector<Thread> threads = threads_of(kind, world, opt);
+  // The threads' names for the trace, in a buffer kept across runs (the
+  // names themselves are short: no allocation either).
+  thread_local std::vector<std::string> names;
+  names.resize(threads.size());
+  for (size_t i = 0; i < threads.size(); i++)
+    names[i] = threads[i].name;
   run_schedule_into(out.run, std::move(threads), schedule);
+  w->release_threads();
   finish_into(out.violations, kind, *w, out.run);
   format_trace_into(out.trace, out.run, names);
 }
@@ -667,15 +754,19 @@ Exploration explore_scenario(ScenarioKind kind, const ScenarioOptions &opt,
     return machines.model_for(c, error);
   };
   SetupSnapshots snapshots;
-  std::shared_ptr<World> current;
+  std::optional<World> current;
   e.schedules = for_each_schedule(
       [&] {
         current.reset();  // done with the previous run's machine before it is reset
-        current = setup_path == ExploreSetup::Snapshot ? setup(kind, opt, nullptr, &snapshots)
-                                                       : setup(kind, opt, &source);
+        current.emplace();
+        if (setup_path == ExploreSetup::Snapshot)
+          setup(*current, kind, opt, nullptr, &snapshots);
+        else
+          setup(*current, kind, opt, &source);
         return threads_of(kind, *current, opt);
       },
       [&](const RunResult &r) {
+        current->release_threads();  // as the run's threads went when it ended
         std::vector<Violation> v = finish(kind, *current, r);
         e.max_steps = std::max(e.max_steps, static_cast<unsigned>(r.trace.size()));
         if (!v.empty()) {

@@ -86,5 +86,8 @@ private:
 
 /// A scheduler thread whose steps are @co's steps.
 Thread coroutine_thread(std::string name, std::shared_ptr<Coroutine> co);
+/// The same over a coroutine the caller keeps alive while the thread runs:
+/// the thread's closures hold only its address (no allocation for them).
+Thread coroutine_thread(std::string name, Coroutine &co);
 
 } // namespace hvo::concurrency
