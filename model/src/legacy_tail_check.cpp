@@ -60,6 +60,18 @@ public:
         report_i5(p, idx, v.flags);
   }
 
+  // Whether check(p, idx, v) would report nothing (check() then changes
+  // nothing either: its counters move only with a report).
+  bool quiet(uint64_t p, uint64_t idx, const SlotView &v) const {
+    if (v.kind == SlotView::Self || v.head != h_)
+      return false;  // I1
+    if (opt_ && idx % spp_ == 0 && idx != 0 && (p & (ps_ - 1)) == 0 &&
+        (!((v.flags >> sp::PG_head) & 1) || v.kind != SlotView::Fake))
+      return false;  // I2
+    return idx < kTailMetadataSlots ||
+           (sp::flags_zone(v.flags) == zone_ && sp::flags_nid(v.flags) == nid_);  // I5
+  }
+
   // Whether slots that are all Tail of @head with the links @links would
   // make check() report nothing (beyond I2, which only slot 0 of a vmemmap
   // page can take).
@@ -367,6 +379,18 @@ public:
       if (whole && no_stale && pte.frame == prev_frame)
         pages = m_.pt.pte_run(page, (n_ - idx) / spp_);
       prev_frame = whole ? pte.frame : kNoFrame;
+      // A run whose slot 0 is quiet at both ends is quiet throughout: along
+      // the run only the page address and idx change, by whole pages and
+      // whole pages of slots, so I1 (head, kind) and I2 (idx % SPP, page
+      // alignment) ask the same of every page, and I5 holds from the first
+      // idx >= 4 on if it holds at the last.  No page of the run is "fake
+      // head of itself" (quiet means v0 resolves to the folio's head, below
+      // every whole page).  With quiet other slots too, the run is skipped.
+      if (pages > 1 && rest_clean && rep_.quiet(page, idx, s.v0) &&
+          rep_.quiet(page + (pages - 1) * ps_, idx + (pages - 1) * spp_, s.v0)) {
+        idx += pages * spp_;
+        continue;
+      }
       uint64_t first_idx = whole ? idx : 0;  // the slot at the page's start
       for (uint64_t k = 0; k < pages; k++, first_idx += spp_) {
         const uint64_t pg = page + k * ps_;

@@ -156,7 +156,8 @@ std::vector<Plant> plants() {
          const FrameId copy = copy_of(md, frame_at(md, head_of(md)));
          const uint64_t flags = m.phys.read_word(copy, sp::kFlags);
          m.phys.write_word(copy, sp::kFlags, flags & ~(uint64_t{1} << sp::PG_head));
-         remap(md, head_of(md) + 5 * PS, Pte{copy, true});
+         for (uint64_t k = 5; k <= 7; k++)  // pages 6 and 7: one PTE run
+           remap(md, head_of(md) + k * PS, Pte{copy, true});
        }},
       {"fake_head_of_itself", kOptimized,
        [](Model &md) {
@@ -195,6 +196,34 @@ std::vector<Plant> plants() {
       // through a run of 6 pages that each report it.
       {"optimized_alias_bad_slot_many_pages", kOptimized,
        [](Model &md) { md.poke(Machine::field(head_of(md) + 64 * S + 9 * S, sp::kFlags), 0); }},
+      // Slot 0 of the optimized folio's alias frame, seen as slot 0 of
+      // every tail page (one PTE run) while the other slots stay clean: a
+      // tail of another head (I1), or the head's zone lost (I5).
+      {"alias_slot0_other_head", kOptimized,
+       [](Model &md) { md.poke(Machine::field(head_of(md) + PS, sp::kCompoundHead), 0x1235); }},
+      // (The alias is the head's own frame in both legacy forms, so for a
+      // zone that only the tails lose, pages 2..7 map a copy of it.)
+      // Slot 0 a plain tail of the head instead of a fake head: I2 alone.
+      {"alias_copy_slot0_plain_tail", kOptimized,
+       [](Model &md) {
+         Machine &m = md.machine();
+         const FrameId copy = copy_of(md, frame_at(md, head_of(md) + PS));
+         m.phys.write_word(copy, sp::kCompoundHead, head_of(md) + 1);
+         for (uint64_t k = 2; k <= 7; k++)
+           m.pt.set_pte_at(head_of(md) + k * PS, Pte{copy, true});
+         m.pt.flush_tlb_all();
+       }},
+      {"alias_copy_slot0_other_zone", kOptimized,
+       [](Model &md) {
+         Machine &m = md.machine();
+         const FrameId copy = copy_of(md, frame_at(md, head_of(md) + PS));
+         const uint64_t flags = m.phys.read_word(copy, sp::kFlags);
+         m.phys.write_word(copy, sp::kFlags,
+                           (flags & ((uint64_t{1} << sp::kNodesPgShift) - 1)) | sp::page_links(0, 0));
+         for (uint64_t k = 2; k <= 7; k++)
+           m.pt.set_pte_at(head_of(md) + k * PS, Pte{copy, true});
+         m.pt.flush_tlb_all();
+       }},
       {"head_page_unmapped", kPlain, [](Model &md) { remap(md, head_of(md), Pte{}); }},
       {"tail_page_unmapped", kPlain, [](Model &md) { remap(md, head_of(md) + 6 * PS, Pte{}); }},
       {"restored_page_bad_slot", kRestored,
