@@ -4,6 +4,7 @@
 #include "hvo/differential.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "hvo/page_flags.h"
@@ -54,6 +55,21 @@ void sample(unsigned order, uint64_t spp, bool all, std::vector<uint64_t> &idx) 
   std::sort(idx.begin(), idx.end());
   idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
 }
+
+// What page_view emits for one struct page, in order: at most 14 values
+// (7 for every page, 7 more for a head).
+struct PageView {
+  static constexpr size_t kMax = 16;
+  std::array<const char *, kMax> name{};
+  std::array<uint64_t, kMax> value{};
+  size_t n = 0;
+  void add(const char *what, uint64_t v) {
+    if (n < kMax) {
+      name[n] = what;
+      value[n++] = v;
+    }
+  }
+};
 
 uint64_t total_free(const Machine &m) {
   uint64_t f = 0;
@@ -154,24 +170,24 @@ void Differential::compare_state(const std::string &op_text) {
       emit("folio pincount", m.mmu.read(Machine::field(h1, sp::kFolioPinned), "differential"));
     }
   };
-  // The sample and the two views live in members: a fresh vector per
-  // struct page was most of this function's cost under ASan (a new chunk,
-  // a stack-depot entry and regrowth for each of thousands of pages per op).
+  // The sample lives in a member and the views in fixed arrays made once
+  // per call: a fresh vector per struct page was most of this function's
+  // cost under ASan (a new chunk, a stack-depot entry and regrowth for each
+  // of thousands of pages per op).
+  PageView a, b;
   auto compare_compound = [&](uint64_t head_pfn, unsigned order) -> bool {
     sample(order, spp, opt_.all_slots, sample_);
     for (uint64_t idx : sample_) {
       const uint64_t pfn = head_pfn + idx;
-      auto &a = view_legacy_, &b = view_shared_;
-      a.clear();
-      b.clear();
+      a.n = b.n = 0;
       page_view(L, L.page(pfn), L.page(head_pfn), idx,
-                [&](const char *n, uint64_t v) { a.emplace_back(n, v); });
+                [&](const char *n, uint64_t v) { a.add(n, v); });
       page_view(S, S.page(pfn), S.page(head_pfn), idx,
-                [&](const char *n, uint64_t v) { b.emplace_back(n, v); });
+                [&](const char *n, uint64_t v) { b.add(n, v); });
       // differ() is false for equal values; testing them first spares a
       // std::string made from the name for every value compared.
-      for (size_t i = 0; i < a.size() && i < b.size(); i++)
-        if (a[i].second != b[i].second && differ(a[i].first, pfn, a[i].second, b[i].second, op_text))
+      for (size_t i = 0; i < a.n && i < b.n; i++)
+        if (a.value[i] != b.value[i] && differ(a.name[i], pfn, a.value[i], b.value[i], op_text))
           return true;
     }
     return false;

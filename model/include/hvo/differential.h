@@ -23,7 +23,6 @@
 #include <memory>
 #include <span>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "hvo/config.h"
@@ -99,9 +98,9 @@ private:
   DiffResult r_;
   StepResult last_legacy_;
   uint64_t index_ = 0;
-  // compare_state's scratch, kept across calls (allocation only, no state).
+  // compare_state's sample of struct pages, kept across calls (allocation
+  // only, no state).
   std::vector<uint64_t> sample_;
-  std::vector<std::pair<const char *, uint64_t>> view_legacy_, view_shared_;
 };
 
 /// The whole sequence at once.  A config that one era cannot boot yields a
