@@ -166,8 +166,8 @@ TEST(BootHvoSequences, RandomBootTargetInputs) {
   EXPECT_GT(hvo, 0u) << "no input pre-HVO'd a boot page: the comparison is vacuous";
 }
 
-// Oracle::frames_for_full_check after a boot gigantic page changed most of
-// the machine's memmap frames (its marked path, not the sort): leaked
+// Oracle::check_frames_since_mark after a boot gigantic page changed most
+// of the machine's memmap frames (its bitmap walk, not the sort): leaked
 // memmap frames planted across the whole frame table must all be reported,
 // as the reference (every frame) reports them.
 TEST(WholeCheckAfterBootHvo, EveryPlantedLeakIsReportedAsByTheReference) {
