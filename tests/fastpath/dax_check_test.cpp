@@ -33,20 +33,6 @@ struct Reference : test::ScopedSwitch {
   explicit Reference(bool on) : ScopedSwitch(check_dax_reference, on) {}
 };
 
-Scenario scenario(const std::string &text) {
-  Scenario s;
-  std::string error;
-  EXPECT_TRUE(parse_scenario(text, "plant", s, error)) << error;
-  return s;
-}
-
-std::string text_of(const std::vector<Violation> &vs) {
-  std::string s;
-  for (const Violation &v : vs)
-    s += format_violation(v) + "\n";
-  return s;
-}
-
 // What differs between `s` run with the fast check and with the reference.
 std::string both_ways(const Scenario &s) {
   Model fast(s.config), slow(s.config);
@@ -220,8 +206,8 @@ std::vector<Plant> plants() {
 
 TEST(DaxCheck, PlantedOrder0PgmapsBothWays) {
   for (const Plant &pl : plants()) {
-    Model md(scenario(pl.scenario).config);
-    for (const Op &op : scenario(pl.scenario).ops)
+    Model md(test::planted_scenario(pl.scenario).config);
+    for (const Op &op : test::planted_scenario(pl.scenario).ops)
       md.apply(op);
     ASSERT_FALSE(md.machine().hotplug.pgmaps.empty()) << pl.name;
     ASSERT_TRUE(md.machine().hotplug.pgmaps[0].live) << pl.name;
@@ -232,11 +218,11 @@ TEST(DaxCheck, PlantedOrder0PgmapsBothWays) {
       std::string a, b;
       {
         Reference mode(false);
-        a = text_of(check_dax(m, m.hotplug, cap));
+        a = test::violations_text(check_dax(m, m.hotplug, cap));
       }
       {
         Reference mode(true);
-        b = text_of(check_dax(m, m.hotplug, cap));
+        b = test::violations_text(check_dax(m, m.hotplug, cap));
       }
       EXPECT_EQ(a, b) << pl.name << " cap " << cap;
       all += b;

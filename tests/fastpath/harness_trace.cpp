@@ -40,6 +40,20 @@ Scenario random_fuzz_scenario(const fuzz::TargetProfile &p, std::mt19937 &rng, s
   return fuzz::decode_input(p, bytes);
 }
 
+Scenario planted_scenario(const std::string &text) {
+  Scenario s;
+  std::string error;
+  EXPECT_TRUE(parse_scenario(text, "plant", s, error)) << error;
+  return s;
+}
+
+std::string violations_text(const std::vector<Violation> &vs) {
+  std::string s;
+  for (const Violation &v : vs)
+    s += format_violation(v) + "\n";
+  return s;
+}
+
 std::string faults_text(const std::vector<Fault> &fs) {
   std::string s;
   for (const Fault &f : fs)

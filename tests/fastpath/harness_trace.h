@@ -14,6 +14,7 @@
 #include "hvo/fuzz/decoder.h"
 #include "hvo/model.h"
 #include "hvo/mmu.h"
+#include "hvo/violation.h"
 
 namespace hvo::test {
 
@@ -48,6 +49,13 @@ private:
   bool &flag_;
   bool saved_;
 };
+
+// A scenario the test writes itself (a planted state's ops); a parse error
+// fails the test and leaves the scenario as far as it parsed.
+Scenario planted_scenario(const std::string &text);
+
+// Violations as the tools print them, one line each, in order.
+std::string violations_text(const std::vector<Violation> &vs);
 
 // The faults an Mmu recorded, one line each, in order.
 std::string faults_text(const std::vector<Fault> &fs);

@@ -33,20 +33,6 @@
 namespace hvo {
 namespace {
 
-Scenario scenario(const std::string &text) {
-  Scenario s;
-  std::string error;
-  EXPECT_TRUE(parse_scenario(text, "plant", s, error)) << error;
-  return s;
-}
-
-std::string text_of(const std::vector<Violation> &vs) {
-  std::string s;
-  for (const Violation &v : vs)
-    s += format_violation(v) + "\n";
-  return s;
-}
-
 // Both ways for every live folio, flagged or not, cap 1 and 8, with the
 // static key as it is and flipped; returns the reference's reports.
 std::string compare_both_ways(Model &md) {
@@ -64,7 +50,7 @@ std::string compare_both_ways(Model &md) {
           std::vector<Violation> fast, slow;
           check_legacy_tails(m, f, opt, head_flags, cap, fast, false);
           check_legacy_tails(m, f, opt, head_flags, cap, slow, true);
-          const std::string a = text_of(fast), b = text_of(slow);
+          const std::string a = test::violations_text(fast), b = test::violations_text(slow);
           EXPECT_EQ(a, b) << "folio " << f.id << (opt ? " flagged" : " not flagged") << " cap "
                           << cap << " key " << k;
           all += b;
@@ -311,7 +297,7 @@ class LegacyPlantedBad : public testing::TestWithParam<Plant> {};
 
 TEST_P(LegacyPlantedBad, SameViolationsBothWays) {
   const Plant &p = GetParam();
-  const Scenario s = scenario(p.scenario);
+  const Scenario s = test::planted_scenario(p.scenario);
   Model fast(s.config), slow(s.config);
   slow.oracle().reference_paths = true;
   for (Model *md : {&fast, &slow}) {
@@ -322,7 +308,8 @@ TEST_P(LegacyPlantedBad, SameViolationsBothWays) {
   }
   const std::string direct = compare_both_ways(fast);
   EXPECT_NE(direct, "") << "the planted state made no report: the comparison is vacuous";
-  const std::string a = text_of(fast.check_all()), b = text_of(slow.check_all());
+  const std::string a = test::violations_text(fast.check_all());
+  const std::string b = test::violations_text(slow.check_all());
   EXPECT_EQ(a, b);
   RecordProperty("reports", static_cast<int>(std::count(direct.begin(), direct.end(), '\n')));
 }
@@ -334,11 +321,11 @@ INSTANTIATE_TEST_SUITE_P(Plants, LegacyPlantedBad, testing::ValuesIn(plants()),
 // either way (the fast path must not invent reports either).
 TEST(LegacyCleanFolios, NoReportsEitherWay) {
   for (const char *text : {kPlain, kOptimized, kTwoNodes, kTwoAdjacent, kRestored}) {
-    const Scenario s = scenario(text);
+    const Scenario s = test::planted_scenario(text);
     Model md(s.config);
     for (const Op &op : s.ops)
       md.apply(op);
-    EXPECT_EQ(text_of(md.check_all()), "") << text;
+    EXPECT_EQ(test::violations_text(md.check_all()), "") << text;
     Machine &m = md.machine();
     for (const HugetlbFolio &f : m.folios) {
       std::vector<Violation> fast, slow;
@@ -348,8 +335,8 @@ TEST(LegacyCleanFolios, NoReportsEitherWay) {
                         sp::HPG_vmemmap_optimized) & 1;
       check_legacy_tails(m, f, opt, head_flags, 8, fast, false);
       check_legacy_tails(m, f, opt, head_flags, 8, slow, true);
-      EXPECT_EQ(text_of(fast), text_of(slow)) << text;
-      EXPECT_EQ(text_of(fast), "") << text;
+      EXPECT_EQ(test::violations_text(fast), test::violations_text(slow)) << text;
+      EXPECT_EQ(test::violations_text(fast), "") << text;
     }
   }
 }
@@ -375,7 +362,7 @@ unsigned compare_as_the_oracle_would(Model &md, const std::string &where) {
     std::vector<Violation> fast, slow;
     check_legacy_tails(m, f, opt, head_flags, 8, fast, false);
     check_legacy_tails(m, f, opt, head_flags, 8, slow, true);
-    EXPECT_EQ(text_of(fast), text_of(slow)) << where << " folio " << f.id;
+    EXPECT_EQ(test::violations_text(fast), test::violations_text(slow)) << where << " folio " << f.id;
     n++;
   }
   return n;

@@ -32,20 +32,6 @@
 namespace hvo {
 namespace {
 
-Scenario scenario(const std::string &text) {
-  Scenario s;
-  std::string error;
-  EXPECT_TRUE(parse_scenario(text, "plant", s, error)) << error;
-  return s;
-}
-
-std::string text_of(const std::vector<Violation> &vs) {
-  std::string s;
-  for (const Violation &v : vs)
-    s += format_violation(v) + "\n";
-  return s;
-}
-
 // Both ways, for every live folio, flagged or not, with a tight and the
 // default cap: check_folio_shared_tail directly; then the whole oracle.
 // Returns the reference's output of the direct calls (for "non-empty").
@@ -60,7 +46,7 @@ std::string compare_both_ways(Model &md) {
         std::vector<Violation> fast, slow;
         check_folio_shared_tail(m, f, flagged, cap, fast, false);
         check_folio_shared_tail(m, f, flagged, cap, slow, true);
-        const std::string a = text_of(fast), b = text_of(slow);
+        const std::string a = test::violations_text(fast), b = test::violations_text(slow);
         EXPECT_EQ(a, b) << "folio " << f.id << (flagged ? " flagged" : " not flagged") << " cap "
                         << cap;
         all += b;
@@ -178,7 +164,7 @@ class PlantedBad : public testing::TestWithParam<Plant> {};
 
 TEST_P(PlantedBad, SameViolationsBothWays) {
   const Plant &p = GetParam();
-  const Scenario s = scenario(p.scenario);
+  const Scenario s = test::planted_scenario(p.scenario);
   Model fast(s.config), slow(s.config);
   slow.oracle().reference_paths = true;
   for (Model *md : {&fast, &slow}) {
@@ -189,7 +175,8 @@ TEST_P(PlantedBad, SameViolationsBothWays) {
   }
   const std::string direct = compare_both_ways(fast);
   EXPECT_NE(direct, "") << "the planted state made no report: the comparison is vacuous";
-  const std::string a = text_of(fast.check_all()), b = text_of(slow.check_all());
+  const std::string a = test::violations_text(fast.check_all());
+  const std::string b = test::violations_text(slow.check_all());
   EXPECT_EQ(a, b);
   EXPECT_NE(a, "");
   RecordProperty("reports", static_cast<int>(std::count(direct.begin(), direct.end(), '\n')));

@@ -37,6 +37,26 @@ std::string run_ops(Model &md, const Scenario &s, bool every_op_full) {
   return out;
 }
 
+// A frame record made bad in one of three ways the whole-machine check
+// reports (I6), or mended (shape 3).
+void plant_record(FrameRec &r, unsigned shape) {
+  if (shape == 0) {  // an allocated memmap frame on a list
+    r.state = FrameState::Allocated;
+    r.attrs |= kFrameMemmap | kFrameOnList;
+  } else if (shape == 1) {  // an allocated memmap frame, unmapped
+    r.state = FrameState::Allocated;
+    r.attrs = static_cast<uint8_t>((r.attrs | kFrameMemmap) & ~kFrameSharedTail);
+    r.map_count = 0;
+  } else if (shape == 2) {  // a free frame still mapped
+    r.state = FrameState::Free;
+    r.map_count += 1;
+  } else {  // mended: an allocated memmap frame mapped once, on no list
+    r.state = FrameState::Allocated;
+    r.attrs = static_cast<uint8_t>((r.attrs | kFrameMemmap) & ~kFrameOnList);
+    r.map_count = 1;
+  }
+}
+
 class FastOracle : public testing::TestWithParam<const char *> {};
 
 TEST_P(FastOracle, SameReportsAsTheReferencePaths) {
@@ -198,20 +218,8 @@ TEST(FastOracle, PlantedFrameRecordsSameReports) {
           plants.emplace_back(f, static_cast<unsigned>(rng() % 3));
       }
       for (Model *md : {&fast, &slow})
-        for (const auto &[f, c] : plants) {
-          FrameRec &r = md->machine().phys.frame(static_cast<FrameId>(f));
-          if (c == 0) {
-            r.state = FrameState::Allocated;
-            r.attrs |= kFrameMemmap | kFrameOnList;
-          } else if (c == 1) {
-            r.state = FrameState::Allocated;
-            r.attrs = static_cast<uint8_t>((r.attrs | kFrameMemmap) & ~kFrameSharedTail);
-            r.map_count = 0;
-          } else {
-            r.state = FrameState::Free;
-            r.map_count += 1;
-          }
-        }
+        for (const auto &[f, c] : plants)
+          plant_record(md->machine().phys.frame(static_cast<FrameId>(f)), c);
       std::string text[2];
       for (int k = 0; k < 2; k++)
         for (const Violation &v : (k ? slow : fast).check_all())
@@ -245,22 +253,7 @@ TEST(FastOracle, FramesReportingAtTheMarkSameReports) {
     if (boot_table < 256)
       continue;
     auto plant = [](Machine &m, size_t f, unsigned c) {
-      FrameRec &r = m.phys.frame(static_cast<FrameId>(f));
-      if (c == 0) {
-        r.state = FrameState::Allocated;
-        r.attrs |= kFrameMemmap | kFrameOnList;
-      } else if (c == 1) {
-        r.state = FrameState::Allocated;
-        r.attrs = static_cast<uint8_t>((r.attrs | kFrameMemmap) & ~kFrameSharedTail);
-        r.map_count = 0;
-      } else if (c == 2) {
-        r.state = FrameState::Free;
-        r.map_count += 1;
-      } else {  // mended: an allocated memmap frame mapped once, on no list
-        r.state = FrameState::Allocated;
-        r.attrs = static_cast<uint8_t>((r.attrs | kFrameMemmap) & ~kFrameOnList);
-        r.map_count = 1;
-      }
+      plant_record(m.phys.frame(static_cast<FrameId>(f)), c);
     };
     // Before the mark: a few bad frames.
     std::vector<std::pair<size_t, unsigned>> before;
