@@ -254,9 +254,9 @@ bool order0_block_clean(Machine &m, const HotplugState &hp, bool can_optimize, u
   const Pte pte = m.pt.ptep_get(m.page(pfn) & ~(ps - 1));
   if (!pte.present())
     return true;
-  if (!sec.early && std::as_const(m.phys).frame(pte.frame).map_count != 1)
-    return false;
   const FrameRec &fr = std::as_const(m.phys).frame(pte.frame);
+  if (!sec.early && fr.map_count != 1)
+    return false;
   const Image &im = std::as_const(m.phys).images().at(fr.image);
   auto word_of = [&](uint64_t q) {
     return (Machine::field(m.page(q), sp::kCompoundHead) & (ps - 1)) / 8;
