@@ -4,7 +4,7 @@
 // LLVMFuzzerTestOneInput, so every target can rerun its corpus, a crash
 // reproducer or a regression input without libFuzzer and with any compiler.
 //
-//   <target>_replay [--twice] [--verbose] [--repeat=N] FILE_OR_DIR...
+//   <target>_replay [--twice] [--verbose] [--repeat=N] [--passes=N] FILE_OR_DIR...
 //
 // Directories are read recursively; inputs run in sorted path order, so two
 // runs over the same tree do the same work in the same order.  --twice replays
@@ -14,6 +14,11 @@
 // memory, iteration over pointers), which libFuzzer would turn into
 // irreproducible crashes.  --repeat=N runs each input N times and reports
 // executions per second on stderr (the exec/s figures in docs/fuzzing.md).
+// --passes=N runs the whole set N times in order and reports the same: unlike
+// --repeat, consecutive executions then differ the way a libFuzzer campaign's
+// do (another input, often another machine configuration, so the boot cache
+// misses), which is what a sample of libFuzzer's own mutants must be timed
+// with.
 // A violation in the target aborts the process, as it does under libFuzzer.
 #include <algorithm>
 #include <cerrno>
@@ -48,13 +53,14 @@ struct Input {
 
 void usage(const char *argv0) {
   std::fprintf(stderr,
-               "usage: %s [--twice] [--verbose] [--repeat=N] FILE_OR_DIR...\n"
+               "usage: %s [--twice] [--verbose] [--repeat=N] [--passes=N] FILE_OR_DIR...\n"
                "  Runs each file (directories recursively, sorted) through "
                "LLVMFuzzerTestOneInput.\n"
                "  --twice    replay everything twice and require identical "
                "outcome digests\n"
                "  --verbose  print one line per input with its digest\n"
-               "  --repeat=N run each input N times; executions per second on stderr\n",
+               "  --repeat=N run each input N times; executions per second on stderr\n"
+               "  --passes=N run the whole set N times in order; executions per second on stderr\n",
                argv0);
 }
 
@@ -95,6 +101,20 @@ bool collect(const std::string &arg, std::vector<std::string> &paths) {
   return true;
 }
 
+// Parses "--name=N" into |count|; false with a one-line error otherwise.
+bool parse_count(const std::string &arg, const char *prefix, unsigned long &count) {
+  const size_t plen = std::strlen(prefix);
+  char *end = nullptr;
+  errno = 0;
+  count = std::strtoul(arg.c_str() + plen, &end, 10);
+  if (arg.size() == plen || !end || *end || errno || count == 0 || count > 100000000) {
+    std::fprintf(stderr, "hvo-replay: error: %.*s needs a count in 1..100000000\n",
+                 static_cast<int>(plen - 1), prefix);
+    return false;
+  }
+  return true;
+}
+
 uint64_t run_one(const Input &input) {
   // libFuzzer hands the target a heap copy of exactly |size| bytes, so an
   // out-of-bounds read is caught by ASan; do the same here.
@@ -109,6 +129,7 @@ int main(int argc, char **argv) {
   bool twice = false;
   bool verbose = false;
   unsigned long repeat = 1;
+  unsigned long passes = 1;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -117,12 +138,11 @@ int main(int argc, char **argv) {
     else if (a == "--verbose")
       verbose = true;
     else if (a.rfind("--repeat=", 0) == 0) {
-      char *end = nullptr;
-      repeat = std::strtoul(a.c_str() + 9, &end, 10);
-      if (!end || *end || repeat == 0 || repeat > 100000000) {
-        std::fprintf(stderr, "hvo-replay: error: --repeat needs a count in 1..100000000\n");
+      if (!parse_count(a, "--repeat=", repeat))
         return kExitUsage;
-      }
+    } else if (a.rfind("--passes=", 0) == 0) {
+      if (!parse_count(a, "--passes=", passes))
+        return kExitUsage;
     }
     else if (a == "--help" || a == "-h") {
       usage(argv[0]);
@@ -175,19 +195,24 @@ int main(int argc, char **argv) {
 
   std::vector<uint64_t> first(inputs.size());
   const auto start = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    for (unsigned long r = 1; r < repeat; ++r)
-      run_one(inputs[i]);
-    first[i] = run_one(inputs[i]);
-    if (verbose)
-      std::printf("%s %016llx\n", inputs[i].path.c_str(),
-                  static_cast<unsigned long long>(first[i]));
-  }
+  for (unsigned long pass = 0; pass < passes; ++pass)
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      for (unsigned long r = 1; r < repeat; ++r)
+        run_one(inputs[i]);
+      const uint64_t digest = run_one(inputs[i]);
+      if (pass > 0)
+        continue;
+      first[i] = digest;
+      if (verbose)
+        std::printf("%s %016llx\n", inputs[i].path.c_str(),
+                    static_cast<unsigned long long>(first[i]));
+    }
 
-  if (repeat > 1) {
+  if (repeat > 1 || passes > 1) {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double execs = static_cast<double>(repeat) * static_cast<double>(inputs.size());
+    const double execs = static_cast<double>(repeat) * static_cast<double>(passes) *
+                         static_cast<double>(inputs.size());
     std::fprintf(stderr, "hvo-replay: %.0f executions in %.2f s: %.0f exec/s\n", execs, secs,
                  secs > 0 ? execs / secs : 0.0);
   }
