@@ -9,12 +9,27 @@
 # absolute figures on a shared, loaded machine.  The "random" column is the
 # rate over 32 pseudo-random inputs of the median seed's length (bytes from
 # sha256 of "<target>:<i>:<j>", the same inputs every run): what the target
-# costs on arbitrary inputs of that size, which is closer to what
-# libFuzzer's mutants cost than one hand-written seed.  Documented findings
+# costs on arbitrary inputs of that size (random bytes mostly decode to
+# small machines, so this column flatters the targets).  Documented findings
 # (fuzz/known-findings.txt) do not end that measurement; any other
 # violation does, and the script prints it.
 #
-#   bench/fuzz/fuzz_exec_rate.sh -b BUILD_DIR [-s SECONDS] [-w N] [-t TARGET]...
+# Neither column is what libFuzzer runs.  Its mutants keep the seeds' large
+# machines, change the configuration bytes constantly (so most executions
+# boot a machine the boot cache does not hold) and reach code no seed
+# reaches.  The "mutants" column times a frozen sample of them,
+# bench/fuzz/mutants/<target>.hex (see mutant_sample.sh), replayed whole
+# twice in order (--passes=2), the way libFuzzer meets them; it is the column
+# to compare two builds on.  -f SECONDS adds a "libFuzzer" line per target:
+# the target's own average_exec_per_sec over SECONDS of fuzzing from its
+# seed corpus (-seed=1, its max_len and dictionary, documented findings
+# tolerated), which needs the libFuzzer binary <BUILD_DIR>/bin/<target> and
+# varies with the machine's load and with what that run happens to find.
+# The bar column judges the median seed (the issue's wording) and the
+# mutants: a target meets the bar on what it is fuzzed with only when both
+# say yes.
+#
+#   bench/fuzz/fuzz_exec_rate.sh -b BUILD_DIR [-s SECONDS] [-f SECONDS] [-w N] [-t TARGET]...
 #
 # BUILD_DIR is a configured and built tree (any preset; the issue's bar,
 # 10,000 exec/s, is about ASan + UBSan builds such as the fuzz preset): it
@@ -26,20 +41,21 @@
 # column, and this says which (decode one with
 # `hvo-fuzz-encode --target T --decode FILE`; the files are made again by
 # the same sha256 rule, so `-w` prints the rule's indices, r0..r31).
-# Exit status: 0 when every measurement ran, 1 when a replay failed, 2 on a
-# usage error.
+# Exit status: 0 when every measurement ran, 1 when a replay or the fuzzer
+# failed, 2 on a usage error.
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 -b BUILD_DIR [-s SECONDS] [-w N] [-t TARGET]..." >&2
+  echo "usage: $0 -b BUILD_DIR [-s SECONDS] [-f SECONDS] [-w N] [-t TARGET]..." >&2
   exit 2
 }
 
-build="" seconds=3 worst=0 targets=()
-while getopts "b:s:w:t:h" opt; do
+build="" seconds=3 fuzz_seconds=0 worst=0 targets=()
+while getopts "b:s:f:w:t:h" opt; do
   case $opt in
     b) build=$OPTARG ;;
     s) seconds=$OPTARG ;;
+    f) fuzz_seconds=$OPTARG ;;
     w) worst=$OPTARG ;;
     t) targets+=("$OPTARG") ;;
     *) usage ;;
@@ -47,6 +63,7 @@ while getopts "b:s:w:t:h" opt; do
 done
 [[ -n $build ]] || usage
 [[ $seconds =~ ^[0-9]+$ && $seconds -ge 1 ]] || { echo "fuzz_exec_rate: error: -s needs whole seconds >= 1" >&2; exit 2; }
+[[ $fuzz_seconds =~ ^[0-9]+$ ]] || { echo "fuzz_exec_rate: error: -f needs whole seconds" >&2; exit 2; }
 [[ $worst =~ ^[0-9]+$ && $worst -le 32 ]] || { echo "fuzz_exec_rate: error: -w needs a count from 0 to 32" >&2; exit 2; }
 [[ -d $build/bin && -d $build/fuzz/seeds ]] ||
   { echo "fuzz_exec_rate: error: $build: no bin/ or fuzz/seeds/ (build target hvo_fuzz_all first)" >&2; exit 2; }
@@ -58,8 +75,10 @@ fi
 
 empty=$(mktemp)
 randdir=$(mktemp -d)
-trap 'rm -rf "$empty" "$randdir"' EXIT
-known="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/fuzz/known-findings.txt"
+mutdir=$(mktemp -d)
+trap 'rm -rf "$empty" "$randdir" "$mutdir"' EXIT
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+known="$root/fuzz/known-findings.txt"
 [[ -f $known ]] || { echo "fuzz_exec_rate: error: $known missing" >&2; exit 2; }
 
 # random_inputs TARGET LENGTH DIR: 32 files of LENGTH bytes, the same every run.
@@ -118,6 +137,50 @@ worst_inputs() {
   done | LC_ALL=C sort -k2,2nr -k1,1 | head -n "$worst"
 }
 
+# mutants_rate BIN TARGET: exec/s of BIN over the target's frozen mutant
+# sample replayed twice in order, or "-" when the target has no sample.
+mutants_rate() {
+  local bin=$1 hex="$root/bench/fuzz/mutants/$2.hex" out r
+  [[ -f $hex ]] || { echo "-"; return 0; }
+  rm -rf "$mutdir"
+  "$root/bench/fuzz/mutant_sample.sh" expand "$hex" "$mutdir" || return 1
+  if ! out=$(HVO_FUZZ_KNOWN=$known "$bin" --passes=2 "$mutdir" 2>&1 >/dev/null); then
+    echo "fuzz_exec_rate: error: $bin on the mutants of $hex failed:" >&2
+    echo "$out" | tail -n 20 >&2
+    return 1
+  fi
+  r=$(sed -n 's/.*: \([0-9]*\) exec\/s$/\1/p' <<<"$out" | tail -n 1)
+  [[ -n $r ]] || { echo "fuzz_exec_rate: error: $bin printed no exec/s line" >&2; return 1; }
+  echo "$r"
+}
+
+# libfuzzer_rate TARGET: the target's own average_exec_per_sec over
+# $fuzz_seconds seconds from a copy of its seeds, run in a scratch directory
+# (a crash file lands there and is reported, not left in the caller's tree).
+libfuzzer_rate() {
+  local t=$1 bin dict work maxlen out r
+  bin=$(realpath "$build/bin/$t" 2>/dev/null) && [[ -x $bin ]] ||
+    { echo "fuzz_exec_rate: error: $build/bin/$t: no libFuzzer binary for -f" >&2; return 1; }
+  dict=$(realpath "$build/fuzz/out/$t.dict" 2>/dev/null) ||
+    { echo "fuzz_exec_rate: error: $build/fuzz/out/$t.dict missing" >&2; return 1; }
+  maxlen=$(sed -n 's/^max_len *= *\([0-9]*\)$/\1/p' "$root/fuzz/options/$t.options" 2>/dev/null | head -n 1)
+  work=$(mktemp -d)
+  mkdir "$work/corpus"
+  cp "$build/fuzz/seeds/$t"/* "$work/corpus/"
+  if ! out=$(cd "$work" && HVO_FUZZ_KNOWN=$known "$bin" "$work/corpus" -seed=1 \
+               -max_total_time="$fuzz_seconds" ${maxlen:+-max_len=$maxlen} -dict="$dict" \
+               -print_final_stats=1 2>&1); then
+    echo "fuzz_exec_rate: error: $t stopped on a finding while timing it:" >&2
+    grep -E '^==HVO==|VIOLATION|SUMMARY' <<<"$out" | head -n 5 >&2
+    rm -rf "$work"
+    return 1
+  fi
+  rm -rf "$work"
+  r=$(sed -n 's/^stat::average_exec_per_sec: *\([0-9]*\)$/\1/p' <<<"$out")
+  [[ -n $r ]] || { echo "fuzz_exec_rate: error: $t printed no average_exec_per_sec" >&2; return 1; }
+  echo "$r"
+}
+
 sanitized="no sanitizers"
 first_bin="$build/bin/${targets[0]}_replay"
 # grep reads all of nm's output (no -q): an early exit would fail the
@@ -127,7 +190,8 @@ if [[ -x $first_bin ]] && nm -an "$first_bin" 2>/dev/null | grep '__asan_init' >
   nm -an "$first_bin" 2>/dev/null | grep '__ubsan_handle' >/dev/null && sanitized="ASan + UBSan"
 fi
 echo "fuzz_exec_rate: $build ($sanitized), ${seconds} s per measurement, $(date -u +%Y-%m-%d)"
-printf '%-24s %-34s %6s %10s %10s %10s %7s %s\n' target "median seed" bytes "exec/s" "random" "empty" ratio ">=10000"
+fmt='%-24s %-24s %5s %8s %8s %8s %8s %7s %s\n'
+printf "$fmt" target "median seed" bytes "exec/s" random empty mutants ratio ">=10000 seed/mutants"
 status=0
 for t in "${targets[@]}"; do
   bin="$build/bin/${t}_replay"
@@ -141,11 +205,16 @@ for t in "${targets[@]}"; do
   seed=$(rate "$bin" "$dir/$name") || { status=1; continue; }
   random_inputs "$t" "$bytes" "$randdir"
   rand=$(HVO_FUZZ_KNOWN=$known rate "$bin" "$randdir") || { status=1; continue; }
+  mut=$(mutants_rate "$bin" "$t") || { status=1; continue; }
   ratio=$(awk -v a="$seed" -v b="$base" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
-  bar=$([[ $seed -ge 10000 ]] && echo yes || echo no)
-  printf '%-24s %-34s %6s %10s %10s %10s %7s %s\n' "$t" "$name" "$bytes" "$seed" "$rand" "$base" "$ratio" "$bar"
+  bar=$([[ $seed -ge 10000 ]] && echo yes || echo no)/$([[ $mut != - && $mut -ge 10000 ]] && echo yes || echo no)
+  printf "$fmt" "$t" "$name" "$bytes" "$seed" "$rand" "$base" "$mut" "$ratio" "$bar"
+  if [[ $fuzz_seconds -gt 0 ]]; then
+    lf=$(libfuzzer_rate "$t") || { status=1; continue; }
+    printf '  libFuzzer: %s exec/s over %s s from the seed corpus (-seed=1)\n' "$lf" "$fuzz_seconds"
+  fi
   if [[ $worst -gt 0 ]]; then
-    # Every line is "  slowest random: rN µs", so the table's rows stay one per target.
+    # Every extra line is indented, so the table's rows stay one per target.
     while read -r n us; do
       printf '  slowest random: %-4s %10s µs per execution\n' "$n" "$us"
     done < <(HVO_FUZZ_KNOWN=$known worst_inputs "$bin" "$randdir")
