@@ -42,9 +42,12 @@ bounded_run() {
   # Every target's seeds are in its OSS-Fuzz seed zip (hvo_fuzz_triage has
   # no other copy), so seed from the zip.
   unzip -q -o build/fuzz/fuzz/out/"$t"_seed_corpus.zip -d "$dir" || return 1
+  # The target's .options (max_len, detect_leaks), as OSS-Fuzz passes them.
+  local options
+  options=$(scripts/fuzz-options.sh build/fuzz/fuzz/out/"$t".options) || return 1
   HVO_FUZZ_KNOWN="$PWD/fuzz/known-findings.txt" \
   build/fuzz/bin/"$t" -seed=1 -runs="$runs" -max_total_time="$seconds" -dict=build/fuzz/fuzz/out/"$t".dict \
-    -max_len=512 -artifact_prefix="$dir/" "$dir" >"$dir/log" 2>&1
+    $options -artifact_prefix="$dir/" "$dir" >"$dir/log" 2>&1
   local rc=$?
   # Documented findings (fuzz/known-findings.txt) are counted, not fatal.
   local known

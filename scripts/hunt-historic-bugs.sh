@@ -80,6 +80,9 @@ for bug in "${bugs[@]}"; do
   fi
   dict=()
   [[ -f "$build/fuzz/out/$target.dict" ]] && dict=(-dict="$build/fuzz/out/$target.dict")
+  # The target's .options, as OSS-Fuzz passes them (max_len, detect_leaks).
+  # (one flag per line, no blanks inside a flag, so word splitting is safe)
+  options=$("$(dirname "$0")/fuzz-options.sh" "$build/fuzz/out/$target.options") || exit 2
   times=()
   found=0
   others=0
@@ -97,7 +100,7 @@ for bug in "${bugs[@]}"; do
       log="$work/$bug.$s.log"
       HVO_FUZZ_BUGS=$bug timeout -s INT "$(calc "$left + 1")" \
         "$bin" -seed="$seed" -max_total_time="$(printf '%.0f' "$(calc "$left + 0.5")")" \
-        "${dict[@]}" -max_len=512 -print_final_stats=0 -artifact_prefix="$work/$bug.$s." \
+        "${dict[@]}" $options -print_final_stats=0 -artifact_prefix="$work/$bug.$s." \
         "$corpus" >"$log" 2>&1
       id=$(grep -m1 -o "==HVO== VIOLATION [^ ]*" "$log" | sed 's/==HVO== VIOLATION //')
       if [[ -z "$id" ]]; then

@@ -22,7 +22,7 @@
 # twice in order (--passes=2), the way libFuzzer meets them; it is the column
 # to compare two builds on.  -f SECONDS adds a "libFuzzer" line per target:
 # the target's own average_exec_per_sec over SECONDS of fuzzing from its
-# seed corpus (-seed=1, its max_len and dictionary, documented findings
+# seed corpus (-seed=1, its .options and dictionary, documented findings
 # tolerated), which needs the libFuzzer binary <BUILD_DIR>/bin/<target> and
 # varies with the machine's load and with what that run happens to find.
 # The bar column judges the median seed (the issue's wording) and the
@@ -158,17 +158,18 @@ mutants_rate() {
 # $fuzz_seconds seconds from a copy of its seeds, run in a scratch directory
 # (a crash file lands there and is reported, not left in the caller's tree).
 libfuzzer_rate() {
-  local t=$1 bin dict work maxlen out r
+  local t=$1 bin dict work out r options
   bin=$(realpath "$build/bin/$t" 2>/dev/null) && [[ -x $bin ]] ||
     { echo "fuzz_exec_rate: error: $build/bin/$t: no libFuzzer binary for -f" >&2; return 1; }
   dict=$(realpath "$build/fuzz/out/$t.dict" 2>/dev/null) ||
     { echo "fuzz_exec_rate: error: $build/fuzz/out/$t.dict missing" >&2; return 1; }
-  maxlen=$(sed -n 's/^max_len *= *\([0-9]*\)$/\1/p' "$root/fuzz/options/$t.options" 2>/dev/null | head -n 1)
+  # One flag per line, no blanks inside a flag: word splitting is safe.
+  options=$("$root/scripts/fuzz-options.sh" "$build/fuzz/out/$t.options") || return 1
   work=$(mktemp -d)
   mkdir "$work/corpus"
   cp "$build/fuzz/seeds/$t"/* "$work/corpus/"
   if ! out=$(cd "$work" && HVO_FUZZ_KNOWN=$known "$bin" "$work/corpus" -seed=1 \
-               -max_total_time="$fuzz_seconds" ${maxlen:+-max_len=$maxlen} -dict="$dict" \
+               -max_total_time="$fuzz_seconds" $options -dict="$dict" \
                -print_final_stats=1 2>&1); then
     echo "fuzz_exec_rate: error: $t stopped on a finding while timing it:" >&2
     grep -E '^==HVO==|VIOLATION|SUMMARY' <<<"$out" | head -n 5 >&2

@@ -19,7 +19,7 @@
 #   bench/fuzz/mutant_sample.sh grow -b BUILD_DIR -t TARGET [-s SECONDS] OUT_HEX
 #       Runs BUILD_DIR/bin/TARGET (a libFuzzer build) for SECONDS (default
 #       30) from a copy of its seed corpus, with -seed=1, the target's
-#       max_len and dictionary and fuzz/known-findings.txt, and writes the
+#       .options and dictionary and fuzz/known-findings.txt, and writes the
 #       grown corpus to OUT_HEX.  The run is timed, so a second run grows a
 #       different corpus: a sample is frozen by checking it in, not by
 #       growing it again.
@@ -65,7 +65,7 @@ expand() {
 
 # grow -b BUILD -t TARGET [-s SECONDS] OUT
 grow() {
-  local build="" target="" seconds=30 opt root out corpus work maxlen rc=0
+  local build="" target="" seconds=30 opt root out corpus work rc=0 options
   OPTIND=1
   while getopts "b:t:s:" opt; do
     case $opt in
@@ -83,7 +83,8 @@ grow() {
   [[ -x $build/bin/$target ]] || die "$build/bin/$target: no libFuzzer binary (configure with -DHVO_BUILD_FUZZERS=ON and clang)"
   [[ -d $build/fuzz/seeds/$target && -f $build/fuzz/out/$target.dict ]] ||
     die "$build/fuzz: no seeds or dictionary for $target (build hvo_fuzz_all first)"
-  maxlen=$(sed -n 's/^max_len *= *\([0-9]*\)$/\1/p' "$root/fuzz/options/$target.options" 2>/dev/null | head -n 1)
+  # One flag per line, no blanks inside a flag: word splitting is safe.
+  options=$("$root/scripts/fuzz-options.sh" "$build/fuzz/out/$target.options") || exit 2
   work=$(mktemp -d)
   trap 'rm -rf "$work"' RETURN
   corpus="$work/corpus"
@@ -95,7 +96,7 @@ grow() {
   bin=$(realpath "$build/bin/$target")
   dict=$(realpath "$build/fuzz/out/$target.dict")
   (cd "$work" && HVO_FUZZ_KNOWN="$root/fuzz/known-findings.txt" \
-     "$bin" "$corpus" -seed=1 -max_total_time="$seconds" ${maxlen:+-max_len=$maxlen} \
+     "$bin" "$corpus" -seed=1 -max_total_time="$seconds" $options \
      -dict="$dict" -print_final_stats=1 >"$work/log" 2>&1) || rc=$?
   if [[ $rc -ne 0 ]]; then
     echo "$me: error: $target stopped with status $rc; the last lines of its log:" >&2
@@ -105,7 +106,7 @@ grow() {
   {
     echo "# SPDX-License-Identifier: GPL-2.0-only"
     echo "# $target: the corpus one ${seconds} s libFuzzer run grew from the seed corpus"
-    echo "# ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "unknown commit"), -seed=1${maxlen:+, -max_len=$maxlen}, the target's dictionary),"
+    echo "# ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "unknown commit"), -seed=1, $(echo $options), the target's dictionary),"
     echo "# frozen as a fixed benchmark set: one input per line, its bytes in hex"
     echo "# (\"-\" for the empty input).  bench/fuzz/mutant_sample.sh expands it."
     local f h
