@@ -155,30 +155,17 @@ mutants_rate() {
 }
 
 # libfuzzer_rate TARGET: the target's own average_exec_per_sec over
-# $fuzz_seconds seconds from a copy of its seeds, run in a scratch directory
-# (a crash file lands there and is reported, not left in the caller's tree).
+# $fuzz_seconds seconds from its seeds (mutant_sample.sh grow; the corpus it
+# grows is thrown away).  Its progress lines are shown only on failure.
 libfuzzer_rate() {
-  local t=$1 bin dict work out r options
-  bin=$(realpath "$build/bin/$t" 2>/dev/null) && [[ -x $bin ]] ||
-    { echo "fuzz_exec_rate: error: $build/bin/$t: no libFuzzer binary for -f" >&2; return 1; }
-  dict=$(realpath "$build/fuzz/out/$t.dict" 2>/dev/null) ||
-    { echo "fuzz_exec_rate: error: $build/fuzz/out/$t.dict missing" >&2; return 1; }
-  # One flag per line, no blanks inside a flag: word splitting is safe.
-  options=$("$root/scripts/fuzz-options.sh" "$build/fuzz/out/$t.options") || return 1
-  work=$(mktemp -d)
-  mkdir "$work/corpus"
-  cp "$build/fuzz/seeds/$t"/* "$work/corpus/"
-  if ! out=$(cd "$work" && HVO_FUZZ_KNOWN=$known "$bin" "$work/corpus" -seed=1 \
-               -max_total_time="$fuzz_seconds" $options -dict="$dict" \
-               -print_final_stats=1 2>&1); then
-    echo "fuzz_exec_rate: error: $t stopped on a finding while timing it:" >&2
-    grep -E '^==HVO==|VIOLATION|SUMMARY' <<<"$out" | head -n 5 >&2
-    rm -rf "$work"
+  local t=$1 hex log r
+  hex=$(mktemp) log=$(mktemp)
+  if ! r=$("$root/bench/fuzz/mutant_sample.sh" grow -b "$build" -t "$t" -s "$fuzz_seconds" "$hex" 2>"$log"); then
+    cat "$log" >&2
+    rm -f "$hex" "$log"
     return 1
   fi
-  rm -rf "$work"
-  r=$(sed -n 's/^stat::average_exec_per_sec: *\([0-9]*\)$/\1/p' <<<"$out")
-  [[ -n $r ]] || { echo "fuzz_exec_rate: error: $t printed no average_exec_per_sec" >&2; return 1; }
+  rm -f "$hex" "$log"
   echo "$r"
 }
 

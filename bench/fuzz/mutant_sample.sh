@@ -19,10 +19,11 @@
 #   bench/fuzz/mutant_sample.sh grow -b BUILD_DIR -t TARGET [-s SECONDS] OUT_HEX
 #       Runs BUILD_DIR/bin/TARGET (a libFuzzer build) for SECONDS (default
 #       30) from a copy of its seed corpus, with -seed=1, the target's
-#       .options and dictionary and fuzz/known-findings.txt, and writes the
-#       grown corpus to OUT_HEX.  The run is timed, so a second run grows a
-#       different corpus: a sample is frozen by checking it in, not by
-#       growing it again.
+#       .options and dictionary and fuzz/known-findings.txt, writes the
+#       grown corpus to OUT_HEX and prints the run's average_exec_per_sec
+#       on stdout (fuzz_exec_rate.sh -f reports it).  The run is timed, so a
+#       second run grows a different corpus: a sample is frozen by checking
+#       it in, not by growing it again.
 #
 # HEX_FILE format: lines starting with '#' are comments; every other line is
 # one input, its bytes in lowercase hex, or "-" for the empty input.
@@ -99,8 +100,9 @@ grow() {
      "$bin" "$corpus" -seed=1 -max_total_time="$seconds" $options \
      -dict="$dict" -print_final_stats=1 >"$work/log" 2>&1) || rc=$?
   if [[ $rc -ne 0 ]]; then
-    echo "$me: error: $target stopped with status $rc; the last lines of its log:" >&2
-    tail -n 15 "$work/log" >&2
+    echo "$me: error: $target stopped with status $rc:" >&2
+    # The finding's own lines if it printed any, else the end of the log.
+    grep -E '==HVO== |^SUMMARY' "$work/log" | head -n 5 >&2 || tail -n 15 "$work/log" >&2
     return 1
   fi
   {
@@ -115,7 +117,11 @@ grow() {
       echo "${h:--}"
     done
   } >"$out" || { echo "$me: error: $out: cannot write" >&2; return 1; }
-  echo "$me: $(grep -vc '^#' "$out") inputs in $out ($(grep -o 'average_exec_per_sec: *[0-9]*' "$work/log" | grep -o '[0-9]*$') exec/s)" >&2
+  local rate
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *\([0-9]*\)$/\1/p' "$work/log")
+  [[ -n $rate ]] || { echo "$me: error: $target printed no average_exec_per_sec" >&2; return 1; }
+  echo "$me: $(grep -vc '^#' "$out") inputs in $out, $rate exec/s" >&2
+  echo "$rate"
 }
 
 [[ $# -ge 1 ]] || usage
