@@ -33,6 +33,13 @@ Machine::Machine(const Config &c)
   phys.take_touched();
 }
 
+// cfg is o's as laid out (arch_vmemmap_layout already applied): taking it
+// through the layout again would move the base a second time.
+Machine::Machine(StateOf o)
+    : cfg(o.machine.cfg), phys(cfg), pt(cfg, phys), mmu(cfg, phys, pt) {
+  assign_state(o.machine);
+}
+
 void Machine::assign_state(const Machine &o) {
   if (this == &o)
     return;

@@ -19,6 +19,13 @@ std::unique_ptr<Model> Model::create(const Config &cfg, std::string *error) {
 
 Model::Model(const Config &cfg) : m_(cfg), oracle_(m_) {}
 
+Model::Model(const Model &booted, Machine::StateOf state)
+    : m_(state), oracle_(m_, booted.oracle_), index_(booted.index_) {}
+
+std::unique_ptr<Model> Model::copy_of_booted(const Model &booted) {
+  return std::unique_ptr<Model>(new Model(booted, Machine::StateOf{booted.m_}));
+}
+
 void Model::reset(const Model &booted) {
   m_.assign_state(booted.m_);
   oracle_.reset(booted.oracle_);

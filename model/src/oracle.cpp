@@ -101,6 +101,14 @@ Oracle::Oracle(Machine &m) : m_(m) {
     reporting_bits_[f / 64] |= uint64_t{1} << (f % 64);
 }
 
+// m's PhysMem carries booted's mark (mark_unchanged ran in booted's
+// constructor, before anything changed), so only the oracle's own copy of
+// what reported at the mark is needed.
+Oracle::Oracle(Machine &m, const Oracle &booted) : m_(m) {
+  m_.hooks = this;
+  reset(booted);
+}
+
 Oracle::~Oracle() {
   if (m_.hooks == this)
     m_.hooks = nullptr;

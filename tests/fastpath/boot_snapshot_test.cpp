@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// Model::reset(booted) against a fresh Model (the fuzz harness's boot cache,
+// Model::reset(booted) and Model::copy_of_booted(booted) against a fresh
+// Model (the fuzz harness's boot cache,
 // fuzz/harness/include/hvo/fuzz/boot_cache.h): after a reset, a model that
 // ran something else before is indistinguishable from a fresh boot, and
-// stays so through the same ops.  Inputs are fuzz-decoded byte strings from
+// stays so through the same ops; so is a copy made without booting.  Inputs are fuzz-decoded byte strings from
 // a fixed-seed generator, so every op family and configuration space of the
 // targets is covered (several page sizes, struct page sizes, eras, nodes,
 // zones, ZONE_DEVICE).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <memory>
 #include <random>
 #include <span>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,6 +37,73 @@ std::vector<uint8_t> random_bytes(std::mt19937 &rng, size_t n) {
 
 // What a harness sees of `s` run on `md` (harness_trace.h).
 std::string run_ops(Model &md, const Scenario &s) { return test::harness_trace(md, s); }
+
+// The changed-frames mark PhysMem keeps for the whole-machine check and the
+// touched list: bookkeeping machine_state_diff leaves out, which a copy
+// must carry over as well (the oracle reads it in check_all).
+std::string mark_text(const Machine &m) {
+  std::string t = "limit " + std::to_string(m.phys.unchanged_limit()) + " changed";
+  for (FrameId f : m.phys.changed_frames())
+    t += " " + std::to_string(f);
+  t += " bits";
+  for (uint64_t w : m.phys.changed_bits())
+    if (w)
+      t += " " + std::to_string(w);
+  return t;
+}
+
+// The fuzz inputs of boot_mutant_inputs.txt for `target`, decoded.
+std::vector<std::vector<uint8_t>> mutant_inputs(std::string_view target) {
+  std::ifstream in(std::string(HVO_FASTPATH_DIR) + "/boot_mutant_inputs.txt");
+  EXPECT_TRUE(in) << "cannot open boot_mutant_inputs.txt";
+  std::vector<std::vector<uint8_t>> out;
+  std::string line;
+  unsigned lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty() || line[0] == '#')
+      continue;
+    std::istringstream words(line);
+    std::string t, hex;
+    words >> t >> hex;
+    EXPECT_TRUE(!t.empty() && hex.size() % 2 == 0) << "boot_mutant_inputs.txt:" << lineno;
+    if (t != target)
+      continue;
+    std::vector<uint8_t> bytes;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2)
+      bytes.push_back(static_cast<uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+    out.push_back(std::move(bytes));
+  }
+  return out;
+}
+
+// A copy of a booted Model equals a fresh boot of the same Config before and
+// after running `s`, and running the copy leaves the booted Model as it was.
+// With `run` false only the states right after the copy are compared; with
+// `deep` also the states after the ops and the booted model against another
+// boot (machine_state_diff reads every word of every frame: most of the
+// test's time).
+void expect_copy_equals_fresh(const Scenario &s, const std::string &what, bool deep, bool run) {
+  SCOPED_TRACE(what + ": " + print_config(s.config));
+  const Model booted(s.config);
+  const std::unique_ptr<Model> copy = Model::copy_of_booted(booted);
+  Model fresh(s.config);
+  ASSERT_EQ(copy->config(), fresh.config());
+  ASSERT_EQ(test::machine_state_diff(fresh.machine(), copy->machine()), "") << "after the copy";
+  ASSERT_EQ(mark_text(fresh.machine()), mark_text(copy->machine()));
+  EXPECT_EQ(copy->ops_applied(), fresh.ops_applied());
+  if (!run)
+    return;
+  EXPECT_EQ(run_ops(fresh, s), run_ops(*copy, s));
+  EXPECT_EQ(mark_text(fresh.machine()), mark_text(copy->machine())) << "after the ops";
+  EXPECT_EQ(copy->oracle().optimized_folios(), fresh.oracle().optimized_folios());
+  if (deep) {
+    EXPECT_EQ(test::machine_state_diff(fresh.machine(), copy->machine()), "") << "after the ops";
+    const Model again(s.config);
+    EXPECT_EQ(test::machine_state_diff(again.machine(), booted.machine()), "")
+        << "running the copy changed the booted model";
+  }
+}
 
 class BootSnapshot : public testing::TestWithParam<const char *> {};
 
@@ -74,6 +146,78 @@ TEST_P(BootSnapshot, ResetEqualsFreshBoot) {
 INSTANTIATE_TEST_SUITE_P(Targets, BootSnapshot,
                          testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_compound_head",
                                          "hvo_fuzz_dax", "hvo_fuzz_boot"),
+                         [](const testing::TestParamInfo<const char *> &i) {
+                           return std::string(i.param).substr(9);
+                         });
+
+// Model::copy_of_booted, which the boot cache uses on a miss instead of a
+// second boot, over the corpus and its mutants, random inputs and the
+// configurations libFuzzer reached (boot_mutant_inputs.txt), running each
+// input's ops on both; the corpus's and random inputs' Configs also with
+// every historic bug switch on, compared as booted (NoMemmapAlignmentCheck moves the vmemmap base at boot:
+// a copy must not move it again).
+class BootCopy : public testing::TestWithParam<const char *> {};
+
+TEST_P(BootCopy, CopyOfBootedEqualsFreshBoot) {
+  const fuzz::TargetProfile *p = fuzz::find_profile(GetParam());
+  ASSERT_NE(p, nullptr);
+  std::mt19937 rng(20261122);
+  std::vector<Scenario> inputs = test::corpus_and_mutants(*p, 1, rng);
+  for (unsigned i = 0; i < 6; i++)
+    inputs.push_back(test::random_fuzz_scenario(*p, rng, 8, 40));
+  const size_t from_files = inputs.size();
+  // Every other one: boot_cache_replay.sh replays them all through the cache.
+  const std::vector<std::vector<uint8_t>> mutants = mutant_inputs(p->name);
+  for (size_t k = 0; k < mutants.size(); k += 2)
+    inputs.push_back(fuzz::decode_input(*p, mutants[k]));
+  EXPECT_GE(inputs.size() - from_files, 20u) << "boot_mutant_inputs.txt lost its inputs";
+  const bool differential = p->runner == fuzz::Runner::Differential;
+  unsigned compared = 0, moved_base = 0;
+  for (size_t i = 0; i < inputs.size(); i++) {
+    std::vector<Config> configs;
+    if (differential) {  // the two eras the differential target compares
+      for (auto [era, v] : {std::pair{Era::Legacy, Variant::V6_12_0},
+                            std::pair{Era::SharedTail, Variant::KirylV7}}) {
+        Config c = inputs[i].config;
+        c.era = era;
+        c.variant = v;
+        configs.push_back(c);
+      }
+    } else {
+      configs.push_back(inputs[i].config);
+    }
+    for (Config c : std::vector<Config>(configs)) {
+      c.bugs.set();
+      if (i < from_files && !(c == configs.front()))
+        configs.push_back(c);
+    }
+    const size_t plain = configs.size();
+    for (size_t k = 0; k < configs.size(); k++) {
+      const Config &c = configs[k];
+      std::string error;
+      if (!Model::create(c, &error))
+        continue;  // e.g. an era the bug switches rule out: nothing booted
+      Scenario s = inputs[i];
+      s.config = c;
+      expect_copy_equals_fresh(s, "input " + std::to_string(i), i % 6 == 0, k < plain);
+      if (HasFatalFailure())
+        return;
+      compared++;
+      moved_base += c.era == Era::SharedTail && c.has(Bug::NoMemmapAlignmentCheck);
+    }
+  }
+  EXPECT_GE(compared, inputs.size()) << "most configurations should boot";
+  std::printf("BootCopy %s: %u machines compared, %u with the moved base\n",
+              std::string(p->name).c_str(),
+              compared, moved_base);
+  if (std::string_view(p->name) != "hvo_fuzz_dax")
+    EXPECT_GT(moved_base, 0u) << "no shared-tail config with the moved vmemmap base";
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, BootCopy,
+                         testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_compound_head",
+                                         "hvo_fuzz_dax", "hvo_fuzz_boot",
+                                         "hvo_fuzz_differential"),
                          [](const testing::TestParamInfo<const char *> &i) {
                            return std::string(i.param).substr(9);
                          });

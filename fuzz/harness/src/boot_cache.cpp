@@ -22,15 +22,19 @@ Model *BootCache::model_for(const Config &cfg, std::string *error) {
       e.dirty = true;
       return e.work.get();
     }
-  std::unique_ptr<Model> work = Model::create(cfg, error);
-  if (!work)
+  std::unique_ptr<Model> booted = Model::create(cfg, error);
+  if (!booted)
     return nullptr;  // invalid configs are not cached: each is reported
+  // One boot per miss: the working Model is a copy of the booted one, not a
+  // second boot (Model::copy_of_booted; the reference boots both).
+  std::unique_ptr<Model> work =
+      boot_twice_reference ? std::make_unique<Model>(cfg) : Model::copy_of_booted(*booted);
   if (entries_.size() >= kMaxEntries) {
     auto lru = std::min_element(entries_.begin(), entries_.end(),
                                 [](const Entry &a, const Entry &b) { return a.last_use < b.last_use; });
     entries_.erase(lru);
   }
-  entries_.push_back(Entry{cfg, std::make_unique<Model>(cfg), std::move(work), clock_, true});
+  entries_.push_back(Entry{cfg, std::move(booted), std::move(work), clock_, true});
   return entries_.back().work.get();
 }
 

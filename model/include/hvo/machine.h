@@ -83,6 +83,14 @@ struct InterleaveHook {
 class Machine {
 public:
   explicit Machine(const Config &cfg);  // boots: sparse_init + memmap_init
+  // A machine in `machine`'s state, made without booting: the members are
+  // built empty for its (already laid out) Config, then assign_state copies
+  // everything else, as Model::reset does on a machine that ran an input.
+  // A copy of vectors instead of a per-struct-page boot.
+  struct StateOf {
+    const Machine &machine;
+  };
+  explicit Machine(StateOf o);
   Machine(const Machine &) = delete;
   Machine &operator=(const Machine &) = delete;
   // Makes this machine's state equal to `o`'s, as if it had run the same

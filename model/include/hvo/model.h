@@ -33,6 +33,13 @@ public:
   // in: the same results, byte for byte, for the same ops, as a fresh
   // Model(booted.config()), without booting again.
   void reset(const Model &booted);
+  // A new Model in the state `booted` (a Model that has not applied any op)
+  // is in: the same results, byte for byte, for the same ops, as a fresh
+  // Model(booted.config()), made by copying instead of booting again
+  // (Machine::StateOf; tests/fastpath/boot_snapshot_test.cpp).  For any
+  // other `booted` (the race target's set-up machines) it is what
+  // Model(booted.config()) then reset(booted) gives.
+  static std::unique_ptr<Model> copy_of_booted(const Model &booted);
 
   StepResult apply(const Op &op);
   // The oracle over everything (not only what the last op touched).
@@ -52,6 +59,7 @@ public:
   void poke_pte(uint64_t vaddr, FrameId frame, bool ro);
 
 private:
+  Model(const Model &booted, Machine::StateOf state);
   void append_dax_violations(std::vector<Violation> &out, uint64_t op_index);
 
   Machine m_;

@@ -30,6 +30,10 @@ const std::vector<InvariantInfo> &invariant_catalog();
 class Oracle final : public HvoHooks {
 public:
   explicit Oracle(Machine &m);
+  // The oracle of `m`, a machine made equal to the one `booted` watches
+  // (Machine::StateOf), in the state reset(booted) leaves: the frames are
+  // not scanned again, booted's record of them is copied.
+  Oracle(Machine &m, const Oracle &booted);
   ~Oracle() override;
   Oracle(const Oracle &) = delete;
   Oracle &operator=(const Oracle &) = delete;

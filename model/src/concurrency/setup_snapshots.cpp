@@ -47,9 +47,10 @@ Model *SetupSnapshots::model_for(const Config &config, const std::vector<std::st
   }
   e->config = config;
   e->setup = setup;
-  // The working copy boots once too; from here on it is only ever reset.
-  e->work = std::make_unique<Model>(config);
-  e->work->reset(*e->prepared);
+  // The working copy is a copy of the prepared one (what booting it and
+  // resetting it to `prepared` gives, without the boot); from here on it is
+  // only ever reset.
+  e->work = Model::copy_of_booted(*e->prepared);
   e->last_use = clock_;
   e->dirty = true;
   if (entries_.size() >= kMaxEntries)

@@ -5,7 +5,9 @@
 // Booting (sparse_init + memmap_init over every section) is the largest fixed
 // cost of an input: most inputs run a handful of ops on a 1 GiB or larger
 // machine.  The cache boots each distinct Config once and keeps that machine
-// untouched; an input gets a working Model reset to it (Model::reset), which
+// untouched; the working Model starts as a copy of it (Model::copy_of_booted:
+// one boot per miss, not two), and each later input gets it reset to the
+// booted one (Model::reset), which
 // copies the booted state into storage the working Model already owns.  The
 // result is the state a fresh boot produces, byte for byte
 // (tests/model/boot_snapshot_test.cpp; ctest fuzz.bootcache.* replays every
@@ -59,6 +61,10 @@ public:
   void release_all();
 
   bool enabled() const { return enabled_; }
+
+  // The reference a miss used to take (tests/fastpath): boot the working
+  // Model as well as the kept one, instead of copying the kept one.
+  static inline bool boot_twice_reference = false;
 
 private:
   struct Entry {
