@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdio>
 
 #include "hvo/compound_info.h"
@@ -376,6 +377,69 @@ SlotVerdict slot_verdict(const Config &c, const VmemmapGeometry &g, uint64_t h, 
                  "tail " + std::to_string(idx) + " of folio " + std::to_string(f.id)});
 }
 
+// The two words check_folio_shared_tail reads of every slot in a run of
+// struct pages that lie wholly in one vmemmap page, when they are provably
+// the same in every slot of the run.
+struct UniformSlotWords {
+  uint64_t info = 0, flags = 0;
+};
+
+// How many of the @count slots from address @p0 (all in the vmemmap page at
+// @va), from the first on, provably read the same compound_info and the
+// same flags (0 or 1: none shown), and those values (read through the
+// page's one translation, as read_vm reads each of them).  Decided from the
+// frame's image without reading each slot: word w of a frame made for
+// vmemmap page `origin` is, unless overridden, its field
+// (origin * words-per-page + w) % W evaluated at slot
+// (origin * words-per-page + w) / W (ImagePool::word); one slot further on
+// is W words further on, the same field one slot on.  A field is the same
+// in every slot of the run when it is a literal, or the head of an aligned
+// folio the whole run lies in (FieldRel::FolioHead).  The run stops at the
+// slot holding the first override (the head's own fields, stored one by
+// one, are overrides of the head's page); a missing mapping, a dense frame
+// or a Self field show nothing.
+uint64_t uniform_slot_words(Machine &m, uint64_t va, uint64_t p0, uint64_t count,
+                            UniformSlotWords &out) {
+  const Translation t = m.pt.translate(va);
+  if (!t.pte.present())
+    return 0;
+  const PhysMem &phys = m.phys;
+  const FrameRec &r = phys.frame(t.pte.frame);
+  const Image &im = phys.images().at(r.image);
+  if (!im.dense.empty())
+    return 0;
+  const uint64_t wpp = m.cfg.page_size() / 8, W = m.cfg.words_per_struct_page();
+  const uint64_t first_word = (p0 - va) / 8;
+  auto ov = std::lower_bound(im.overrides.begin(), im.overrides.end(), first_word,
+                             [](const std::pair<uint32_t, uint64_t> &o, uint64_t w) { return o.first < w; });
+  if (ov != im.overrides.end())
+    count = std::min(count, (ov->first - first_word) / W);
+  if (count < 2)
+    return 0;
+  auto uniform = [&](unsigned field, uint64_t &value) {
+    const uint64_t w0 = first_word + field;
+    const uint64_t g0 = uint64_t{r.origin_vpn} * wpp + w0;
+    const FieldSpec &fs = im.fields[g0 % W];
+    const uint64_t first_slot = g0 / W, last_slot = first_slot + count - 1;
+    value = phys.read_word(t.pte.frame, w0);
+    return fs.rel == FieldRel::None ||
+           (fs.rel == FieldRel::FolioHead && fs.order < 64 &&
+            first_slot >> fs.order == last_slot >> fs.order);
+  };
+  return uniform(sp::kCompoundHead, out.info) && uniform(sp::kFlags, out.flags) ? count : 0;
+}
+
+// Whether (p & info) == h for every p = p0 + i * S, i < count: every such p
+// lies between p0 and the last one, so shares with p0 every bit above the
+// highest bit in which p0 and the last differ; if info has no bit at or
+// below it, p & info is p0 & info for all of them.  False means "not
+// decided at once", not "fails".
+bool mask_decodes_to_head_throughout(uint64_t p0, uint64_t last, uint64_t info, uint64_t h) {
+  const uint64_t diff = p0 ^ last;
+  const uint64_t varying = diff ? ~uint64_t{0} >> std::countl_zero(diff) : 0;
+  return (info & varying) == 0 && (p0 & info) == h;
+}
+
 } // namespace
 
 void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, size_t max_per_id,
@@ -392,6 +456,15 @@ void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, si
     out.push_back({"I11-alignment", 0, h, f.pfn, "aligned to " + hex(n * S), hex(h % (n * S)),
                    "head of folio " + std::to_string(f.id) + " is not naturally aligned"});
   VmemmapWordReader reader(m);
+  // The verdict on slot @idx from its two words, counted and reported.
+  auto decide_slot = [&](uint64_t idx, uint64_t p, uint64_t info, uint64_t flags) {
+    const SlotVerdict verdict = slot_verdict(c, g, h, idx, p, info, flags, head_flags);
+    if (verdict == SlotVerdict::Ok)
+      return;
+    size_t &count = verdict == SlotVerdict::BadHead ? r1 : r5;
+    if (count++ < max_per_id)
+      report_slot(c, g, f, h, idx, p, info, flags, head_flags, verdict, out);
+  };
   auto check_slot = [&](uint64_t idx) {
     const uint64_t p = h + idx * S;
     uint64_t info, flags;
@@ -402,12 +475,43 @@ void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, si
       info = reader.read(Machine::field(p, sp::kCompoundHead));
       flags = reader.read(Machine::field(p, sp::kFlags));
     }
-    const SlotVerdict verdict = slot_verdict(c, g, h, idx, p, info, flags, head_flags);
-    if (verdict == SlotVerdict::Ok)
-      return;
-    size_t &count = verdict == SlotVerdict::BadHead ? r1 : r5;
-    if (count++ < max_per_id)
-      report_slot(c, g, f, h, idx, p, info, flags, head_flags, verdict, out);
+    decide_slot(idx, p, info, flags);
+  };
+  // check_slot(idx) for every idx in [lo, hi), in order.  Outside the
+  // reference, the tails (idx >= 4) whose struct pages lie wholly in one
+  // vmemmap page are taken a page at a time: where uniform_slot_words shows
+  // their two words are the same in every slot, the zone/node verdict is
+  // the same for all of them and so is the head verdict, except through the
+  // slot's own address in a mask decode (p & info), which
+  // mask_decodes_to_head_throughout decides for the whole run; a run not
+  // provably clean that way gets slot_verdict per slot from those words,
+  // which is what check_slot computes from the words it reads.  Anything
+  // else (the folio metadata, a struct page straddling two vmemmap pages, a
+  // page whose words differ) goes through check_slot.
+  auto check_slots = [&](uint64_t lo, uint64_t hi) {
+    const bool kiryl_v6 = c.variant == Variant::KirylV6;
+    const bool mask = compound_info_has_mask(g);
+    for (uint64_t idx = lo; idx < hi;) {
+      const uint64_t p = h + idx * S, va = p & ~(ps - 1);
+      uint64_t whole = std::min(hi - idx, (va + ps - p) / S);  // slots from idx in page va
+      UniformSlotWords u;
+      if (reference_paths || idx < 4 || whole < 2 ||
+          (whole = uniform_slot_words(m, va, p, whole, u)) == 0) {
+        check_slot(idx++);
+        continue;
+      }
+      check_folio_shared_tail_uniform_runs++;
+      const uint64_t last = p + (whole - 1) * S;
+      const uint64_t zone_flags = kiryl_v6 ? head_flags : u.flags;
+      const bool zone_node_ok = sp::flags_zone(zone_flags) == sp::flags_zone(head_flags) &&
+                                sp::flags_nid(u.flags) == sp::flags_nid(head_flags);
+      const bool head_ok = (u.info & 1) && (mask ? mask_decodes_to_head_throughout(p, last, u.info, h)
+                                                 : u.info - 1 == h);
+      if (!(zone_node_ok && head_ok))
+        for (uint64_t i = 0; i < whole; i++)
+          decide_slot(idx + i, p + i * S, u.info, u.flags);
+      idx += whole;
+    }
   };
   // An optimized folio maps vmemmap pages 1.. read-only to its owner's tail
   // (a rolled-back partial HVO under muchun may keep some private pages:
@@ -429,8 +533,7 @@ void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, si
   // then the first, second and last slot of every other vmemmap page.
   const uint64_t spp = c.spp();
   const uint64_t first_page_slots = std::min<uint64_t>(n, c.struct_page_pow2() ? spp : n);
-  for (uint64_t idx = 0; idx < first_page_slots; idx++)
-    check_slot(idx);
+  check_slots(0, first_page_slots);
   const uint64_t vpages = (n * S) / ps;
   // The fast path below needs every sampled vmemmap page to be whole and to
   // start a sample (idx = k * SPP at h + k * PAGE_SIZE, the I10 loop's page

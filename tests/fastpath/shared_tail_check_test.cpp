@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <functional>
 #include <random>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "hvo/compound_info.h"
+#include "hvo/frame_image.h"
 #include "hvo/fuzz/decoder.h"
 #include "hvo/model.h"
 #include "hvo/ops.h"
@@ -85,6 +87,57 @@ FrameId copy_of(Model &md, FrameId src) {
   m.phys.copy_frame(f, src);
   return f;
 }
+
+enum class PlantedInfo { MaskHalf, NoTailBit, WrongNode, OtherZoneSameNode, SmallerFolioHead, SelfPlusOne };
+
+// Gives the frame behind vmemmap page `k` of folio 0's memmap (counted from
+// the head's page) a fresh pure image: the fields the frame's image has,
+// compound_info and flags replaced as `what` says.
+void plant_pure_page(Model &md, uint64_t k, PlantedInfo what) {
+  Machine &m = md.machine();
+  const Config &c = md.config();
+  const HugetlbFolio &f = m.folios.at(0);
+  const uint64_t ps = c.page_size(), a = (head_of(md) & ~(ps - 1)) + k * ps;
+  const FrameId frame = m.pt.ptep_get(a).frame;
+  ASSERT_NE(frame, kNoFrame);
+  ImagePool::Fields fields = m.phys.images().at(m.phys.frame(frame).image).fields;
+  const uint64_t mask = compound_info_mask(vmemmap_geometry(c), f.order);
+  switch (what) {
+  case PlantedInfo::MaskHalf:  // the bit that splits the folio's memmap in two
+    fields[sp::kCompoundHead] =
+        FieldSpec{mask | (uint64_t{1} << (f.order + std::countr_zero(c.struct_page_size) - 1))};
+    break;
+  case PlantedInfo::NoTailBit:
+    fields[sp::kCompoundHead] = FieldSpec{mask & ~uint64_t{1}};
+    break;
+  case PlantedInfo::WrongNode:
+    fields[sp::kCompoundHead] = FieldSpec{mask};
+    fields[sp::kFlags] = FieldSpec{sp::page_links(static_cast<unsigned>(ZoneType::Normal), 0)};
+    break;
+  case PlantedInfo::OtherZoneSameNode:
+    fields[sp::kCompoundHead] = FieldSpec{mask};
+    fields[sp::kFlags] = FieldSpec{sp::page_links(static_cast<unsigned>(ZoneType::DMA32), f.nid)};
+    break;
+  case PlantedInfo::SelfPlusOne:  // a tail bit over each slot's own address
+    fields[sp::kCompoundHead] = FieldSpec{1, FieldRel::Self};
+    break;
+  case PlantedInfo::SmallerFolioHead:
+    fields[sp::kCompoundHead] = FieldSpec{1, FieldRel::FolioHead, 3};
+    break;
+  }
+  // The folio's first four struct pages keep their words (overrides now):
+  // the head's flags are what the tails are compared with.
+  std::vector<std::pair<uint64_t, uint64_t>> head_words;
+  const uint64_t h = head_of(md);
+  for (uint64_t a = h; a < h + 4 * c.struct_page_size; a += 8)
+    if (a >= (h & ~(ps - 1)) + k * ps && a < (h & ~(ps - 1)) + (k + 1) * ps)
+      head_words.push_back({a, m.phys.read_word(frame, (a & (ps - 1)) / 8)});
+  const uint32_t id = m.phys.images().intern(fields);
+  m.phys.set_image(frame, id, m.phys.frame(frame).origin_vpn);
+  for (const auto &[a, v] : head_words)
+    md.poke(a, v);
+}
+void plant_pure_head_page(Model &md, PlantedInfo what) { plant_pure_page(md, 0, what); }
 
 const char *kKirylBoot =
     "config mem=0:DMA32:1G,0:Normal:2G era=shared-tail variant=kiryl-v7\n"
@@ -157,6 +210,74 @@ std::vector<Plant> plants() {
        "config mem=0:Normal:1G era=shared-tail variant=muchun struct-page=80\n"
        "alloc_folio order=10 node=0\n",
        [](Model &md) { md.poke(Machine::field(head_of(md) + 1000 * 80, sp::kCompoundHead), 0x81); }},
+      // The runs check_slots takes a vmemmap page at a time from a pure
+      // image.  A 72-byte struct page does not divide the page, so a copy
+      // of another vmemmap page's contents (copy_page: the same image made
+      // for that page) puts other fields at the words read.
+      {"struct_page_72_page_mapping_another_pages_copy",
+       "config mem=0:Normal:1G era=shared-tail variant=kiryl-v7 struct-page=72\n"
+       "alloc_folio order=11 node=0\n",
+       [](Model &md) {
+         Machine &m = md.machine();
+         const uint64_t ps = md.config().page_size(), a = (head_of(md) & ~(ps - 1)) + 3 * ps;
+         m.phys.copy_frame(m.pt.ptep_get(a + 2 * ps).frame, m.pt.ptep_get(a).frame);
+       }},
+      // The same page image (a pure frame whose compound_info and flags
+      // are literals) with the tail bit missing, a wrong node, and a mask
+      // decode that holds for the first half of a 64K vmemmap page's slots
+      // only: the run is uniform and not clean, so every slot is decided
+      // from the run's words, in order, with the caps.
+      {"page_64k_pure_image_mask_holds_for_half_the_page",
+       "config page-size=64K mem=0:Normal:4G era=shared-tail variant=kiryl-v7\n"
+       "alloc_folio order=9 node=0\n",
+       [](Model &md) { plant_pure_head_page(md, PlantedInfo::MaskHalf); }},
+      {"page_64k_pure_image_no_tail_bit",
+       "config page-size=64K mem=0:Normal:4G era=shared-tail variant=kiryl-v7\n"
+       "alloc_folio order=9 node=0\n",
+       [](Model &md) { plant_pure_head_page(md, PlantedInfo::NoTailBit); }},
+      // Overrides cut the head page's runs: one at a word the check does not
+      // read (slot 300's mapping), a bad compound_info right after it, a bad
+      // node further on, then clean slots to the end of the page.
+      {"page_64k_overrides_split_the_head_page",
+       "config page-size=64K mem=0:Normal:4G era=shared-tail variant=kiryl-v7\n"
+       "alloc_folio order=10 node=0\n",
+       [](Model &md) {
+         md.poke(Machine::field(head_of(md) + 300 * S, sp::kMapping), 0x1234);
+         md.poke(Machine::field(head_of(md) + 301 * S, sp::kCompoundHead), 0x2);
+         md.poke(Machine::field(head_of(md) + 700 * S, sp::kFlags), 0);
+       }},
+      {"page_16k_pure_image_wrong_node",
+       "config page-size=16K mem=0:Normal:1G,1:Normal:1G era=shared-tail variant=muchun\n"
+       "alloc_folio order=8 node=1\n",
+       [](Model &md) { plant_pure_head_page(md, PlantedInfo::WrongNode); }},
+      {"page_16k_kiryl_v6_pure_image_zone_read_through_the_head",
+       "config page-size=16K mem=0:DMA32:1G,1:Normal:1G era=shared-tail variant=kiryl-v6\n"
+       "alloc_folio order=8 node=1\n",
+       [](Model &md) {
+         plant_pure_head_page(md, PlantedInfo::WrongNode);
+         md.poke(Machine::field(head_of(md) + 77 * 64, sp::kFlags), 0);
+       }},
+      // kiryl-v6 reads the zone through the head: tails of another zone on
+      // the head's node are fine there; one slot on another node is not.
+      {"page_16k_kiryl_v6_tails_of_another_zone",
+       "config page-size=16K mem=0:Normal:1G,1:DMA32:1G,1:Normal:1G era=shared-tail variant=kiryl-v6\n"
+       "alloc_folio order=8 node=1\n",
+       [](Model &md) {
+         plant_pure_head_page(md, PlantedInfo::OtherZoneSameNode);
+         md.poke(Machine::field(head_of(md) + 99 * 64, sp::kFlags), 0);
+       }},
+      // Each slot's compound_info is its own address + 1 (a Self field): the
+      // words differ from slot to slot, the run is not uniform.
+      {"page_64k_self_relative_compound_info",
+       "config page-size=64K mem=0:Normal:4G era=shared-tail variant=kiryl-v7\n"
+       "alloc_folio order=9 node=0\n",
+       [](Model &md) { plant_pure_head_page(md, PlantedInfo::SelfPlusOne); }},
+      // 80-byte struct pages, pointer encoding: a folio-head field of a
+      // smaller order than the folio gives each aligned group its own head.
+      {"struct_page_80_folio_head_of_a_smaller_order",
+       "config mem=0:Normal:1G era=shared-tail variant=muchun struct-page=80\n"
+       "alloc_folio order=10 node=0\n",
+       [](Model &md) { plant_pure_page(md, 4, PlantedInfo::SmallerFolioHead); }},
   };
 }
 
@@ -184,6 +305,42 @@ TEST_P(PlantedBad, SameViolationsBothWays) {
 
 INSTANTIATE_TEST_SUITE_P(Plants, PlantedBad, testing::ValuesIn(plants()),
                          [](const testing::TestParamInfo<Plant> &i) { return std::string(i.param.name); });
+
+// Every live folio after every op of the corpus, mutants and random inputs
+// of the targets whose configs reach the shared-tail era, checked directly
+// both ways (flagged and not, caps 1 and 8); the runs taken a page at a
+// time must have been reached, or the comparison says little.
+TEST(SharedTailCheckInputs, CorpusMutantsAndRandomInputsBothWays) {
+  const uint64_t runs_before = check_folio_shared_tail_uniform_runs;
+  unsigned checked = 0;
+  for (const char *target : {"hvo_fuzz_compound_head", "hvo_fuzz_hugetlb", "hvo_fuzz_boot",
+                             "hvo_fuzz_dax"}) {
+    const fuzz::TargetProfile *p = fuzz::find_profile(target);
+    ASSERT_NE(p, nullptr);
+    std::mt19937 rng(2207);
+    std::vector<Scenario> inputs = test::corpus_and_mutants(*p, 2, rng);
+    for (unsigned k = 0; k < 48; k++)
+      inputs.push_back(test::random_fuzz_scenario(*p, rng, 8, 48));
+    unsigned i = 0;
+    for (const Scenario &s : inputs) {
+      i++;
+      if (s.config.era != Era::SharedTail)
+        continue;
+      Model md(s.config);
+      for (const Op &op : s.ops) {
+        md.apply(op);
+        SCOPED_TRACE(std::string(target) + " input " + std::to_string(i - 1) + " after " +
+                     print_op(op));
+        checked++;
+        compare_both_ways(md);
+      }
+    }
+  }
+  const uint64_t runs = check_folio_shared_tail_uniform_runs - runs_before;
+  RecordProperty("ops_checked", static_cast<int>(checked));
+  RecordProperty("uniform_runs", static_cast<int>(std::min<uint64_t>(runs, INT32_MAX)));
+  EXPECT_GE(runs, 1000u) << "the page-at-a-time runs hardly ran: the comparison is nearly vacuous";
+}
 
 // The random inputs of whole_check_test (same generator, same seed): how many
 // reach check_folio_shared_tail (a shared-tail config with a live folio the

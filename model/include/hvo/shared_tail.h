@@ -102,5 +102,9 @@ void check_shared_tails(Machine &m, const std::vector<FrameId> &frames, size_t m
 /// (Oracle::reference_paths; same output, tests/fastpath).
 void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, size_t max_per_id,
                              std::vector<Violation> &out, bool reference_paths = false);
+/// How many runs of tail slots check_folio_shared_tail has taken a vmemmap
+/// page at a time from the frame's image (tests/fastpath counts them, so a
+/// comparison with the reference cannot silently stop reaching that path).
+inline uint64_t check_folio_shared_tail_uniform_runs = 0;
 
 } // namespace hvo
