@@ -25,6 +25,10 @@ Model *BootCache::model_for(const Config &cfg, std::string *error) {
   std::unique_ptr<Model> booted = Model::create(cfg, error);
   if (!booted)
     return nullptr;  // invalid configs are not cached: each is reported
+  if (!seen_before(cfg)) {
+    once_.push_back(std::move(booted));
+    return once_.back().get();
+  }
   // One boot per miss: the working Model is a copy of the booted one, not a
   // second boot (Model::copy_of_booted; the reference boots both).
   std::unique_ptr<Model> work =
@@ -38,8 +42,21 @@ Model *BootCache::model_for(const Config &cfg, std::string *error) {
   return entries_.back().work.get();
 }
 
+bool BootCache::seen_before(const Config &cfg) {
+  auto it = std::find(seen_.begin(), seen_.end(), cfg);
+  if (it != seen_.end()) {
+    seen_.erase(it);
+    return true;
+  }
+  if (seen_.size() >= kSeen)
+    seen_.erase(seen_.begin());
+  seen_.push_back(cfg);
+  return false;
+}
+
 void BootCache::release_all() {
   uncached_.reset();
+  once_.clear();
   for (Entry &e : entries_)
     if (e.dirty) {
       e.work->reset(*e.booted);

@@ -48,6 +48,10 @@ public:
   // built in a fresh vector rather than the one kept from the last check.
   // Same output either way.
   bool reference_paths = false;
+  // The construction's scan of every frame (which could report already) as
+  // the per-frame frame_may_report loop instead of one pass over the frame
+  // table.  Process-wide: it runs before a test could set a member.
+  static inline bool mark_scan_reference = false;
 
   // Forgets what it saw and becomes what `booted` (the oracle of a model
   // that has not run anything) was when constructed; settings `max_per_id`
@@ -61,6 +65,9 @@ public:
   void optimize_done(Machine &m, HugetlbFolio &f, int ret) override;
   void restore_done(Machine &m, HugetlbFolio &f, int ret) override;
 
+  // The frames that could report when the oracle was made (ascending).
+  const std::vector<FrameId> &reporting_at_mark() const { return reporting_at_mark_; }
+
   // The static key must count the optimized folios; kept incrementally.
   int64_t optimized_folios() const { return optimized_count_; }
 
@@ -70,6 +77,8 @@ private:
   // Whether check_frames or check_shared_tails could say anything about `f`
   // as its record is now.
   bool frame_may_report(FrameId f) const;
+  static bool record_may_report(const FrameRec &r);
+  void scan_frames_at_mark();
   // check_frames over every frame, looking only at those that changed
   // since the mark (construction), were created since, or could report
   // already then: the rest still hold the records they had, which said

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,8 @@ public:
   }
   const FrameRec &frame(FrameId f) const { return frames_[f]; }
   size_t frame_table_size() const { return frames_.size(); }
+  // Every frame record, by id: for a reader that walks the whole table.
+  std::span<const FrameRec> frame_records() const { return frames_; }
 
   // alloc_pages_node(nid, gfp, 0): one frame from node `nid`'s budget.
   std::optional<FrameId> alloc_frame(unsigned nid, AllocPurpose why);

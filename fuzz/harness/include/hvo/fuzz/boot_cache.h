@@ -41,18 +41,29 @@ namespace hvo::fuzz {
 class BootCache {
 public:
   // At most this many configurations are kept; the least recently used one
-  // is dropped first.  libFuzzer mostly mutates ops, not the config bytes,
-  // so a few entries hit most of the time.
-  static constexpr size_t kMaxEntries = 8;
+  // is dropped first.  libFuzzer changes the config bytes often: the
+  // corpora it grows in 30 s hold one configuration per 3-4 inputs, 150-230
+  // of them, drawn in no particular order, so 8 entries hit about one
+  // input in seven.  Memory is not the limit: the replay drivers' peak RSS
+  // over those corpora (ASan's quarantine is most of it) was 230-360 MB with
+  // 32 entries against 295-355 MB with 8; OSS-Fuzz allows 2,560 MB.
+  static constexpr size_t kMaxEntries = 32;
   static_assert(kMaxEntries >= 2, "the differential target holds two models at once");
+  // A configuration is kept only when it is asked for a second time while
+  // among the last kSeen first sightings: the first time it gets a plain
+  // boot, freed at release_all.  Keeping costs a copy of the booted machine
+  // on top of the boot, wasted on the many configurations a fuzzer tries
+  // once.
+  static constexpr size_t kSeen = 256;
 
   explicit BootCache(bool enabled) : enabled_(enabled) {}
 
   // A Model in the state Model::create(cfg) returns, or nullptr with *error
   // set when `cfg` is invalid.  With the cache on it stays valid until
-  // kMaxEntries - 1 other configurations have been asked for (an entry just
-  // used is never the one dropped), so the differential target can hold
-  // one per era; with it off, until the next call.
+  // release_all or until kMaxEntries - 1 other configurations have been
+  // asked for (an entry just used is never the one dropped), so the
+  // differential target can hold one per era; with it off, until the next
+  // call.
   Model *model_for(const Config &cfg, std::string *error);
 
   // Resets every Model handed out since the last call to the booted state
@@ -74,8 +85,14 @@ private:
     uint64_t last_use = 0;
     bool dirty = false;  // handed out since its last reset
   };
+  // Whether `cfg` was seen once before (and forgets it: it is kept now);
+  // otherwise remembers it.
+  bool seen_before(const Config &cfg);
+
   bool enabled_;
   std::vector<Entry> entries_;
+  std::vector<Config> seen_;  // first sightings, oldest first, at most kSeen
+  std::vector<std::unique_ptr<Model>> once_;  // this input's first sightings
   std::unique_ptr<Model> uncached_;
   uint64_t clock_ = 0;
 };
