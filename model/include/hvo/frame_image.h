@@ -100,6 +100,10 @@ public:
   // rewrite a frame's description use it.
   bool same_page(uint32_t a, uint64_t origin_a, uint32_t b, uint64_t origin_b,
                  std::vector<uint64_t> &scratch) const;
+  // Tests (tests/fastpath/image_same_page_test.cpp) set this: same_page then
+  // always materialises both pages, the rule its same_page_words shortcut
+  // replaces.  Process-wide; off by default.
+  static inline bool same_page_materialized_reference = false;
   // True only when every word of the frame (a, origin_a) equals the same
   // word of (b, origin_b), decided from the field descriptions and the
   // overrides without materialising the pages; false when they differ or
