@@ -7,8 +7,11 @@
 #include <array>
 #include <cstdio>
 
+#include "hvo/compound_info.h"
 #include "hvo/page_flags.h"
+#include "hvo/shared_tail.h"
 #include "hvo/struct_page.h"
+#include "hvo/struct_page_range.h"
 
 namespace hvo {
 
@@ -70,6 +73,34 @@ struct PageView {
     }
   }
 };
+
+// The words of a struct page that page_view reads of a tail slot, in
+// uniform_struct_page_words' order.
+constexpr std::array<unsigned, 3> kTailViewFields = {sp::kCompoundHead, sp::kFlags, sp::kCounts};
+
+// page_view of a tail struct page (idx >= 4) that does not start a vmemmap
+// page, from its three words (kTailViewFields order), without a read:
+// what compound_head(), PageHead(), PageTail(), page_to_nid(),
+// page_zonenum() and the counts give there (page_flags.cpp).  Off a
+// vmemmap page's start no struct page is a fake head
+// (page_fixed_fake_head looks only at page-aligned ones), so the legacy
+// compound_head() is the stored pointer or the page itself, PageHead() is
+// PG_head, PageTail() bit 0, and the raw counts are the page's own.  Not
+// for kiryl-v6, whose page_zonenum() reads the head's flags.
+void tail_view_from_words(const Machine &m, uint64_t page, uint64_t head, const uint64_t *w,
+                          PageView &v) {
+  const uint64_t info = w[0], flags = w[1], counts = w[2];
+  const uint64_t resolved = m.cfg.era == Era::SharedTail
+                                ? compound_info_decode(vmemmap_geometry(m.cfg), page, info)
+                                : ((info & 1) ? info - 1 : page);
+  v.add("compound_head", resolved - head);
+  v.add("PageHead", (flags >> sp::PG_head) & 1);
+  v.add("PageTail", info & 1);
+  v.add("page_to_nid", sp::flags_nid(flags));
+  v.add("page_zonenum", sp::flags_zone(flags));
+  v.add("page_ref_count", sp::refcount_of(counts));
+  v.add("_mapcount", sp::mapcount_of(counts));
+}
 
 uint64_t total_free(const Machine &m) {
   uint64_t f = 0;
@@ -175,9 +206,58 @@ void Differential::compare_state(const std::string &op_text) {
   // cost under ASan (a new chunk, a stack-depot entry and regrowth for each
   // of thousands of pages per op).
   PageView a, b;
+  // The sample entries from sample_[s] on that form a run compared from
+  // words decided once per vmemmap page on each side: consecutive tails
+  // (idx >= 4), none starting a vmemmap page, all in one vmemmap page on
+  // each side, whose three words uniform_struct_page_words shows to be the
+  // same in every struct page of the run on both sides.  Their views then
+  // differ from slot to slot only through the slot's own address (the
+  // legacy compound_head() of a non-tail, the mask decode), which
+  // tail_view_from_words recomputes per slot; the values are compared in
+  // page_view's order, so the first difference is the reference's.
+  // Returns the run's length, 0 when there is none.
+  const uint64_t page_size = L.cfg.page_size(), SZ = L.cfg.struct_page_size;
+  const bool runs_ok = !differential_compare_reference && L.cfg.variant != Variant::KirylV6 &&
+                       S.cfg.variant != Variant::KirylV6 && SZ == S.cfg.struct_page_size &&
+                       page_size == S.cfg.page_size();
+  std::array<uint64_t, 3> wl{}, ws{};
+  auto uniform_run = [&](size_t s, uint64_t head_pfn) -> uint64_t {
+    const uint64_t idx = sample_[s];
+    const uint64_t pl = L.page(head_pfn + idx), pS = S.page(head_pfn + idx);
+    if (!runs_ok || idx < 4 || pl % page_size == 0 || pS % page_size == 0)
+      return 0;
+    uint64_t n = 1;
+    while (s + n < sample_.size() && sample_[s + n] == idx + n)
+      n++;
+    // Struct pages wholly in the vmemmap page of the first, on each side,
+    // and none at the start of the next page (the run ends before it).
+    n = std::min({n, ((pl & ~(page_size - 1)) + page_size - pl) / SZ,
+                  ((pS & ~(page_size - 1)) + page_size - pS) / SZ});
+    if (n < 2)
+      return 0;
+    n = uniform_struct_page_words(L, pl & ~(page_size - 1), pl, n, kTailViewFields, wl.data());
+    if (n < 2)
+      return 0;
+    return uniform_struct_page_words(S, pS & ~(page_size - 1), pS, n, kTailViewFields, ws.data());
+  };
   auto compare_compound = [&](uint64_t head_pfn, unsigned order) -> bool {
     sample(order, spp, opt_.all_slots, sample_);
-    for (uint64_t idx : sample_) {
+    for (size_t s = 0; s < sample_.size(); s++) {
+      if (const uint64_t run = uniform_run(s, head_pfn); run >= 2) {
+        differential_uniform_runs++;
+        for (uint64_t j = 0; j < run; j++) {
+          const uint64_t pfn = head_pfn + sample_[s] + j;
+          a.n = b.n = 0;
+          tail_view_from_words(L, L.page(pfn), L.page(head_pfn), wl.data(), a);
+          tail_view_from_words(S, S.page(pfn), S.page(head_pfn), ws.data(), b);
+          for (size_t i = 0; i < a.n && i < b.n; i++)
+            if (a.value[i] != b.value[i] && differ(a.name[i], pfn, a.value[i], b.value[i], op_text))
+              return true;
+        }
+        s += run - 1;
+        continue;
+      }
+      const uint64_t idx = sample_[s];
       const uint64_t pfn = head_pfn + idx;
       a.n = b.n = 0;
       page_view(L, L.page(pfn), L.page(head_pfn), idx,

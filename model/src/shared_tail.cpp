@@ -17,6 +17,7 @@
 #include "hvo/machine.h"
 #include "hvo/oracle.h"
 #include "hvo/struct_page.h"
+#include "hvo/struct_page_range.h"
 
 namespace hvo {
 
@@ -377,57 +378,9 @@ SlotVerdict slot_verdict(const Config &c, const VmemmapGeometry &g, uint64_t h, 
                  "tail " + std::to_string(idx) + " of folio " + std::to_string(f.id)});
 }
 
-// The two words check_folio_shared_tail reads of every slot in a run of
-// struct pages that lie wholly in one vmemmap page, when they are provably
-// the same in every slot of the run.
-struct UniformSlotWords {
-  uint64_t info = 0, flags = 0;
-};
-
-// How many of the @count slots from address @p0 (all in the vmemmap page at
-// @va), from the first on, provably read the same compound_info and the
-// same flags (0 or 1: none shown), and those values (read through the
-// page's one translation, as read_vm reads each of them).  Decided from the
-// frame's image without reading each slot: word w of a frame made for
-// vmemmap page `origin` is, unless overridden, its field
-// (origin * words-per-page + w) % W evaluated at slot
-// (origin * words-per-page + w) / W (ImagePool::word); one slot further on
-// is W words further on, the same field one slot on.  A field is the same
-// in every slot of the run when it is a literal, or the head of an aligned
-// folio the whole run lies in (FieldRel::FolioHead).  The run stops at the
-// slot holding the first override (the head's own fields, stored one by
-// one, are overrides of the head's page); a missing mapping, a dense frame
-// or a Self field show nothing.
-uint64_t uniform_slot_words(Machine &m, uint64_t va, uint64_t p0, uint64_t count,
-                            UniformSlotWords &out) {
-  const Translation t = m.pt.translate(va);
-  if (!t.pte.present())
-    return 0;
-  const PhysMem &phys = m.phys;
-  const FrameRec &r = phys.frame(t.pte.frame);
-  const Image &im = phys.images().at(r.image);
-  if (!im.dense.empty())
-    return 0;
-  const uint64_t wpp = m.cfg.page_size() / 8, W = m.cfg.words_per_struct_page();
-  const uint64_t first_word = (p0 - va) / 8;
-  auto ov = std::lower_bound(im.overrides.begin(), im.overrides.end(), first_word,
-                             [](const std::pair<uint32_t, uint64_t> &o, uint64_t w) { return o.first < w; });
-  if (ov != im.overrides.end())
-    count = std::min(count, (ov->first - first_word) / W);
-  if (count < 2)
-    return 0;
-  auto uniform = [&](unsigned field, uint64_t &value) {
-    const uint64_t w0 = first_word + field;
-    const uint64_t g0 = uint64_t{r.origin_vpn} * wpp + w0;
-    const FieldSpec &fs = im.fields[g0 % W];
-    const uint64_t first_slot = g0 / W, last_slot = first_slot + count - 1;
-    value = phys.read_word(t.pte.frame, w0);
-    return fs.rel == FieldRel::None ||
-           (fs.rel == FieldRel::FolioHead && fs.order < 64 &&
-            first_slot >> fs.order == last_slot >> fs.order);
-  };
-  return uniform(sp::kCompoundHead, out.info) && uniform(sp::kFlags, out.flags) ? count : 0;
-}
+// The words check_folio_shared_tail reads of a slot, in the order
+// uniform_struct_page_words gives them.
+constexpr std::array<unsigned, 2> kSlotFields = {sp::kCompoundHead, sp::kFlags};
 
 // Whether (p & info) == h for every p = p0 + i * S, i < count: every such p
 // lies between p0 and the last one, so shares with p0 every bit above the
@@ -479,7 +432,7 @@ void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, si
   };
   // check_slot(idx) for every idx in [lo, hi), in order.  Outside the
   // reference, the tails (idx >= 4) whose struct pages lie wholly in one
-  // vmemmap page are taken a page at a time: where uniform_slot_words shows
+  // vmemmap page are taken a page at a time: where uniform_struct_page_words shows
   // their two words are the same in every slot, the zone/node verdict is
   // the same for all of them and so is the head verdict, except through the
   // slot's own address in a mask decode (p & info), which
@@ -494,22 +447,23 @@ void check_folio_shared_tail(Machine &m, const HugetlbFolio &f, bool flagged, si
     for (uint64_t idx = lo; idx < hi;) {
       const uint64_t p = h + idx * S, va = p & ~(ps - 1);
       uint64_t whole = std::min(hi - idx, (va + ps - p) / S);  // slots from idx in page va
-      UniformSlotWords u;
+      std::array<uint64_t, 2> u{};  // compound_info, flags
       if (reference_paths || idx < 4 || whole < 2 ||
-          (whole = uniform_slot_words(m, va, p, whole, u)) == 0) {
+          (whole = uniform_struct_page_words(m, va, p, whole, kSlotFields, u.data())) < 2) {
         check_slot(idx++);
         continue;
       }
+      const uint64_t info = u[0], flags = u[1];
       check_folio_shared_tail_uniform_runs++;
       const uint64_t last = p + (whole - 1) * S;
-      const uint64_t zone_flags = kiryl_v6 ? head_flags : u.flags;
+      const uint64_t zone_flags = kiryl_v6 ? head_flags : flags;
       const bool zone_node_ok = sp::flags_zone(zone_flags) == sp::flags_zone(head_flags) &&
-                                sp::flags_nid(u.flags) == sp::flags_nid(head_flags);
-      const bool head_ok = (u.info & 1) && (mask ? mask_decodes_to_head_throughout(p, last, u.info, h)
-                                                 : u.info - 1 == h);
+                                sp::flags_nid(flags) == sp::flags_nid(head_flags);
+      const bool head_ok = (info & 1) && (mask ? mask_decodes_to_head_throughout(p, last, info, h)
+                                               : info - 1 == h);
       if (!(zone_node_ok && head_ok))
         for (uint64_t i = 0; i < whole; i++)
-          decide_slot(idx + i, p + i * S, u.info, u.flags);
+          decide_slot(idx + i, p + i * S, info, flags);
       idx += whole;
     }
   };

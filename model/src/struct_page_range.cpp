@@ -153,4 +153,43 @@ void store_struct_pages_one_by_one(Machine &m, uint64_t a, uint64_t b,
       m.mmu.write_masked(m.page(pfn) + 8 * s.field, s.mask, eval_for_slot(m, s.value, pfn), who);
 }
 
+uint64_t uniform_struct_page_words(const Machine &m, uint64_t va, uint64_t p0, uint64_t count,
+                                   std::span<const unsigned> fields, uint64_t *values) {
+  // Word w of a frame made for vmemmap page `origin` is, unless overridden,
+  // its field (origin * words-per-page + w) % W evaluated at slot
+  // (origin * words-per-page + w) / W (ImagePool::word); one struct page
+  // further on is W words further on: the same field, one slot on.  A field
+  // is the same in every slot of a run when it is a literal, or the head of
+  // an aligned folio the whole run lies in (FieldRel::FolioHead); a Self
+  // field differs in every slot.
+  const Translation t = m.pt.translate(va);
+  if (!t.pte.present())
+    return 0;
+  const FrameRec &r = m.phys.frame(t.pte.frame);
+  const Image &im = m.phys.images().at(r.image);
+  if (!im.dense.empty())
+    return 0;
+  const uint64_t wpp = m.cfg.page_size() / 8, W = m.cfg.words_per_struct_page();
+  const uint64_t first_word = (p0 - va) / 8;
+  const auto ov = std::lower_bound(
+      im.overrides.begin(), im.overrides.end(), first_word,
+      [](const std::pair<uint32_t, uint64_t> &o, uint64_t w) { return o.first < w; });
+  if (ov != im.overrides.end())
+    count = std::min(count, (ov->first - first_word) / W);
+  if (count == 0)
+    return 0;
+  for (size_t i = 0; i < fields.size(); i++) {
+    const uint64_t w0 = first_word + fields[i];
+    const uint64_t g0 = uint64_t{r.origin_vpn} * wpp + w0;
+    const FieldSpec &fs = im.fields[g0 % W];
+    const uint64_t first_slot = g0 / W, last_slot = first_slot + count - 1;
+    if (!(fs.rel == FieldRel::None ||
+          (fs.rel == FieldRel::FolioHead && fs.order < 64 &&
+           first_slot >> fs.order == last_slot >> fs.order)))
+      return 0;
+    values[i] = m.phys.read_word(t.pte.frame, w0);
+  }
+  return count;
+}
+
 }  // namespace hvo

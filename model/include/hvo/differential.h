@@ -103,6 +103,16 @@ private:
   std::vector<uint64_t> sample_;
 };
 
+/// Tests (tests/fastpath/differential_compare_test.cpp) set this: the
+/// struct pages compare_state samples are then each read through the
+/// page_flags accessors (compound_head(), PageHead(), ...), the reference
+/// the run-at-a-time comparison is pinned to.  Process-wide; off by default.
+inline bool differential_compare_reference = false;
+/// How many runs of sampled tail struct pages compare_state has compared
+/// from words decided once per vmemmap page (tests count them, so the
+/// comparison with the reference cannot silently stop reaching that path).
+inline uint64_t differential_uniform_runs = 0;
+
 /// The whole sequence at once.  A config that one era cannot boot yields a
 /// divergence at op 0 with observable "config".
 DiffResult run_differential(const Config &base, std::span<const Op> ops,

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "hvo/machine.h"
@@ -50,6 +51,19 @@ std::optional<std::vector<Mmu::FieldStore>> compose_field_stores(
 // Every word of every struct page of pfns [a, b) set to `word` (a memset of
 // whole struct pages with a repeating 8-byte pattern).
 void fill_struct_pages(Machine &m, uint64_t a, uint64_t b, uint64_t word, const char *who);
+
+// The read side, for the oracles that read a few fields of many struct
+// pages: how many of the `count` struct pages from address `p0` (wholly in
+// the vmemmap page at `va`), from the first on, provably hold the same
+// value in each of `fields`, decided once for the vmemmap page from its
+// frame's image (no per-struct-page read), with those values in `values`
+// (read through the page's one translation, as a read of each word
+// would).  Returns 0 when it shows nothing (unmapped, a dense frame, a
+// field that varies from slot to slot, an override at the first struct
+// page); the run stops before the struct page holding the first override
+// in [p0, p0 + count * struct_page_size).
+uint64_t uniform_struct_page_words(const Machine &m, uint64_t va, uint64_t p0, uint64_t count,
+                                   std::span<const unsigned> fields, uint64_t *values);
 
 // The reference: the same stores struct page by struct page, field by field
 // (Mmu::write_masked), as the kernel's loop makes them.
