@@ -23,6 +23,7 @@
 #include "hvo/fuzz/trace.h"
 #include "hvo/model.h"
 #include "harness_trace.h"
+#include "target_param_name.h"
 #include "machine_state.h"
 
 namespace hvo {
@@ -146,9 +147,7 @@ TEST_P(BootSnapshot, ResetEqualsFreshBoot) {
 INSTANTIATE_TEST_SUITE_P(Targets, BootSnapshot,
                          testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_compound_head",
                                          "hvo_fuzz_dax", "hvo_fuzz_boot"),
-                         [](const testing::TestParamInfo<const char *> &i) {
-                           return std::string(i.param).substr(9);
-                         });
+                         test::TargetParamName());
 
 // Model::copy_of_booted, which the boot cache uses on a miss instead of a
 // second boot, over the corpus and its mutants, random inputs and the
@@ -218,9 +217,7 @@ INSTANTIATE_TEST_SUITE_P(Targets, BootCopy,
                          testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_compound_head",
                                          "hvo_fuzz_dax", "hvo_fuzz_boot",
                                          "hvo_fuzz_differential"),
-                         [](const testing::TestParamInfo<const char *> &i) {
-                           return std::string(i.param).substr(9);
-                         });
+                         test::TargetParamName());
 
 // The booted machine a reset copies from is never written: resetting twice
 // from it after different inputs gives the same state.

@@ -29,6 +29,7 @@
 #include "hvo/shared_tail.h"
 #include "hvo/struct_page.h"
 #include "harness_trace.h"
+#include "target_param_name.h"
 #include "machine_state.h"
 
 namespace hvo {
@@ -103,9 +104,7 @@ TEST_P(FreePathRandom, SameResultsBothWays) {
 
 INSTANTIATE_TEST_SUITE_P(Targets, FreePathRandom,
                          testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_boot"),
-                         [](const testing::TestParamInfo<const char *> &i) {
-                           return std::string(i.param).substr(9);
-                         });
+                         test::TargetParamName());
 
 // The differential target runs each input on both eras at once.
 TEST(FreePathRandom, DifferentialSameResultsBothWays) {

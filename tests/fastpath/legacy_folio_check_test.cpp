@@ -29,6 +29,7 @@
 #include "hvo/struct_page.h"
 
 #include "harness_trace.h"
+#include "target_param_name.h"
 
 namespace hvo {
 namespace {
@@ -398,9 +399,7 @@ TEST_P(LegacyRandom, SameReportsBothWaysAfterEveryOp) {
 
 INSTANTIATE_TEST_SUITE_P(Targets, LegacyRandom,
                          testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_compound_head"),
-                         [](const testing::TestParamInfo<const char *> &i) {
-                           return std::string(i.param).substr(9);
-                         });
+                         test::TargetParamName());
 
 }  // namespace
 }  // namespace hvo

@@ -21,6 +21,7 @@
 #include "hvo/model.h"
 #include "hvo/ops.h"
 #include "harness_trace.h"
+#include "target_param_name.h"
 #include "machine_state.h"
 
 namespace hvo {
@@ -104,9 +105,7 @@ TEST_P(MmuRebase, CorpusMutantsAndRandomInputsBothWays) {
 INSTANTIATE_TEST_SUITE_P(Targets, MmuRebase,
                          testing::Values("hvo_fuzz_boot", "hvo_fuzz_dax", "hvo_fuzz_hugetlb",
                                          "hvo_fuzz_compound_head", "hvo_fuzz_differential"),
-                         [](const testing::TestParamInfo<const char *> &i) {
-                           return std::string(i.param).substr(9);  // drop "hvo_fuzz_"
-                         });
+                         test::TargetParamName());
 
 // Restores and demotes that store address-relative values into restored
 // copies: legacy 2 MiB and 1 GiB folios (FolioHead of an order above and

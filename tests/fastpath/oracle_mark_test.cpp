@@ -15,6 +15,7 @@
 #include "hvo/fuzz/decoder.h"
 #include "hvo/model.h"
 #include "harness_trace.h"
+#include "target_param_name.h"
 
 namespace hvo {
 namespace {
@@ -91,9 +92,7 @@ TEST_P(OracleMarkScan, SameFramesAsPerFrameLoop) {
 INSTANTIATE_TEST_SUITE_P(Targets, OracleMarkScan,
                          testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_compound_head",
                                          "hvo_fuzz_dax", "hvo_fuzz_boot"),
-                         [](const testing::TestParamInfo<const char *> &i) {
-                           return std::string(i.param).substr(9);
-                         });
+                         test::TargetParamName());
 
 }  // namespace
 }  // namespace hvo

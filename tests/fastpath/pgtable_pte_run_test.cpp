@@ -20,6 +20,7 @@
 #include "hvo/model.h"
 
 #include "harness_trace.h"
+#include "target_param_name.h"
 
 namespace hvo {
 namespace {
@@ -118,9 +119,7 @@ TEST_P(PteRun, EqualsPtepGetPageByPage) {
 
 INSTANTIATE_TEST_SUITE_P(Targets, PteRun,
                          testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_boot", "hvo_fuzz_dax"),
-                         [](const testing::TestParamInfo<const char *> &i) {
-                           return std::string(i.param).substr(9);
-                         });
+                         test::TargetParamName());
 
 // A table laid out by hand, page index -> PTE:
 //   0..9 frame A rw, 10 frame A ro, 11..12 none, 13..19 frame B ro,

@@ -13,6 +13,7 @@
 #include "hvo/model.h"
 
 #include "harness_trace.h"
+#include "target_param_name.h"
 
 namespace hvo {
 namespace {
@@ -89,9 +90,7 @@ TEST(TranslateMemoMutators, EachInvalidates) {
 INSTANTIATE_TEST_SUITE_P(Targets, TranslateMemo,
                          testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_compound_head",
                                          "hvo_fuzz_dax", "hvo_fuzz_boot"),
-                         [](const testing::TestParamInfo<const char *> &i) {
-                           return std::string(i.param).substr(9);
-                         });
+                         test::TargetParamName());
 
 }  // namespace
 }  // namespace hvo

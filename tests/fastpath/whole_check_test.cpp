@@ -25,6 +25,7 @@
 #include "hvo/ops.h"
 
 #include "harness_trace.h"
+#include "target_param_name.h"
 #include "race_inputs.h"
 
 namespace hvo {
@@ -81,9 +82,7 @@ TEST_P(FastOracle, SameReportsAsTheReferencePaths) {
 INSTANTIATE_TEST_SUITE_P(Targets, FastOracle,
                          testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_compound_head",
                                          "hvo_fuzz_dax", "hvo_fuzz_boot"),
-                         [](const testing::TestParamInfo<const char *> &i) {
-                           return std::string(i.param).substr(9);
-                         });
+                         test::TargetParamName());
 
 // Historic bugs make the oracle report; the fast paths must report the same.
 TEST(FastOracle, SameReportsWithHistoricBugs) {
