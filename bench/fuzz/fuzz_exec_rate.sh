@@ -95,6 +95,15 @@ random_inputs() {
   done
 }
 
+# exec_per_sec BIN OUTPUT: R from the replay driver's last
+# "hvo-replay: N executions in S s: R exec/s" line in OUTPUT.
+exec_per_sec() {
+  local r
+  r=$(sed -n 's/.*: \([0-9]*\) exec\/s$/\1/p' <<<"$2" | tail -n 1)
+  [[ -n $r ]] || { echo "fuzz_exec_rate: error: $1 printed no exec/s line" >&2; return 1; }
+  echo "$r"
+}
+
 # rate BIN FILE: exec/s of BIN on FILE over about $seconds seconds.
 rate() {
   local bin=$1 file=$2 n=8 out r secs
@@ -105,9 +114,9 @@ rate() {
       return 1
     fi
     # "hvo-replay: N executions in S s: R exec/s"
+    r=$(exec_per_sec "$bin" "$out") || return 1
     secs=$(sed -n 's/.* executions in \([0-9.]*\) s:.*/\1/p' <<<"$out" | tail -n 1)
-    r=$(sed -n 's/.*: \([0-9]*\) exec\/s$/\1/p' <<<"$out" | tail -n 1)
-    [[ -n $secs && -n $r ]] || { echo "fuzz_exec_rate: error: $bin printed no exec/s line" >&2; return 1; }
+    [[ -n $secs ]] || { echo "fuzz_exec_rate: error: $bin printed no execution time" >&2; return 1; }
     # Grow the count until one measurement takes about $seconds seconds.
     if awk -v s="$secs" -v want="$seconds" 'BEGIN { exit !(s >= want * 0.8) }' || [[ $n -ge 10000000 ]]; then
       echo "$r"
@@ -140,7 +149,7 @@ worst_inputs() {
 # mutants_rate BIN TARGET: exec/s of BIN over the target's frozen mutant
 # sample replayed twice in order, or "-" when the target has no sample.
 mutants_rate() {
-  local bin=$1 hex="$root/bench/fuzz/mutants/$2.hex" out r
+  local bin=$1 hex="$root/bench/fuzz/mutants/$2.hex" out
   [[ -f $hex ]] || { echo "-"; return 0; }
   rm -rf "$mutdir"
   "$root/bench/fuzz/mutant_sample.sh" expand "$hex" "$mutdir" || return 1
@@ -149,9 +158,7 @@ mutants_rate() {
     echo "$out" | tail -n 20 >&2
     return 1
   fi
-  r=$(sed -n 's/.*: \([0-9]*\) exec\/s$/\1/p' <<<"$out" | tail -n 1)
-  [[ -n $r ]] || { echo "fuzz_exec_rate: error: $bin printed no exec/s line" >&2; return 1; }
-  echo "$r"
+  exec_per_sec "$bin" "$out"
 }
 
 # libfuzzer_rate TARGET: the target's own average_exec_per_sec over
