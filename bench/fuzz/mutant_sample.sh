@@ -16,9 +16,11 @@
 #   bench/fuzz/mutant_sample.sh expand HEX_FILE DIR
 #       Writes each input of HEX_FILE to DIR/NNNNN (DIR is created; it must
 #       be empty), in file order, so a replay of DIR runs them in that order.
-#   bench/fuzz/mutant_sample.sh grow -b BUILD_DIR -t TARGET [-s SECONDS] OUT_HEX
+#   bench/fuzz/mutant_sample.sh grow -b BUILD_DIR -t TARGET [-s SECONDS] [-c HEX_FILE] OUT_HEX
 #       Runs BUILD_DIR/bin/TARGET (a libFuzzer build) for SECONDS (default
-#       30) from a copy of its seed corpus, with -seed=1, the target's
+#       30) from a copy of its seed corpus (plus the inputs of HEX_FILE with
+#       -c: a warm start, like a campaign that kept its corpus, whose
+#       executions mostly find nothing new), with -seed=1, the target's
 #       .options and dictionary and fuzz/known-findings.txt, writes the
 #       grown corpus to OUT_HEX and prints the run's average_exec_per_sec
 #       on stdout (fuzz_exec_rate.sh -f reports it).  The run is timed, so a
@@ -35,7 +37,7 @@ me=mutant_sample
 die() { echo "$me: error: $*" >&2; exit 2; }
 usage() {
   echo "usage: $0 expand HEX_FILE DIR" >&2
-  echo "       $0 grow -b BUILD_DIR -t TARGET [-s SECONDS] OUT_HEX" >&2
+  echo "       $0 grow -b BUILD_DIR -t TARGET [-s SECONDS] [-c HEX_FILE] OUT_HEX" >&2
   exit 2
 }
 
@@ -66,13 +68,14 @@ expand() {
 
 # grow -b BUILD -t TARGET [-s SECONDS] OUT
 grow() {
-  local build="" target="" seconds=30 opt root out corpus work rc=0 options
+  local build="" target="" seconds=30 start="" opt root out corpus work rc=0 options
   OPTIND=1
-  while getopts "b:t:s:" opt; do
+  while getopts "b:t:s:c:" opt; do
     case $opt in
       b) build=$OPTARG ;;
       t) target=$OPTARG ;;
       s) seconds=$OPTARG ;;
+      c) start=$OPTARG ;;
       *) usage ;;
     esac
   done
@@ -91,7 +94,14 @@ grow() {
   corpus="$work/corpus"
   mkdir "$corpus"
   cp "$build/fuzz/seeds/$target"/* "$corpus/"
-  echo "$me: growing $target for $seconds s from $(ls "$corpus" | wc -l) seeds" >&2
+  local from="seeds"
+  if [[ -n $start ]]; then
+    # Expanded beside the seeds under another name pattern (NNNNN).
+    (expand "$start" "$work/start") || exit 2
+    cp "$work/start"/* "$corpus/"
+    from="seeds and inputs of $start"
+  fi
+  echo "$me: growing $target for $seconds s from $(ls "$corpus" | wc -l) $from" >&2
   # A finding ends the run with a crash file in $work; known findings do not.
   local bin dict
   bin=$(realpath "$build/bin/$target")
@@ -107,7 +117,7 @@ grow() {
   fi
   {
     echo "# SPDX-License-Identifier: GPL-2.0-only"
-    echo "# $target: the corpus one ${seconds} s libFuzzer run grew from the seed corpus"
+    echo "# $target: the corpus one ${seconds} s libFuzzer run grew from the seed corpus${start:+ and $(basename "$start")}"
     echo "# ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "unknown commit"), -seed=1, $(echo $options), the target's dictionary),"
     echo "# frozen as a fixed benchmark set: one input per line, its bytes in hex"
     echo "# (\"-\" for the empty input).  bench/fuzz/mutant_sample.sh expands it."
