@@ -206,5 +206,36 @@ TEST(DaxFuzzFindings, FailedSubSectionAddUnderABootPmdLeafMarksItsMemmapUnused) 
   EXPECT_NE(m.phys.read_word(block, 0), 0xfdfdfdfdfdfdfdfdull);
 }
 
+// hvo_fuzz_dax, 22 Nov 2026 (libFuzzer -seed=11, 120 s): the partial
+// memremap_pages failure above, when the failing range shares its first
+// section with a live range.  The subsections the failed add populated in
+// section 11 stay behind (__add_pages does not unwind them), but the section
+// is not an orphan while range 0's subsections are live there; removing
+// range 0 leaves it holding only the failed range's memmap, and the oracle
+// reports I13 at that dax_remove.  Same kernel behaviour, later op.
+TEST(DaxFuzzFindings, PartialAddSharingASectionLeavesAnOrphanWhenTheOtherRangeGoes) {
+  for (bool inject : {false, true}) {
+    Config c = legacy_config();
+    c.era = Era::SharedTail;
+    c.variant = Variant::KirylV7;
+    Model md(c);
+    ASSERT_EQ(run(md, "dax_add", {360448, 512, 0, 0}).result.ret, 0);  // section 11
+    if (inject)
+      ASSERT_EQ(run(md, "fail_nth", {27}).result.ret, 0);  // in section 12
+    StepResult add = run(md, "dax_add", {386560, 8192, 9, 0});  // sections 11-12
+    EXPECT_EQ(add.result.ret, inject ? -12 : 0);
+    EXPECT_TRUE(add.violations.empty()) << dump(add.violations);
+    StepResult rm = run(md, "dax_remove", {0});
+    EXPECT_EQ(rm.result.ret, 0);
+    if (!inject) {
+      EXPECT_TRUE(rm.violations.empty()) << dump(rm.violations);
+      continue;
+    }
+    ASSERT_EQ(rm.violations.size(), 1u) << dump(rm.violations);
+    EXPECT_EQ(rm.violations[0].id, "I13-dax-orphan-section");
+    EXPECT_EQ(rm.violations[0].pfn, 0x58000u) << "the start of section 11";
+  }
+}
+
 }  // namespace
 }  // namespace hvo
