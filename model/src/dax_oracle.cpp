@@ -269,6 +269,155 @@ bool order0_block_clean(Machine &m, const HotplugState &hp, bool can_optimize, u
   return true;
 }
 
+// Reads of struct page words for compound_clean: the PTE of the last
+// vmemmap page read is kept.  A check has no effect on the machine, so a
+// PTE read once stays the PTE of its page for the whole check; the word is
+// read through it as read_word would.
+class PteCachedReader {
+public:
+  explicit PteCachedReader(Machine &m) : m_(m), ps_(m.cfg.page_size()) {}
+  Pte pte(uint64_t vaddr) {
+    const uint64_t page = vaddr & ~(ps_ - 1);
+    if (page != page_) {
+      page_ = page;
+      pte_ = m_.pt.ptep_get(page);
+    }
+    return pte_;
+  }
+  uint64_t word(uint64_t vaddr) {
+    const Pte p = pte(vaddr);
+    return p.present() ? m_.phys.read_word(p.frame, (vaddr & (ps_ - 1)) / 8) : 0;
+  }
+
+private:
+  Machine &m_;
+  const uint64_t ps_;
+  uint64_t page_ = UINT64_MAX;
+  Pte pte_;
+};
+
+// Whether every vmemmap page in [a, b) has the page-table PTE {frame, ro}:
+// the loops of check_compound over the tail pages of an optimized compound
+// page, decided a run of equal PTEs at a time (VmemmapPageTable::pte_run:
+// the pages of a run all have the PTE ptep_get gives for its first).
+bool all_map(Machine &m, uint64_t a, uint64_t b, FrameId frame, bool ro) {
+  const uint64_t ps = m.cfg.page_size();
+  while (a < b) {
+    const Pte pte = m.pt.ptep_get(a);
+    if (pte.frame != frame || pte.ro != ro)
+      return false;
+    a += m.pt.pte_run(a, (b - a) / ps) * ps;
+  }
+  return true;
+}
+
+// True when check_compound(m, hp, p, head_pfn, end_pfn, ...) would report
+// nothing (then it need not run); false when it would or that is not
+// certain.  It makes check_compound's decisions, in whatever order is
+// cheapest, since only "nothing to report" is answered: the PTE loops
+// over the tail pages of an optimized compound page by runs of equal PTEs
+// (all_map), one PTE read per vmemmap page otherwise, shared by the
+// map-count test and the head-resolution read of that page's first struct
+// page (PteCachedReader), and where every tail page maps one frame (an
+// optimized compound page, a power-of-two struct page, so each page's
+// first struct page starts at word 0) that read made once: the same frame
+// and word give the same value, which is then decoded for each page's own
+// address as check_head_resolution decodes it.
+bool compound_clean(Machine &m, const HotplugState &hp, const DevPagemap &p, uint64_t head_pfn,
+                    uint64_t end_pfn, const VmemmapGeometry &geo) {
+  const uint64_t ps = m.cfg.page_size();
+  const uint64_t nr = pgmap_vmemmap_nr(p);
+  const uint64_t head = m.page(head_pfn);
+  const uint64_t last_pfn = std::min(end_pfn, head_pfn + nr);
+  const MemSection &sec = hp.sections.pfn_to_section(head_pfn);
+  const bool early = sec.early;
+  const bool ms = m.cfg.era == Era::SharedTail && m.cfg.variant == Variant::Muchun;
+  const bool optimized = ms ? vmemmap_optimizable_order(geo, sec.compound_order) && !early
+                            : vmemmap_can_optimize(m, &p) && !early;
+  const uint64_t first_page = head & ~(ps - 1);
+  const uint64_t end_page = m.page(last_pfn);
+  auto refcount = [&](FrameId f) -> uint64_t {
+    auto it = hp.frame_refcount.find(f);
+    return it == hp.frame_refcount.end() ? 0 : it->second;
+  };
+  auto map_count = [&](FrameId f) { return std::as_const(m.phys).frame(f).map_count; };
+  PteCachedReader rd(m);
+  // check_head_resolution's verdict on the struct page of `pfn` whose
+  // compound_head word holds `info`.
+  auto resolves_to_head = [&](uint64_t pfn, uint64_t info) {
+    if (pfn < head_pfn || pfn >= last_pfn)
+      return true;
+    const bool want_tail = pfn != head_pfn && nr > 1;
+    return compound_info_decode(geo, m.page(pfn), info) == head && bool(info & 1) == want_tail;
+  };
+  auto resolves = [&](uint64_t pfn) {
+    return resolves_to_head(pfn, rd.word(Machine::field(m.page(pfn), sp::kCompoundHead)));
+  };
+  // Tail vmemmap pages [first_page + ps, end_page) all mapping `shared`
+  // (kNoFrame: not known to).
+  FrameId shared = kNoFrame;
+  if (optimized && ms && head % ps == 0) {
+    const FrameId h = rd.pte(first_page).frame;
+    const FrameId t = shared_tail_lookup(m, p.vmemmap_shift, tail_owner_device(m, p.nid));
+    if (h == kNoFrame || h == t || refcount(h) != 1 || map_count(h) != 1)
+      return false;
+    if (!all_map(m, first_page + ps, end_page, t, true))
+      return false;
+    if (t != kNoFrame && refcount(t) != 1 + map_count(t))
+      return false;
+    shared = t;
+  } else if (optimized && head % ps == 0 && m.pt.covers(first_page) &&
+             m.pt.pmd_leaf(m.pt.pmd_index(first_page))) {
+    return false;  // I13-dax-leaf
+  } else if (optimized && head % ps == 0) {
+    const FrameId h = m.pt.ptep_get(first_page).frame;
+    const FrameId t = m.pt.ptep_get(first_page + ps).frame;
+    if (h == kNoFrame || t == kNoFrame || h == t)
+      return false;
+    if (!all_map(m, first_page + 2 * ps, end_page, t, false))
+      return false;
+    if (refcount(h) != 1 || map_count(h) != 1 || refcount(t) != map_count(t))
+      return false;
+    shared = t;
+  } else if (!optimized && !early) {
+    // The map-count loop and the first struct page of each tail page, one
+    // PTE read per page.
+    for (uint64_t a = first_page; a < end_page; a += ps) {
+      const Pte pte = rd.pte(a);
+      if (pte.present() && map_count(pte.frame) != 1)
+        return false;
+      if (a != first_page && !resolves(m.page_to_pfn(a)))
+        return false;
+    }
+  } else {
+    for (uint64_t a = first_page + ps; a < end_page; a += ps)
+      if (!resolves(m.page_to_pfn(a)))
+        return false;
+  }
+  if (!resolves(head_pfn))
+    return false;
+  for (uint64_t i = 1; i < std::min<uint64_t>(nr, 4); i++)
+    if (!resolves(head_pfn + i))
+      return false;
+  if (shared != kNoFrame) {
+    // Every tail page maps `shared`: with a power-of-two struct page the
+    // first struct page of each starts the page, so its compound_head is
+    // the same word of the same frame.
+    if (m.cfg.struct_page_pow2()) {
+      const uint64_t w = Machine::field(0, sp::kCompoundHead) / 8;
+      const uint64_t info = end_page > first_page + ps ? m.phys.read_word(shared, w) : 0;
+      for (uint64_t a = first_page + ps; a < end_page; a += ps)
+        if (!resolves_to_head(m.page_to_pfn(a), info))
+          return false;
+    } else {
+      for (uint64_t a = first_page + ps; a < end_page; a += ps)
+        if (!resolves(m.page_to_pfn(a)))
+          return false;
+    }
+  }
+  return nr <= 1 || resolves(last_pfn - 1);
+}
+
 } // namespace
 
 const std::vector<InvariantInfo> &dax_invariant_catalog() { return kDaxCatalog; }
@@ -285,6 +434,7 @@ std::vector<Violation> check_dax(Machine &m, const HotplugState &hp, std::size_t
       start = p.altmap->base_pfn + p.altmap->reserve + p.altmap->free;
     const uint64_t nr = pgmap_vmemmap_nr(p);
     const bool can_optimize = nr == 1 && vmemmap_can_optimize(m, &p);
+    const VmemmapGeometry geo = vmemmap_geometry(m.cfg);
     for (uint64_t pfn = start; pfn < end;) {
       // An order-0 pgmap: a vmemmap page's struct pages at once where
       // that provably reports nothing, else each as the loop below does.
@@ -295,8 +445,15 @@ std::vector<Violation> check_dax(Machine &m, const HotplugState &hp, std::size_t
         pfn = block_end;
         continue;
       }
-      for (const uint64_t stop = std::max(block_end, pfn + 1); pfn < stop && pfn < end; pfn += nr)
+      for (const uint64_t stop = std::max(block_end, pfn + 1); pfn < stop && pfn < end; pfn += nr) {
+        // A compound page that provably reports nothing is not checked
+        // sample by sample (compound_clean; reference: check_compound alone).
+        if (nr > 1 && !check_dax_reference && compound_clean(m, hp, p, pfn, end, geo)) {
+          check_dax_clean_compounds++;
+          continue;
+        }
         check_compound(m, hp, p, pfn, end, b, out);
+      }
     }
   }
   // Sections that carry a hot-added memmap must belong to a live pgmap.

@@ -30,6 +30,12 @@ inline bool check_dax_reference = false;
 /// How many order-0 blocks (the struct pages of one vmemmap page) that fast
 /// path accepted at once: tests require it to have run.
 inline uint64_t check_dax_clean_blocks = 0;
+/// check_dax_reference also turns off the fast path for compound pgmaps
+/// (vmemmap_shift > 0): a compound page whose check provably reports
+/// nothing is accepted after its PTEs are read by runs and its sampled
+/// struct pages through one PTE read per vmemmap page, instead of being
+/// checked sample by sample.  How many it accepted:
+inline uint64_t check_dax_clean_compounds = 0;
 
 /// Checks every live pgmap's memmap and every hot-added section.  At most
 /// @max_per_id violations of one id are returned.
