@@ -18,12 +18,31 @@ namespace {
 // what their page tables need, not to MAX_FOLIO_VMEMMAP_ALIGN, and before
 // 08/18 sparse_init() did not check; modelled as a base one PMD up.
 Config arch_vmemmap_layout(Config c) {
-  if (c.has(Bug::NoMemmapAlignmentCheck) && c.era == Era::SharedTail)
-    c.vmemmap_base += c.pmd_size();
+  c.vmemmap_base = Machine::laid_out_vmemmap_base(c);
   return c;
 }
 
 } // namespace
+
+uint64_t Machine::laid_out_vmemmap_base(const Config &c) {
+  if (c.has(Bug::NoMemmapAlignmentCheck) && c.era == Era::SharedTail)
+    return c.vmemmap_base + c.pmd_size();
+  return c.vmemmap_base;
+}
+
+// Field by field rather than through normalised copies: no allocation (the
+// fuzz harness asks on every boot-cache miss).  A new Config field must be
+// sorted here into what boot reads or not; the size check makes that a
+// compile error rather than a silent "alike".
+static_assert(sizeof(Config) == 64 + sizeof(BugSet) || sizeof(void *) != 8,
+              "Config changed: decide whether Machine::boots_alike must compare the new field");
+bool Machine::boots_alike(const Config &a, const Config &b) {
+  return a.arch == b.arch && a.page_shift == b.page_shift &&
+         a.struct_page_size == b.struct_page_size && a.nodes == b.nodes &&
+         a.section_size_bits == b.section_size_bits &&
+         a.subsection_size_bits == b.subsection_size_bits && a.bugs == b.bugs &&
+         laid_out_vmemmap_base(a) == laid_out_vmemmap_base(b);
+}
 
 Machine::Machine(const Config &c)
     : cfg(arch_vmemmap_layout(c)), phys(cfg), pt(cfg, phys), mmu(cfg, phys, pt),
@@ -38,6 +57,14 @@ Machine::Machine(const Config &c)
 Machine::Machine(StateOf o)
     : cfg(o.machine.cfg), phys(cfg), pt(cfg, phys), mmu(cfg, phys, pt) {
   assign_state(o.machine);
+  if (o.as) {
+    // What differs between two machines that boot alike: the Config they
+    // keep (Machine's, PhysMem's copy) and what the constructor derives
+    // from it without booting.
+    cfg = arch_vmemmap_layout(*o.as);
+    phys.retarget(cfg);
+    vmemmap_optimize_enabled = o.as->hvo_enabled;
+  }
 }
 
 void Machine::assign_state(const Machine &o) {

@@ -17,16 +17,31 @@ std::unique_ptr<Model> Model::create(const Config &cfg, std::string *error) {
   return std::make_unique<Model>(cfg);
 }
 
-Model::Model(const Config &cfg) : m_(cfg), oracle_(m_) {}
+Model::Model(const Config &cfg) : requested_(cfg), m_(cfg), oracle_(m_) {}
 
 Model::Model(const Model &booted, Machine::StateOf state)
-    : m_(state), oracle_(m_, booted.oracle_), index_(booted.index_) {}
+    : requested_(state.as ? *state.as : booted.requested_), m_(state),
+      oracle_(m_, booted.oracle_), index_(booted.index_) {}
 
 std::unique_ptr<Model> Model::copy_of_booted(const Model &booted) {
   return std::unique_ptr<Model>(new Model(booted, Machine::StateOf{booted.m_}));
 }
 
+std::unique_ptr<Model> Model::copy_of_booted(const Model &booted, const Config &as,
+                                             std::string *error) {
+  std::string err = as.validate();
+  if (err.empty() && !Machine::boots_alike(booted.requested_, as))
+    err = "configuration does not boot like the copied machine's";
+  if (!err.empty()) {
+    if (error)
+      *error = err;
+    return nullptr;
+  }
+  return std::unique_ptr<Model>(new Model(booted, Machine::StateOf{booted.m_, &as}));
+}
+
 void Model::reset(const Model &booted) {
+  requested_ = booted.requested_;
   m_.assign_state(booted.m_);
   oracle_.reset(booted.oracle_);
   index_ = booted.index_;

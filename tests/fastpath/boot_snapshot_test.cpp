@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <span>
@@ -218,6 +219,135 @@ INSTANTIATE_TEST_SUITE_P(Targets, BootCopy,
                                          "hvo_fuzz_dax", "hvo_fuzz_boot",
                                          "hvo_fuzz_differential"),
                          test::TargetParamName());
+
+// Model::copy_of_booted(booted, as): the boot cache's copy of a machine
+// booted with another era, variant, hvo or hotplug setting of the same
+// memory (Machine::boots_alike) against a fresh boot of `as`, before and
+// after the input's ops, for every input's Config crossed with every shape
+// (era and variant), both hvo and hotplug settings, and no bug switch or
+// all of them.  A Config that does not boot alike (the shared-tail era
+// under no-memory-alignment-check moves the vmemmap base) must be refused,
+// and its fresh boot must indeed lay the memmap out elsewhere.
+class BootRetarget : public testing::TestWithParam<const char *> {};
+
+TEST_P(BootRetarget, RetargetedCopyEqualsFreshBoot) {
+  const fuzz::TargetProfile *p = fuzz::find_profile(GetParam());
+  ASSERT_NE(p, nullptr);
+  std::mt19937 rng(20261123);
+  std::vector<Scenario> inputs = test::corpus_and_mutants(*p, 1, rng);
+  for (unsigned i = 0; i < 4; i++)
+    inputs.push_back(test::random_fuzz_scenario(*p, rng, 8, 40));
+  const std::vector<std::vector<uint8_t>> mutants = mutant_inputs(p->name);
+  for (size_t k = 1; k < mutants.size(); k += 6)
+    inputs.push_back(fuzz::decode_input(*p, mutants[k]));
+  const std::pair<Era, Variant> shapes[] = {{Era::Legacy, Variant::V6_12_0},
+                                            {Era::Legacy, Variant::D612},
+                                            {Era::SharedTail, Variant::KirylV7},
+                                            {Era::SharedTail, Variant::Muchun}};
+  unsigned copied = 0, refused = 0, with_ops = 0;
+  for (size_t i = 0; i < inputs.size(); i++) {
+    for (const bool all_bugs : {false, true}) {
+      Config from = inputs[i].config;
+      if (all_bugs)
+        from.bugs.set();
+      std::string error;
+      if (!Model::create(from, &error))
+        continue;
+      const Model booted(from);
+      // A target per source, drawn from the 16 shape x hvo x hotplug
+      // combinations: every combination is reached over the inputs.
+      {
+        const unsigned k = static_cast<unsigned>(rng() % 16);
+        Config as = from;
+        as.era = shapes[k % 4].first;
+        as.variant = shapes[k % 4].second;
+        as.hvo_enabled = (k / 4) % 2;
+        as.memory_hotplug = k / 8;
+        if (!Model::create(as, &error))
+          continue;
+        SCOPED_TRACE("input " + std::to_string(i) + ": " + print_config(from) + " as " +
+                     print_config(as));
+        const std::unique_ptr<Model> copy = Model::copy_of_booted(booted, as, &error);
+        Model fresh(as);
+        if (!Machine::boots_alike(from, as)) {
+          EXPECT_EQ(copy, nullptr);
+          EXPECT_NE(fresh.machine().cfg.vmemmap_base, booted.machine().cfg.vmemmap_base)
+              << "refused a configuration that boots the same machine";
+          refused++;
+          continue;
+        }
+        ASSERT_NE(copy, nullptr) << error;
+        ASSERT_EQ(copy->config(), fresh.config());
+        ASSERT_EQ(copy->machine().phys.config(), fresh.machine().phys.config());
+        EXPECT_EQ(copy->machine().vmemmap_optimize_enabled, fresh.machine().vmemmap_optimize_enabled);
+        ASSERT_EQ(test::machine_state_diff(fresh.machine(), copy->machine()), "") << "after the copy";
+        ASSERT_EQ(mark_text(fresh.machine()), mark_text(copy->machine()));
+        Scenario s = inputs[i];
+        s.config = as;
+        EXPECT_EQ(run_ops(fresh, s), run_ops(*copy, s));
+        EXPECT_EQ(mark_text(fresh.machine()), mark_text(copy->machine())) << "after the ops";
+        if (i % 4 == 0)
+          EXPECT_EQ(test::machine_state_diff(fresh.machine(), copy->machine()), "") << "after the ops";
+        // A copy of the copy (what the cache keeps as the working Model).
+        if (i % 8 == 1) {
+          const std::unique_ptr<Model> again = Model::copy_of_booted(booted, as, &error);
+          ASSERT_NE(again, nullptr);
+          const std::unique_ptr<Model> work = Model::copy_of_booted(*again);
+          Model fresh2(as);
+          EXPECT_EQ(run_ops(fresh2, s), run_ops(*work, s));
+        }
+        if (HasFatalFailure())
+          return;
+        copied++;
+        with_ops += !s.ops.empty();
+      }
+    }
+  }
+  std::printf("BootRetarget %s: %u copies compared, %u refused\n", std::string(p->name).c_str(),
+              copied, refused);
+  EXPECT_GE(copied, inputs.size() / 2) << "most combinations should boot alike";
+  EXPECT_GE(with_ops, inputs.size() / 2);
+  if (std::string_view(p->name) != "hvo_fuzz_dax")
+    EXPECT_GT(refused, 0u) << "no configuration whose era moves the vmemmap base";
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, BootRetarget,
+                         testing::Values("hvo_fuzz_hugetlb", "hvo_fuzz_compound_head",
+                                         "hvo_fuzz_dax", "hvo_fuzz_boot",
+                                         "hvo_fuzz_differential"),
+                         test::TargetParamName());
+
+// Machine::boots_alike field by field: what boot reads tells two Configs
+// apart, what it does not read does not.
+TEST(BootRetarget, BootsAlikeComparesWhatBootReads) {
+  Config a;
+  Config b = a;
+  b.era = Era::SharedTail;
+  b.variant = Variant::KirylV7;
+  b.hvo_enabled = false;
+  b.memory_hotplug = false;
+  EXPECT_TRUE(Machine::boots_alike(a, b));
+  for (const std::function<void(Config &)> &change : std::vector<std::function<void(Config &)>>{
+           [](Config &c) { c.page_shift = 14; },
+           [](Config &c) { c.struct_page_size = 72; },
+           [](Config &c) { c.nodes.push_back(c.nodes.front()); },
+           [](Config &c) { c.nodes[0].zones[0].pages *= 2; },
+           [](Config &c) { c.section_size_bits = 28; },
+           [](Config &c) { c.subsection_size_bits = 22; },
+           [](Config &c) { c.vmemmap_base += c.pmd_size(); },
+           [](Config &c) { c.arch = Arch::Ppc64Radix; },
+           [](Config &c) { c.bugs.set(static_cast<unsigned>(Bug::RestoreNoResetStructPages)); },
+       }) {
+    Config c = a;
+    change(c);
+    EXPECT_FALSE(Machine::boots_alike(a, c)) << print_config(c);
+  }
+  // The moved base: the same Config in the other era boots elsewhere.
+  Config legacy = a, shared = b;
+  legacy.bugs.set(static_cast<unsigned>(Bug::NoMemmapAlignmentCheck));
+  shared.bugs = legacy.bugs;
+  EXPECT_FALSE(Machine::boots_alike(legacy, shared));
+}
 
 // The booted machine a reset copies from is never written: resetting twice
 // from it after different inputs gives the same state.

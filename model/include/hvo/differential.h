@@ -73,6 +73,9 @@ public:
   /// (the fuzz harness's boot cache, fuzz/harness/include/hvo/fuzz/boot_cache.h).
   using ModelSource = std::function<Model *(const Config &, std::string *)>;
   Differential(const Config &base, const DiffOptions &opt, const ModelSource &model_for);
+  ~Differential();
+  Differential(const Differential &) = delete;
+  Differential &operator=(const Differential &) = delete;
 
   /// Applies @op to both models and compares; false once diverged (or
   /// stopped).  Ops after that are ignored.
@@ -91,6 +94,30 @@ private:
               const std::string &op_text);
 
   void set_models(Model *legacy, const std::string &e1, Model *shared, const std::string &e2);
+  // compare_state's memo of the folios it found equal (differential.cpp):
+  // whether folio @id, at @pfn and @order, still reads as it did, and
+  // remembering what it read.
+  bool folio_unchanged(size_t id, uint64_t pfn, unsigned order);
+  void remember_folio(size_t id, uint64_t pfn, unsigned order);
+  bool record_pages(Machine &m, uint64_t head_pfn);
+
+  // One vmemmap page a folio's comparison read, and how it was translated.
+  struct PageSeen {
+    uint64_t vaddr;
+    Translation t;
+  };
+  // What a folio's last comparison (which found no difference) read on
+  // each side: seen_pages_[first, first + legacy_pages) on the legacy side,
+  // the next shared_pages on the shared-tail side.
+  struct FolioSeen {
+    bool valid = false;
+    bool key_legacy = false, key_shared = false;  // static_key_enabled()
+    uint8_t order = 0;
+    uint64_t pfn = 0;
+    size_t first = 0, legacy_pages = 0, shared_pages = 0;
+  };
+  std::vector<FolioSeen> seen_;
+  std::vector<PageSeen> seen_pages_;  // append-only within this object
 
   DiffOptions opt_;
   std::unique_ptr<Model> owned_legacy_, owned_shared_;  // unless borrowed from a ModelSource
@@ -106,12 +133,17 @@ private:
 /// Tests (tests/fastpath/differential_compare_test.cpp) set this: the
 /// struct pages compare_state samples are then each read through the
 /// page_flags accessors (compound_head(), PageHead(), ...), the reference
-/// the run-at-a-time comparison is pinned to.  Process-wide; off by default.
+/// the run-at-a-time comparison is pinned to; and every live folio is
+/// compared after every op, rather than skipping those whose memo shows
+/// that nothing they read can have changed.  Process-wide; off by default.
 inline bool differential_compare_reference = false;
 /// How many runs of sampled tail struct pages compare_state has compared
 /// from words decided once per vmemmap page (tests count them, so the
 /// comparison with the reference cannot silently stop reaching that path).
 inline uint64_t differential_uniform_runs = 0;
+/// How many folio comparisons compare_state skipped on its memo (tests
+/// count them, so the pin cannot silently stop reaching that path).
+inline uint64_t differential_memo_hits = 0;
 
 /// The whole sequence at once.  A config that one era cannot boot yields a
 /// divergence at op 0 with observable "config".

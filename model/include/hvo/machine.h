@@ -89,8 +89,23 @@ public:
   // A copy of vectors instead of a per-struct-page boot.
   struct StateOf {
     const Machine &machine;
+    // With `as`, the copy takes *as as its Config (laid out as Machine(*as)
+    // lays it out): the state a fresh Machine(*as) boots into, when
+    // boots_alike(the Config `machine` was booted with, *as) and `machine`
+    // has not run anything (tests/fastpath/boot_snapshot_test.cpp,
+    // BootCopy.RetargetedCopyEqualsFreshBoot).
+    const Config *as = nullptr;
   };
   explicit Machine(StateOf o);
+  // Whether Machine(a) and Machine(b) boot into the same state apart from
+  // the Config they keep: they differ at most in what boot does not read
+  // (the era and variant, hvo_enabled, memory_hotplug), and the era not
+  // where it moves the vmemmap base (arch_vmemmap_layout).  Boot is
+  // sparse_init + memmap_init + the oracle's mark; the machine keeps
+  // vmemmap_optimize_enabled from hvo_enabled, which a copy sets again.
+  static bool boots_alike(const Config &a, const Config &b);
+  // The vmemmap base Machine(c) lays its memmap out at.
+  static uint64_t laid_out_vmemmap_base(const Config &c);
   Machine(const Machine &) = delete;
   Machine &operator=(const Machine &) = delete;
   // Makes this machine's state equal to `o`'s, as if it had run the same

@@ -40,6 +40,14 @@ public:
   // other `booted` (the race target's set-up machines) it is what
   // Model(booted.config()) then reset(booted) gives.
   static std::unique_ptr<Model> copy_of_booted(const Model &booted);
+  // The same for another Config: a new Model in the state Model::create(as)
+  // returns, made by copying `booted` (a Model that has not applied any op,
+  // booted from a Config that Machine::boots_alike `as`) instead of booting.
+  // nullptr with *error set when `as` is invalid (as Model::create) or does
+  // not boot alike (then the caller boots).  Pinned by
+  // BootCopy.RetargetedCopyEqualsFreshBoot (tests/fastpath/boot_snapshot_test.cpp).
+  static std::unique_ptr<Model> copy_of_booted(const Model &booted, const Config &as,
+                                               std::string *error);
 
   StepResult apply(const Op &op);
   // The oracle over everything (not only what the last op touched).
@@ -60,6 +68,9 @@ public:
 
 private:
   Model(const Model &booted, Machine::StateOf state);
+  // The Config `booted` was created with, before the layout (the base
+  // Machine keeps may be moved: arch_vmemmap_layout).
+  Config requested_;
   void append_dax_violations(std::vector<Violation> &out, uint64_t op_index);
 
   Machine m_;

@@ -81,6 +81,10 @@ public:
   explicit PhysMem(const Config &cfg);
 
   const Config &config() const { return cfg_; }
+  // Takes `cfg` as this memory's Config without changing anything else: for
+  // a machine copied from one booted with a Config that boots the same
+  // memory (Machine::boots_alike: same nodes, zones, geometry, layout).
+  void retarget(const Config &cfg) { cfg_ = cfg; }
   ImagePool &images() { return images_; }
   const ImagePool &images() const { return images_; }
 
@@ -216,8 +220,43 @@ public:
     return f < unchanged_limit_ && (changed_bits_[f / 64] >> (f % 64) & 1);
   }
 
+  // --- frames written since a checkpoint (Differential's per-folio memo) ------
+  // While the journal is on, every frame a write could have reached (each
+  // call of note_changed, whatever the mark) is recorded once until
+  // journal_clear(): a reader that remembers which frames it read can tell
+  // whether any of them may hold other contents or another record now.
+  // Frames created while it is on are not recorded (no reader saw them
+  // before).  Off by default, and off in a copy of a machine that never
+  // turned it on; copied like the rest of the state otherwise.
+  void journal_start() {
+    journal_on_ = true;
+    journal_clear();
+  }
+  void journal_stop() {
+    journal_clear();
+    journal_on_ = false;
+  }
+  void journal_clear() {
+    for (FrameId f : journal_)
+      journal_bits_[f / 64] = 0;
+    journal_.clear();
+  }
+  bool journaled(FrameId f) const {
+    return f / 64 < journal_bits_.size() && (journal_bits_[f / 64] >> (f % 64) & 1);
+  }
+
 private:
   bool injected_failure(unsigned nid);
+  void journal(FrameId f) {
+    if (f / 64 >= journal_bits_.size())
+      journal_bits_.resize(std::max<size_t>(frames_.size(), size_t{f} + 1) / 64 + 1, 0);
+    uint64_t &word = journal_bits_[f / 64];
+    const uint64_t bit = uint64_t{1} << (f % 64);
+    if (!(word & bit)) {
+      word |= bit;
+      journal_.push_back(f);
+    }
+  }
   // A bit is set exactly for the frames listed in touched_: clearing them
   // one by one, or (a PMD split lists PTRS_PER_PTE of them) the whole
   // bitmap a word at a time when that is fewer stores, leaves it all clear.
@@ -229,6 +268,8 @@ private:
         touched_bit_[f] = false;
   }
   void note_changed(FrameId f) {
+    if (journal_on_)
+      journal(f);
     if (f >= unchanged_limit_)
       return;  // created after the mark: always examined
     uint64_t &word = changed_bits_[f / 64];
@@ -247,6 +288,9 @@ private:
   std::vector<FrameId> changed_;      // since mark_unchanged(), first change first
   std::vector<uint64_t> changed_bits_;  // changed_bits(): frame ids < unchanged_limit_
   size_t unchanged_limit_ = 0;        // 0: no mark yet, every frame counts as new
+  bool journal_on_ = false;
+  std::vector<FrameId> journal_;          // since journal_clear(), first write first
+  std::vector<uint64_t> journal_bits_;    // the same as a bitmap (grown on demand)
   std::vector<std::vector<FrameId>> free_frames_;  // per node, LIFO
   std::vector<uint64_t> node_free_;
   std::vector<uint64_t> node_present_;

@@ -74,7 +74,9 @@ public:
   bool enabled() const { return enabled_; }
 
   // The reference a miss used to take (tests/fastpath): boot the working
-  // Model as well as the kept one, instead of copying the kept one.
+  // Model as well as the kept one, instead of copying the kept one, and
+  // boot every miss rather than copy a machine that boots alike
+  // (Model::copy_of_booted with another Config).
   static inline bool boot_twice_reference = false;
 
 private:
@@ -88,11 +90,18 @@ private:
   // Whether `cfg` was seen once before (and forgets it: it is kept now);
   // otherwise remembers it.
   bool seen_before(const Config &cfg);
+  // A Model in a freshly booted state whose machine boots alike `cfg`
+  // (Machine::boots_alike), to copy on a miss; nullptr if none.
+  const Model *alike_booted(const Config &cfg) const;
+  struct Once {
+    Config config;
+    std::unique_ptr<Model> model;
+  };
 
   bool enabled_;
   std::vector<Entry> entries_;
   std::vector<Config> seen_;  // first sightings, oldest first, at most kSeen
-  std::vector<std::unique_ptr<Model>> once_;  // this input's first sightings
+  std::vector<Once> once_;  // this input's first sightings
   std::unique_ptr<Model> uncached_;
   uint64_t clock_ = 0;
 };
