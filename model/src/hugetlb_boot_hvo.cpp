@@ -81,18 +81,16 @@ bool populate_hvo_from_leaves(Machine &m, unsigned nid, uint64_t start, uint64_t
   for (uint64_t a = start; a < end; a += pmd_size) {
     const size_t i = m.pt.pmd_index(a);
     const FrameId first = m.pt.pmd(i).value;
-    const uint32_t table = m.pt.pte_table_create(m.phys.memblock_alloc_pagetable(nid));
-    for (uint64_t k = 0; k < per; k++) {
+    // pte_table_create, pte_table_set of each entry (vmemmap page 0's
+    // frame RW, the tail RO everywhere else) and pmd_populate_kernel in one
+    // pass: the tail's map count rises once by the number of its entries.
+    m.pt.populate_leaf_with(i, m.phys.memblock_alloc_pagetable(nid), a == start,
+                            Pte{tail, true});
+    for (uint64_t k = a == start ? 1 : 0; k < per; k++) {
       const FrameId leaf_frame = static_cast<FrameId>(first + k);
-      if (a == start && k == 0) {
-        m.pt.pte_table_set(table, k, Pte{leaf_frame, false});
-        continue;
-      }
-      m.pt.pte_table_set(table, k, Pte{tail, true});
       if (leaf_frame != tail)
         unused.push_back(leaf_frame);
     }
-    m.pt.pmd_populate_kernel(i, table);
   }
   return true;
 }

@@ -214,6 +214,8 @@ int vmemmap_pte_entry(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   return ret;
 }
 
+uint64_t vmemmap_pte_run(Machine &m, uint64_t addr, uint64_t end, VmemmapRemapWalk &walk);
+
 // vmemmap_remap_range, l.156-174, with walk_kernel_page_table_range's
 // order: per PMD the pmd_entry, then (unless split-only) every PTE.  D612
 // returns a walk error without flushing; MS l.217-233 flushes either way.
@@ -238,8 +240,16 @@ int vmemmap_remap_range(Machine &m, uint64_t start, uint64_t end, VmemmapRemapWa
     }
     int ret = vmemmap_pmd_entry(m, i, addr, walk);
     if (!ret && walk.remap_pte && m.pt.pmd(i).kind == PmdKind::Table)
-      for (uint64_t a = addr; a < next && !ret; a += ps)
+      for (uint64_t a = addr; a < next && !ret;) {
+        // Fast path: a run of PTEs decided at once (vmemmap_pte_run), else
+        // the kernel's one vmemmap_pte_entry per PTE.
+        if (const uint64_t done = vmemmap_pte_run(m, a, next, walk)) {
+          a += done * ps;
+          continue;
+        }
         ret = vmemmap_pte_entry(m, a, walk);
+        a += ps;
+      }
     if (ret) {
       if (ms(m) && walk.remap_pte && !(walk.flags & VMEMMAP_REMAP_NO_TLB_FLUSH))
         m.pt.flush_tlb_kernel_range(start, end);
@@ -420,6 +430,122 @@ int vmemmap_restore_pte(Machine &m, uint64_t addr, VmemmapRemapWalk &walk) {
   m.pt.set_pte_at(addr, Pte{page, false});
   m.interleave_point("set_pte_at", addr);
   return 0;
+}
+
+// The fast path beside the per-PTE walk in vmemmap_remap_range: from
+// `addr`, PTEs of one installed table (up to `end`) that the legacy walks'
+// remap_pte would each handle the same way, done at once; returns how many
+// (each counted in nr_walked), 0 to leave `addr` to vmemmap_pte_entry.
+// What it decides at once, and why that equals the loop:
+//  * Only after the walk's first PTE (nr_walked > 0): that one finds the
+//    reuse page or takes the head copy, the per-PTE path's special cases.
+//  * No interleaving (nothing looks between two PTEs), no reference mode,
+//    not the MS tree (whose PTE updates may fail): the legacy steps below
+//    allocate nothing, so fault injection counts nothing here.
+//  * Restore (vmemmap_restore_pte): a run of PTEs that map one frame
+//    (pte_run).  Each would pop the list's first page, copy into it the same
+//    source (D612: the run's frame; v6.12.0: the page restored first from
+//    the reuse page, as the per-PTE path does from its second page on) and
+//    map it RW; D612 PTEs that do not map the tail are each left alone.
+//    D612 asks PageHead of each page in that page's step, as the per-PTE
+//    path does; a head ends the run (the per-PTE path reports it).
+//  * Optimize (vmemmap_remap_pte): every PTE of the table left, each onto
+//    the reuse page / vmemmap tail read-only with its old page listed.  D612
+//    asks PageTail of each page: its frame's first compound_head word read
+//    directly (no stale translation), bit 0 set; the first page where that
+//    does not settle it ends the run.
+// The list, the copies and the touched frames change as the per-PTE steps
+// change them (each page's first note and touch falls in its own step), and
+// set_ptes stores the entries as set_pte_at would, one by one, with the
+// reuse / tail / source frame's counts added up once.  Pinned by
+// tests/fastpath/remap_walk_test.cpp (hugetlb_vmemmap_reference_walks).
+uint64_t vmemmap_pte_run(Machine &m, uint64_t addr, uint64_t end, VmemmapRemapWalk &walk) {
+  if (walk.nr_walked == 0 || hugetlb_vmemmap_reference_walks || m.interleave || ms(m))
+    return 0;
+  const uint64_t ps = m.cfg.page_size();
+  uint64_t n = (end - addr) / ps;
+  if (n < 2)
+    return 0;
+  static thread_local std::vector<Pte> olds, news;
+  FrameList &list = *walk.vmemmap_pages;
+  if (walk.remap_pte == vmemmap_restore_pte) {
+    n = m.pt.pte_run(addr, n);
+    const Pte src = m.pt.ptep_get(addr);
+    if (d612(m)) {
+      if (walk.vmemmap_tail != kNoFrame && walk.vmemmap_tail != src.frame) {
+        walk.nr_walked += n;  // rollback: PTEs not on the tail stay
+        hugetlb_vmemmap_run_ptes += n;
+        return n;
+      }
+      if (!src.present())
+        return 0;
+    } else {
+      const std::optional<Translation> &from = walk.reuse_from;
+      if (src.frame != walk.reuse_page || !from || !from->pte.present() ||
+          from->pte.frame != walk.last_reuse_src || walk.last_restored == kNoFrame)
+        return 0;
+    }
+    n = std::min<uint64_t>(n, list.size());
+    if (n == 0)
+      return 0;
+    const FrameId copy_of = d612(m) ? src.frame : walk.last_restored;
+    news.resize(n);
+    // Pops, copies and maps pages k0 .. k1-1; stops early (shrinking n) at
+    // a page that is a source itself (a corrupted list: per PTE).
+    auto steps = [&](uint64_t k0, uint64_t k1) {
+      for (uint64_t k = k0; k < k1; k++) {
+        const FrameId page = list.back();
+        // D612 asks PageHead of each page in its own step, as the per-PTE
+        // path does (a stale translation may show another frame); a head
+        // ends the run there (the per-PTE path reports it).
+        if (page == src.frame || page == copy_of || (d612(m) && PageHead(m, addr + k * ps))) {
+          n = k1 = k;
+          break;
+        }
+        list.pop_back();  // list_del of the first entry
+        m.phys.frame(page).attrs &= ~kFrameOnList;
+        m.phys.copy_frame(page, copy_of);
+        m.phys.touch(page);
+        news[k] = Pte{page, false};
+      }
+      if (k0 < k1)
+        m.pt.set_ptes(addr + k0 * ps, news.data() + k0, k1 - k0, src.frame);
+    };
+    // The first step alone: its set_pte_at is where the source frame is
+    // first noted and touched, before the second page is.
+    steps(0, 1);
+    if (n > 1)
+      steps(1, n);
+    walk.nr_walked += n;
+    hugetlb_vmemmap_run_ptes += n;
+    return n;
+  }
+  if (walk.remap_pte != vmemmap_remap_pte)
+    return 0;
+  const FrameId target = d612(m) ? walk.vmemmap_tail : walk.reuse_page;
+  if (target == kNoFrame || (d612(m) && m.pt.stale_in(addr, n)))
+    return 0;
+  if (!d612(m) && walk.reuse_addr >= addr && walk.reuse_addr < addr + n * ps)
+    n = (walk.reuse_addr - addr) / ps;  // the head PTE goes the per-PTE way
+  olds.resize(n);
+  m.pt.read_ptes(addr, n, olds.data());
+  uint64_t k = 0;
+  for (; k < n; k++) {
+    if (!olds[k].present() || olds[k].frame == target)
+      break;
+    if (d612(m) && !(m.phys.read_word(olds[k].frame, sp::kCompoundHead) & 1))
+      break;  // PageTail needs the fake-head test, or reports: per PTE
+  }
+  n = k;
+  if (n == 0)
+    return 0;
+  news.assign(n, Pte{target, true});
+  m.pt.set_ptes(addr, news.data(), n, target);
+  for (k = 0; k < n; k++)
+    list_add(list, olds[k].frame, m.phys);
+  walk.nr_walked += n;
+  hugetlb_vmemmap_run_ptes += n;
+  return n;
 }
 
 // vmemmap_remap_split, l.272-280 / L616 l.284-296.

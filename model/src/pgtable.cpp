@@ -194,6 +194,48 @@ uint32_t VmemmapPageTable::split_leaf(size_t i, FrameId backing, bool then_flush
   return table;
 }
 
+// What the calls populate_leaf_with stands for do, per frame: pte_table_set
+// of PTE k maps (map_ref +1) the kept leaf frame or fill's frame, in k
+// order, so the kept frame is noted and touched first, fill's frame second
+// and never again first; pmd_populate_kernel then remembers the leaf as a
+// stale huge entry unless PMD i has one (tlb_refs +1 per leaf frame) and
+// unmaps every leaf frame (map_count -1), noting and touching them in
+// order.  Entries equal to fill are written directly; fill's map_count
+// rises by their number once.
+uint32_t VmemmapPageTable::populate_leaf_with(size_t i, FrameId backing, bool keep_first,
+                                              Pte fill) {
+  const uint32_t table = pte_table_create(backing);
+  Pmd &p = pmds_[i];
+  const FrameId first = p.value;
+  const uint64_t n = cfg_.ptrs_per_pte();
+  std::vector<uint32_t> &ptes = tables_[table];
+  uint64_t k0 = 0;
+  if (keep_first && n > 0) {
+    ptes[0] = encode(Pte{first, false});
+    map_ref(first, +1);
+    k0 = 1;
+  }
+  if (k0 < n) {
+    std::fill(ptes.begin() + static_cast<long>(k0), ptes.end(), encode(fill));
+    if (fill.present()) {
+      phys_.frame(fill.frame).map_count += static_cast<uint32_t>(n - k0);
+      phys_.touch(fill.frame);
+    }
+  }
+  const bool remember = !tlb_pmd_.count(i);
+  if (remember)
+    tlb_pmd_.emplace(i, p);
+  for (uint64_t k = 0; k < n; k++) {
+    const FrameId f = static_cast<FrameId>(first + k);
+    FrameRec &r = phys_.frame(f);
+    r.tlb_refs += remember;
+    r.map_count -= 1;
+    phys_.touch(f);
+  }
+  p = Pmd{PmdKind::Table, table};
+  return table;
+}
+
 void VmemmapPageTable::ensure_covers(uint64_t end_vaddr) {
   changed();
   if (end_vaddr <= end())
@@ -286,6 +328,83 @@ void VmemmapPageTable::set_pte_at(uint64_t vaddr, Pte pte) {
   slot = encode(pte);
   if (pte.present())
     map_ref(pte.frame, +1);
+}
+
+void VmemmapPageTable::read_ptes(uint64_t vaddr, uint64_t n, Pte *out) const {
+  const Pmd &p = pmds_[pmd_index(vaddr)];
+  const uint32_t *ptes = tables_[p.value].data() + (vpn(vaddr) & (cfg_.ptrs_per_pte() - 1));
+  for (uint64_t k = 0; k < n; k++)
+    out[k] = decode(ptes[k]);
+}
+
+// set_pte_at's steps per entry, in its order: tlb_remember (a stale entry
+// for the old frame unless the vpn or its PMD already has one: tlb_refs +1,
+// noted), map_ref(old, -1) and map_ref(new, +1) (each noted and touched).
+// For `recurring` the first of these notes and touches it; its counts are
+// summed and stored after the last entry (no one reads them in between).
+void VmemmapPageTable::set_ptes(uint64_t vaddr, const Pte *news, uint64_t n, FrameId recurring) {
+  changed();
+  const uint64_t per = cfg_.ptrs_per_pte();
+  const uint64_t v0 = vpn(vaddr);
+  const size_t pi = pmd_index(vaddr);
+  uint32_t *ptes = tables_[pmds_[pi].value].data() + (v0 & (per - 1));
+  const bool huge_stale = !tlb_pmd_.empty() && tlb_pmd_.count(pi);
+  int64_t map_delta = 0, tlb_delta = 0;
+  bool recurring_seen = false;
+  auto seen = [&](FrameId f) {
+    if (!recurring_seen) {
+      recurring_seen = true;
+      phys_.frame(f);  // noted
+      phys_.touch(f);
+    }
+  };
+  for (uint64_t k = 0; k < n; k++) {
+    const Pte old = decode(ptes[k]), pte = news[k];
+    if (old == pte)
+      continue;
+    if (old.present()) {
+      const uint64_t v = v0 + k;
+      const bool remember = !huge_stale && !tlb_pte_.find(v);
+      if (remember)
+        tlb_pte_.insert(v, ptes[k]);
+      if (old.frame == recurring) {
+        seen(old.frame);
+        tlb_delta += remember;
+        map_delta -= 1;
+      } else {
+        FrameRec &r = phys_.frame(old.frame);
+        r.tlb_refs += remember;
+        r.map_count -= 1;
+        phys_.touch(old.frame);
+      }
+    }
+    ptes[k] = encode(pte);
+    if (pte.present()) {
+      if (pte.frame == recurring) {
+        seen(pte.frame);
+        map_delta += 1;
+      } else {
+        map_ref(pte.frame, +1);
+      }
+    }
+  }
+  if (recurring_seen) {
+    FrameRec &r = phys_.frame(recurring);
+    r.map_count = static_cast<uint32_t>(r.map_count + map_delta);
+    r.tlb_refs = static_cast<uint32_t>(r.tlb_refs + tlb_delta);
+  }
+}
+
+bool VmemmapPageTable::stale_in(uint64_t vaddr, uint64_t n) const {
+  if (!tlb_pmd_.empty())
+    for (uint64_t k = 0; k < n; k++)
+      if (tlb_pmd_.count(pmd_index(vaddr + (k << cfg_.page_shift))))
+        return true;
+  if (!tlb_pte_.empty())
+    for (uint64_t v = vpn(vaddr), e = v + n; v < e; v++)
+      if (tlb_pte_.find(v))
+        return true;
+  return false;
 }
 
 Translation VmemmapPageTable::translate(uint64_t vaddr) const {

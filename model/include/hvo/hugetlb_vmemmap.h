@@ -76,6 +76,10 @@ void hugetlb_vmemmap_optimize_folios(Machine &m, const Hstate &h,
 // restored PTE), the reference each fast path beside it is pinned to.
 // Process-wide; off by default.
 inline bool hugetlb_vmemmap_reference_walks = false;
+// How many PTEs the walks' run fast path (vmemmap_pte_run) has handled in
+// this process: tests read it to show that a comparison reached the fast
+// path.  A statistic only; nothing reads it to decide anything.
+inline uint64_t hugetlb_vmemmap_run_ptes = 0;
 
 // The internals, exposed for tests that drive one step at a time.
 int __hugetlb_vmemmap_optimize_folio(Machine &m, const Hstate &h, HugetlbFolio &folio,

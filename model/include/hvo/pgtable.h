@@ -139,6 +139,17 @@ public:
   // with every frame noted changed and touched in the same order
   // (tests/fastpath/pgtable_split_test.cpp).  Returns the table index.
   uint32_t split_leaf(size_t i, FrameId backing, bool then_flush, uint64_t flush_start);
+  // pte_table_create(backing), pte_table_set of every PTE k to `fill`
+  // (with `keep_first`, PTE 0 to the frame the leaf maps there, RW instead),
+  // then pmd_populate_kernel(i, table), on leaf PMD i, in one pass: the
+  // table every PTE of a boot pre-HVO page ends up with at once
+  // (hugetlb_vmemmap_init_late_page).  The same entries, table, stale huge
+  // translation, counters and frame records as those calls, with the
+  // frames noted changed and touched in the same order (the kept frame,
+  // fill's frame, then the leaf's frames in order): fill's map_count is
+  // added once instead of once per PTE
+  // (tests/fastpath/boot_hvo_test.cpp).  Returns the table index.
+  uint32_t populate_leaf_with(size_t i, FrameId backing, bool keep_first, Pte fill);
 
   // sparse_index_init() for hot-added memory (M2, device DAX): grows the
   // span so that it covers [start(), end_vaddr); new PMDs are none.
@@ -163,6 +174,22 @@ public:
   uint64_t pte_run(uint64_t vaddr, uint64_t max_pages) const;
   // set_pte_at(&init_mm, vaddr, pte, entry) on an installed PTE table.
   void set_pte_at(uint64_t vaddr, Pte pte);
+  // The page table's PTEs of the n vmemmap pages from the page holding
+  // `vaddr`, all in one installed PTE table (the caller's promise): out[k]
+  // is ptep_get(vaddr + k * PAGE_SIZE).
+  void read_ptes(uint64_t vaddr, uint64_t n, Pte *out) const;
+  // set_pte_at(vaddr + k * PAGE_SIZE, news[k]) for k = 0 .. n-1 in order,
+  // all in one installed PTE table (the caller's promise).  The same
+  // entries, stale translations, counters and frame records, with frames
+  // noted changed and touched in the same order as those calls.  The map
+  // and TLB counts of `recurring` (kNoFrame: none), the frame that every
+  // old or every new entry of a remap walk names, are added up and stored
+  // once; it is noted and touched where the calls first would
+  // (tests/fastpath/pgtable_set_ptes_test.cpp).
+  void set_ptes(uint64_t vaddr, const Pte *news, uint64_t n, FrameId recurring);
+  // Whether any of the n vmemmap pages from the page holding `vaddr` has a
+  // stale translation (translate() would not answer ptep_get()).
+  bool stale_in(uint64_t vaddr, uint64_t n) const;
 
   // What an access to `vaddr` uses: a stale TLB entry if any, else the table.
   Translation translate(uint64_t vaddr) const;
