@@ -343,6 +343,12 @@ std::vector<BadPage> free_compound_page_prepare(Machine &m, uint64_t head, unsig
       i = end;
     }
   }
+  // free_pages_prepare (mm/page_alloc.c 6.12 l.1142): page[1].flags &=
+  // ~PAGE_FLAGS_SECOND, which takes the folio order out of _flags_1.
+  // Left in place, a larger folio later allocated over these pages carried
+  // the order byte in one of its tails.
+  if (n > 1)
+    m.mmu.write_masked(Machine::field(head + S, sp::kFlags), 0xff, 0, "free_pages_prepare");
   // Teardown: every tail stops being a tail, the head stops being a head.
   store_struct_pages(m, m.page_to_pfn(head) + 1, m.page_to_pfn(head) + n,
                      {{sp::kMapping, kAll, FieldSpec{0}}, {sp::kCompoundHead, kAll, FieldSpec{0}}},

@@ -77,11 +77,18 @@ int only_alloc_fresh_hugetlb_folio(Machine &m, unsigned order, unsigned nid, Hug
   return 0;
 }
 
-// hugetlb_free_folio -> __free_pages: the compound teardown checks every tail
-// (free_tail_page_prepare); a bad page is reported and the folio is leaked,
-// as free_pages_prepare does.
+// hugetlb_free_folio (mm/hugetlb.c 6.12 l.96-105) -> folio_put: the reference
+// page_ref_unfreeze gave back drops to zero (put_page_testzero), then the
+// compound teardown checks every tail (free_tail_page_prepare); a bad page
+// is reported and the folio is leaked, as free_pages_prepare does.  Without
+// the put the head kept a count of 1 in the free memory, and a later, larger
+// folio over it carried that count in a tail.  The model frees on this put
+// even if a speculative reference is still held (the ops never hold one
+// across a free).
 void hugetlb_free_folio(Machine &m, HugetlbFolio &f) {
   uint64_t folio = m.page(f.pfn);
+  if (uint32_t refs = page_ref_count(m, folio))
+    set_page_count(m, folio, refs - 1, "folio_put");
   std::vector<BadPage> bad = free_compound_page_prepare(m, folio, f.order);
   for (const BadPage &b : bad)
     m.report("K-bad-page", b.page, m.page_to_pfn(b.page), "a clean tail", b.reason,
