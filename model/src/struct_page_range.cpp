@@ -80,17 +80,43 @@ void store_struct_pages(Machine &m, uint64_t a, uint64_t b, const std::vector<Fi
       continue;
     }
     const uint64_t outside = (last_slot + 1 - first_slot) - (hi - lo);
-    if (m.cfg.struct_page_pow2() && outside <= kMaxOutsideSlots) {
+    if (m.cfg.struct_page_pow2() ? outside <= kMaxOutsideSlots
+                                  : !bulk_except_reference && outside <= hi - lo) {
       // Mostly inside (a folio's first vmemmap page: all but the head): one
       // bulk store that leaves the outside struct pages' words alone, so the
-      // frame keeps a compact image instead of one override per word.
+      // frame keeps a compact image instead of one override per word.  With
+      // a struct page that is not a power of two the loop below would leave
+      // one override per word anyway (the frame soon goes dense), so such a
+      // page is stored in bulk when at least half of its struct pages are in
+      // the range (a bulk store costs a pass over the page per field, too
+      // much for one struct page): a compound page's first vmemmap page
+      // there holds its head and first tail, stored apart, and its tails 2..
+      // were stored slot by slot, 10 fields each, ~200 per 16K page, though
+      // only two struct pages lie outside.  The words listed are only
+      // those in this page: a struct page that straddles the page boundary
+      // has the rest of its words in the neighbouring page.
+      // The loop touches the page only if one of its stores lands there; a
+      // range whose only struct page here straddles in from (or out to) a
+      // neighbour may have none of the stored fields in this page.
+      bool lands = false;
+      for (uint64_t pfn = lo; pfn < hi && !lands; pfn++)
+        for (const FieldStore &s : st) {
+          const uint64_t addr = m.page(pfn) + 8 * s.field;
+          lands |= addr >= p && addr < p + ps;
+        }
+      if (!lands)
+        continue;
       // Kept across calls: a list per page was an allocation per page.
       static thread_local std::vector<uint32_t> untouched;
       untouched.clear();
       for (uint64_t pfn = first_slot; pfn <= last_slot; pfn++)
         if (pfn < lo || pfn >= hi)
-          for (const FieldStore &s : st)
-            untouched.push_back(static_cast<uint32_t>(((m.page(pfn) + 8 * s.field) & (ps - 1)) / 8));
+          for (const FieldStore &s : st) {
+            const uint64_t addr = m.page(pfn) + 8 * s.field;
+            if (addr >= p && addr < p + ps)
+              untouched.push_back(static_cast<uint32_t>((addr - p) / 8));
+          }
+      bulk_except_nonpow2_pages += !m.cfg.struct_page_pow2();
       m.mmu.store_fields_page_except(p, st, untouched, who);
       continue;
     }

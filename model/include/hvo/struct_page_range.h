@@ -65,6 +65,15 @@ void fill_struct_pages(Machine &m, uint64_t a, uint64_t b, uint64_t word, const 
 uint64_t uniform_struct_page_words(const Machine &m, uint64_t va, uint64_t p0, uint64_t count,
                                    std::span<const unsigned> fields, uint64_t *values);
 
+// Tests (tests/fastpath/struct_page_range_test.cpp) turn this on: a
+// vmemmap page at least half in the range, with a struct page size that is
+// not a power of two, is then stored struct page by struct page (the code
+// before this switch) instead of in one bulk store that leaves the words of
+// the struct pages outside the range alone.  Process-wide; off by default.
+inline bool bulk_except_reference = false;
+/// How many such pages were stored in bulk (the tests check that it runs).
+inline uint64_t bulk_except_nonpow2_pages = 0;
+
 // The reference: the same stores struct page by struct page, field by field
 // (Mmu::write_masked), as the kernel's loop makes them.
 void store_struct_pages_one_by_one(Machine &m, uint64_t a, uint64_t b,
