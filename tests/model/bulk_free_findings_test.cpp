@@ -13,6 +13,8 @@
 // loosen the test.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+#include <memory>
 #include <string>
 
 #include "model_test_util.h"
@@ -28,17 +30,25 @@ std::string config(const char *era_variant) {
   return std::string("page-size=4K struct-page=64 mem=0:Normal:128M ") + era_variant;
 }
 
+// Boots the variant's machine and runs the set-up ops, each of which must
+// succeed.
+std::unique_ptr<Model> set_up(const char *era_variant, std::initializer_list<const char *> ops) {
+  std::unique_ptr<Model> md = test::boot_text(config(era_variant));
+  for (const char *op : ops)
+    if (md)
+      EXPECT_EQ(apply_text(*md, op).result.ret, 0) << op;
+  return md;
+}
+
 class BulkFreeUnderEnomem : public ::testing::TestWithParam<const char *> {};
 
 // Folio 0 optimized, folio 1 allocated with the sysctl off; every vmemmap
 // allocation on node 0 fails.
 TEST_P(BulkFreeUnderEnomem, OptimizedFolioFirstWarnsOnTheNonOptimizedOne) {
-  std::unique_ptr<Model> md = test::boot_text(config(GetParam()));
+  std::unique_ptr<Model> md =
+      set_up(GetParam(), {"alloc_folio order=9 node=0", "sysctl_hvo value=0",
+                          "alloc_folio order=9 node=0", "fail_node node=0 on=1"});
   ASSERT_NE(md, nullptr);
-  ASSERT_EQ(apply_text(*md, "alloc_folio order=9 node=0").result.ret, 0);
-  ASSERT_EQ(apply_text(*md, "sysctl_hvo value=0").result.ret, 0);
-  ASSERT_EQ(apply_text(*md, "alloc_folio order=9 node=0").result.ret, 0);
-  ASSERT_EQ(apply_text(*md, "fail_node node=0 on=1").result.ret, 0);
   StepResult r = apply_text(*md, "free_folios first=0 count=2");
   EXPECT_EQ(r.result.ret, 0);
   ASSERT_EQ(r.violations.size(), 1u) << dump(r.violations);
@@ -55,13 +65,10 @@ TEST_P(BulkFreeUnderEnomem, OptimizedFolioFirstWarnsOnTheNonOptimizedOne) {
 // non_hvo_folios before the restore fails, so the error path frees it from
 // there and never asks hugetlb_vmemmap_restore_folio about it.
 TEST_P(BulkFreeUnderEnomem, NonOptimizedFolioFirstDoesNotWarn) {
-  std::unique_ptr<Model> md = test::boot_text(config(GetParam()));
+  std::unique_ptr<Model> md =
+      set_up(GetParam(), {"sysctl_hvo value=0", "alloc_folio order=9 node=0", "sysctl_hvo value=1",
+                          "alloc_folio order=9 node=0", "fail_node node=0 on=1"});
   ASSERT_NE(md, nullptr);
-  ASSERT_EQ(apply_text(*md, "sysctl_hvo value=0").result.ret, 0);
-  ASSERT_EQ(apply_text(*md, "alloc_folio order=9 node=0").result.ret, 0);
-  ASSERT_EQ(apply_text(*md, "sysctl_hvo value=1").result.ret, 0);
-  ASSERT_EQ(apply_text(*md, "alloc_folio order=9 node=0").result.ret, 0);
-  ASSERT_EQ(apply_text(*md, "fail_node node=0 on=1").result.ret, 0);
   StepResult r = apply_text(*md, "free_folios first=0 count=2");
   EXPECT_EQ(r.result.ret, 0);
   EXPECT_EQ(count_id(r.violations, "K-"), 0u) << dump(r.violations);
@@ -70,11 +77,9 @@ TEST_P(BulkFreeUnderEnomem, NonOptimizedFolioFirstDoesNotWarn) {
 
 // Without the allocation failure the bulk restore succeeds and nothing warns.
 TEST_P(BulkFreeUnderEnomem, WithoutTheFailureNothingWarns) {
-  std::unique_ptr<Model> md = test::boot_text(config(GetParam()));
+  std::unique_ptr<Model> md =
+      set_up(GetParam(), {"alloc_folio order=9 node=0", "sysctl_hvo value=0", "alloc_folio order=9 node=0"});
   ASSERT_NE(md, nullptr);
-  ASSERT_EQ(apply_text(*md, "alloc_folio order=9 node=0").result.ret, 0);
-  ASSERT_EQ(apply_text(*md, "sysctl_hvo value=0").result.ret, 0);
-  ASSERT_EQ(apply_text(*md, "alloc_folio order=9 node=0").result.ret, 0);
   StepResult r = apply_text(*md, "free_folios first=0 count=2");
   EXPECT_EQ(r.result.ret, 0);
   EXPECT_TRUE(r.violations.empty()) << dump(r.violations);
