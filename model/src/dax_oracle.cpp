@@ -46,6 +46,22 @@ struct Budget {
   bool take(const std::string &id) { return used[id]++ < max; }
 };
 
+// Whether the memmap of a device-DAX pfn in section `sec` is deduplicated:
+// MS by the compound order the section recorded, 6.12 by the pgmap
+// (`can_optimize` is vmemmap_can_optimize(m, &p)); never in an early section.
+bool dax_memmap_optimized(const Machine &m, const MemSection &sec, bool can_optimize) {
+  const bool ms = m.cfg.era == Era::SharedTail && m.cfg.variant == Variant::Muchun;
+  if (sec.early)
+    return false;
+  return ms ? vmemmap_optimizable_order(vmemmap_geometry(m.cfg), sec.compound_order) : can_optimize;
+}
+
+// The references hot-plug bookkeeping holds on a memmap frame (0 if none).
+uint64_t memmap_frame_refs(const HotplugState &hp, FrameId f) {
+  auto it = hp.frame_refcount.find(f);
+  return it == hp.frame_refcount.end() ? 0 : it->second;
+}
+
 uint64_t read_word(Machine &m, uint64_t vaddr) {
   const Pte pte = m.pt.ptep_get(vaddr);
   if (!pte.present())
@@ -93,18 +109,12 @@ void check_compound(Machine &m, const HotplugState &hp, const DevPagemap &p, uin
   const uint64_t last_pfn = std::min(end_pfn, head_pfn + nr);
   const bool early = hp.sections.pfn_to_section(head_pfn).early;
   const bool ms = m.cfg.era == Era::SharedTail && m.cfg.variant == Variant::Muchun;
-  // MS optimizes by the section's recorded order, 6.12 by the pgmap.
   const bool optimized =
-      ms ? vmemmap_optimizable_order(vmemmap_geometry(m.cfg),
-                                     hp.sections.pfn_to_section(head_pfn).compound_order) && !early
-         : vmemmap_can_optimize(m, &p) && !early;
+      dax_memmap_optimized(m, hp.sections.pfn_to_section(head_pfn), vmemmap_can_optimize(m, &p));
   // The vmemmap pages of this compound page that lie in the range.
   const uint64_t first_page = head & ~(ps - 1);
   const uint64_t end_page = m.page(last_pfn);
-  auto refcount = [&](FrameId f) -> uint64_t {
-    auto it = hp.frame_refcount.find(f);
-    return it == hp.frame_refcount.end() ? 0 : it->second;
-  };
+  auto refcount = [&](FrameId f) { return memmap_frame_refs(hp, f); };
   if (optimized && ms && head % ps == 0) {
     // MS: one private frame (the head's), every other vmemmap page maps the
     // device zone's shared tail read-only (I14: what the section's recorded
@@ -244,11 +254,7 @@ uint64_t order0_block_end(const Machine &m, const HotplugState &hp, uint64_t pfn
 bool order0_block_clean(Machine &m, const HotplugState &hp, bool can_optimize, uint64_t pfn,
                         uint64_t block_end) {
   const MemSection &sec = hp.sections.pfn_to_section(pfn);
-  const bool ms = m.cfg.era == Era::SharedTail && m.cfg.variant == Variant::Muchun;
-  const bool optimized =
-      ms ? vmemmap_optimizable_order(vmemmap_geometry(m.cfg), sec.compound_order) && !sec.early
-         : can_optimize && !sec.early;
-  if (optimized)
+  if (dax_memmap_optimized(m, sec, can_optimize))
     return false;
   const uint64_t ps = m.cfg.page_size();
   const Pte pte = m.pt.ptep_get(m.page(pfn) & ~(ps - 1));
@@ -332,14 +338,10 @@ bool compound_clean(Machine &m, const HotplugState &hp, const DevPagemap &p, uin
   const MemSection &sec = hp.sections.pfn_to_section(head_pfn);
   const bool early = sec.early;
   const bool ms = m.cfg.era == Era::SharedTail && m.cfg.variant == Variant::Muchun;
-  const bool optimized = ms ? vmemmap_optimizable_order(geo, sec.compound_order) && !early
-                            : vmemmap_can_optimize(m, &p) && !early;
+  const bool optimized = dax_memmap_optimized(m, sec, vmemmap_can_optimize(m, &p));
   const uint64_t first_page = head & ~(ps - 1);
   const uint64_t end_page = m.page(last_pfn);
-  auto refcount = [&](FrameId f) -> uint64_t {
-    auto it = hp.frame_refcount.find(f);
-    return it == hp.frame_refcount.end() ? 0 : it->second;
-  };
+  auto refcount = [&](FrameId f) { return memmap_frame_refs(hp, f); };
   auto map_count = [&](FrameId f) { return std::as_const(m.phys).frame(f).map_count; };
   PteCachedReader rd(m);
   // check_head_resolution's verdict on the struct page of `pfn` whose
