@@ -63,6 +63,14 @@ std::string faults_text(const std::vector<Fault> &fs) {
   return s;
 }
 
+std::string faults_and_changed_text(Model &md) {
+  std::string out = "faults:\n" + faults_text(md.machine().mmu.faults);
+  out += "changed:";
+  for (FrameId f : md.machine().phys.changed_frames())
+    out += " " + std::to_string(f);
+  return out + "\n";
+}
+
 std::string raw_op_trace(Model &md, const Scenario &s) {
   std::string out;
   Machine &m = md.machine();

@@ -60,6 +60,11 @@ std::string violations_text(const std::vector<Violation> &vs);
 // The faults an Mmu recorded, one line each, in order.
 std::string faults_text(const std::vector<Fault> &fs);
 
+// What a run left in `md` besides its state: "faults:" and the faults in
+// order (faults_text), then "changed:" and the frames noted changed, in
+// order, on one line.  Two ways of running the same input must agree on it.
+std::string faults_and_changed_text(Model &md);
+
 // The ops of `s` run on `md` without the oracle (which would drain the
 // faults and the touched frames): each op's result, every fault it took in
 // order, and every frame it touched in order.

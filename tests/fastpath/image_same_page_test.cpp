@@ -190,11 +190,8 @@ std::string run_text(Model &md, const Scenario &s, bool reference) {
   Materialized mode(reference);
   const uint64_t rebases_before = Mmu::pure_rebases;
   std::string out = test::harness_trace(md, s);
-  out += "faults:\n" + test::faults_text(md.machine().mmu.faults);
-  out += "changed:";
-  for (FrameId f : md.machine().phys.changed_frames())
-    out += " " + std::to_string(f);
-  return out + "\nshifted rebases: " + std::to_string(Mmu::pure_rebases - rebases_before) + "\n";
+  out += test::faults_and_changed_text(md);
+  return out + "shifted rebases: " + std::to_string(Mmu::pure_rebases - rebases_before) + "\n";
 }
 
 struct Target {

@@ -144,11 +144,7 @@ std::string run_text(Model &md, const Scenario &s, bool &flag, bool reference,
     const std::string_view name = op_table()[op.kind].name;
     *restores += r.result.ret == 0 && (name.starts_with("restore") || name.starts_with("free"));
   });
-  out += "faults:\n" + test::faults_text(md.machine().mmu.faults);
-  out += "changed:";
-  for (FrameId f : md.machine().phys.changed_frames())
-    out += " " + std::to_string(f);
-  return out + "\n";
+  return out + test::faults_and_changed_text(md);
 }
 
 // Each switch with the targets whose restores reach what it selects.

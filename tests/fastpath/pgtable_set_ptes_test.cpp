@@ -33,6 +33,18 @@ Outcome outcome(Machine &m) {
   return Outcome{m.phys.take_touched(), m.phys.changed_frames(), m.pt.stale_tlb_entries()};
 }
 
+// `a` after the fast call and `b` after the calls it stands for: the same
+// frames touched and changed in order, the same stale TLB entries, the same
+// state.  Returns a's outcome.
+Outcome expect_same_outcome(Machine &a, Machine &b, const std::string &what) {
+  const Outcome x = outcome(a), y = outcome(b);
+  EXPECT_EQ(x.touched, y.touched) << what;
+  EXPECT_EQ(x.changed, y.changed) << what;
+  EXPECT_EQ(x.stale, y.stale) << what;
+  EXPECT_EQ(test::machine_state_diff(a, b), "") << what;
+  return x;
+}
+
 void start(Machine &m) {
   m.phys.take_touched();
   m.phys.mark_unchanged();
@@ -143,15 +155,11 @@ TEST(SetPtes, EqualsSetPteAtEntryByEntry) {
           a.machine().pt.set_ptes(vaddr, na.data(), n, recurring);
           for (uint64_t k = 0; k < n; k++)
             b.machine().pt.set_pte_at(vaddr + k * ps, nb[k]);
-          const Outcome x = outcome(a.machine()), y = outcome(b.machine());
           const std::string what = "stale_ptes=" + std::to_string(stale_ptes) +
                                    " huge=" + std::to_string(huge) +
                                    " shape=" + std::to_string(shape) +
                                    " recurring=" + std::to_string(recurring_kind);
-          EXPECT_EQ(x.touched, y.touched) << what;
-          EXPECT_EQ(x.changed, y.changed) << what;
-          EXPECT_EQ(x.stale, y.stale) << what;
-          EXPECT_EQ(test::machine_state_diff(a.machine(), b.machine()), "") << what;
+          expect_same_outcome(a.machine(), b.machine(), what);
           // And the flush that follows a walk takes the same entries out.
           a.machine().pt.flush_tlb_kernel_range(vaddr, vaddr + n * ps);
           b.machine().pt.flush_tlb_kernel_range(vaddr, vaddr + n * ps);
@@ -205,15 +213,11 @@ TEST(PopulateLeafWith, EqualsTheCallsItStandsFor) {
               pt.pte_table_set(t, k, keep_first && k == 0 ? Pte{first, false} : fill);
             pt.pmd_populate_kernel(i, t);
           }
-          const Outcome x = outcome(a.machine()), y = outcome(b.machine());
           const std::string what = "stale_ptes=" + std::to_string(stale_ptes) +
                                    " huge=" + std::to_string(huge) +
                                    " keep_first=" + std::to_string(keep_first) +
                                    " fill=" + std::to_string(fill_kind);
-          EXPECT_EQ(x.touched, y.touched) << what;
-          EXPECT_EQ(x.changed, y.changed) << what;
-          EXPECT_EQ(x.stale, y.stale) << what;
-          EXPECT_EQ(test::machine_state_diff(a.machine(), b.machine()), "") << what;
+          const Outcome x = expect_same_outcome(a.machine(), b.machine(), what);
           a.machine().pt.flush_tlb_all();
           b.machine().pt.flush_tlb_all();
           EXPECT_EQ(test::machine_state_diff(a.machine(), b.machine()), "") << what << " flushed";

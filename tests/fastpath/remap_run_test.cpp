@@ -39,11 +39,7 @@ struct ReferenceWalks : test::ScopedSwitch {
 
 std::string oracle_text(Model &md, const Scenario &s) {
   std::string out = test::harness_trace(md, s);
-  out += "faults:\n" + test::faults_text(md.machine().mmu.faults);
-  out += "changed:";
-  for (FrameId f : md.machine().phys.changed_frames())
-    out += " " + std::to_string(f);
-  return out + "\n";
+  return out + test::faults_and_changed_text(md);
 }
 
 // Runs `text` both ways; returns the PTEs the fast path decided in runs.

@@ -45,11 +45,7 @@ struct ReferenceWalks : test::ScopedSwitch {
 std::string run_text(Model &md, const Scenario &s, bool reference) {
   ReferenceWalks mode(reference);
   std::string out = test::harness_trace(md, s);
-  out += "faults:\n" + test::faults_text(md.machine().mmu.faults);
-  out += "changed:";
-  for (FrameId f : md.machine().phys.changed_frames())
-    out += " " + std::to_string(f);
-  return out + "\n";
+  return out + test::faults_and_changed_text(md);
 }
 
 class RemapWalkRandom : public testing::TestWithParam<const char *> {};
